@@ -1,0 +1,1 @@
+"""Autofacts: automotive-industry facts, each traceable to a verbatim quote of its source."""

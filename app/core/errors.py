@@ -1,0 +1,144 @@
+"""Domain errors and their RFC 9457 ``application/problem+json`` rendering, in one place."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("autofacts")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://autofacts.dev/problems/"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where the error is: `query`, `path` or `body`, then the field.")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail."""
+
+    type: str = Field(examples=[PROBLEM_BASE + "not-found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["No company with slug 'tesla'."])
+    instance: str = Field(examples=["/v1/companies/tesla"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="Field-level errors, on 422 responses."
+    )
+
+
+class DomainError(Exception):
+    status: int = 500
+    slug: str = "internal-error"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(DomainError):
+    status, slug = 409, "conflict"
+
+
+class InvalidParameter(DomainError):
+    """A query parameter that passed type checks but makes no sense (a bad cursor, an
+    unknown sort key). Reported like FastAPI's own validation errors."""
+
+    status, slug = 422, "validation-error"
+
+    def __init__(self, detail: str, *, loc: list[str | int], type_: str = "value_error") -> None:
+        super().__init__(detail, errors=[{"loc": loc, "msg": detail, "type": type_}])
+
+
+class ServiceUnavailable(DomainError):
+    status, slug = 503, "service-unavailable"
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (slug or phrase.lower().replace(" ", "-")),
+        "title": phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _clean_errors(errors: Any) -> list[dict[str, Any]]:
+    # pydantic's `input` and `ctx` can hold arbitrary objects and echo hostile input back.
+    return [
+        {"loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in errors
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(request, exc.status, exc.detail, slug=exc.slug, errors=exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _clean_errors(exc.errors())
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return problem_response(request, 422, detail, slug="validation-error", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No resource at {request.url.path}."
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        logger.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            request, 503, "The database is unavailable; try again shortly.",
+            slug="service-unavailable", headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "An unexpected error occurred.")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting problem+json errors."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,48 @@
+"""Table models, one module per domain. Importing this package registers every table."""
+
+from sqlmodel import SQLModel
+
+# Explicit constraint names: Alembic can then drop and alter them on every database.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from app.models.base import Certainty, FactBase  # noqa: E402
+from app.models.company import Company  # noqa: E402
+from app.models.company_facts import FinancialResult, Plant, RestructuringPlan  # noqa: E402
+from app.models.executive import Executive, ExecutiveRole  # noqa: E402
+from app.models.fact import Fact  # noqa: E402
+from app.models.partnership import (  # noqa: E402
+    Partnership,
+    PartnershipMember,
+    PartnershipScope,
+    PartnershipStatus,
+    PartnershipStatusChange,
+)
+from app.models.source import Citation, Source  # noqa: E402
+from app.models.tariff import Tariff, TariffImpact  # noqa: E402
+
+__all__ = [
+    "Certainty",
+    "Citation",
+    "Company",
+    "Executive",
+    "ExecutiveRole",
+    "Fact",
+    "FactBase",
+    "FinancialResult",
+    "Partnership",
+    "PartnershipMember",
+    "PartnershipScope",
+    "PartnershipStatus",
+    "PartnershipStatusChange",
+    "Plant",
+    "RestructuringPlan",
+    "Source",
+    "Tariff",
+    "TariffImpact",
+]

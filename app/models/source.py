@@ -1,0 +1,39 @@
+import datetime as dt
+
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class Source(SQLModel, table=True):
+    """A news article (or other document) that facts are quoted from."""
+
+    __tablename__ = "source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=200, unique=True)
+    title: str = Field(max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=2000)
+    published_on: dt.date = Field(index=True)
+    reported_by: str | None = Field(default=None, max_length=200, index=True)
+    text: str = Field(sa_type=Text)
+    sha256: str = Field(max_length=64, unique=True)
+
+
+class Citation(SQLModel, table=True):
+    """A verbatim span of a source backing one fact row.
+
+    ``fact_type`` names the fact's table and ``fact_id`` its row: every fact table shares
+    this one citation table, so a fact's evidence is found the same way whatever it states.
+    """
+
+    __tablename__ = "citation"
+    __table_args__ = (Index("ix_citation_fact", "fact_type", "fact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fact_type: str = Field(max_length=40)
+    fact_id: int
+    source_id: int = Field(foreign_key="source.id", index=True, ondelete="RESTRICT")
+    quote: str = Field(sa_type=Text)
+    start_offset: int = Field(description="Character offset of the quote in the source text.")
+    end_offset: int
