@@ -18,7 +18,9 @@ PROBLEM_BASE = "https://autofacts.dev/problems/"
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(description="Where the error is: `query`, `path` or `body`, then the field.")
+    loc: list[str | int] = Field(
+        description="Where the error is: `query`, `path` or `body`, then the field."
+    )
     msg: str
     type: str
 
@@ -93,7 +95,11 @@ def problem_response(
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     # pydantic's `input` and `ctx` can hold arbitrary objects and echo hostile input back.
     return [
-        {"loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]],
+            "msg": e["msg"],
+            "type": e["type"],
+        }
         for e in errors
     ]
 
@@ -122,8 +128,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         logger.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
         return problem_response(
-            request, 503, "The database is unavailable; try again shortly.",
-            slug="service-unavailable", headers={"Retry-After": "1"},
+            request,
+            503,
+            "The database is unavailable; try again shortly.",
+            slug="service-unavailable",
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(Exception)
@@ -136,7 +145,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting problem+json errors."""
     return {
         status: {
-            "model": Problem,
             "description": HTTPStatus(status).phrase,
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }

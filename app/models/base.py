@@ -3,13 +3,12 @@
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Enum, Numeric
 from sqlmodel import Field, SQLModel
 
-from app.core.dates import Precision
+from app.core.dates import Precision, format_partial_date
 
 
 class Certainty(StrEnum):
@@ -21,9 +20,7 @@ class Certainty(StrEnum):
     excluded = "excluded"
 
 
-def enum_column(
-    enum: type[StrEnum], *, column: str, nullable: bool = False, **kwargs: Any
-) -> Any:
+def enum_column(enum: type[StrEnum], *, column: str, nullable: bool = False, **kwargs: Any) -> Any:
     """A VARCHAR with a CHECK constraint (named after ``column``, as constraint names are
     per schema): portable, and a new value needs no ALTER TYPE."""
     sa_type = Enum(
@@ -67,3 +64,40 @@ def money_column(*, nullable: bool = False) -> Decimal | None:
 
 def percent_column() -> Decimal | None:
     return Field(default=None, sa_type=Numeric(7, 3), nullable=True)  # type: ignore[no-any-return]
+
+
+class FactPublic(SQLModel):
+    """What every fact in the API carries beside its own fields."""
+
+    certainty: Certainty
+    valid_from: str | None = Field(
+        description="When the fact began to hold, as precise as the source: YYYY, YYYY-MM "
+        "or YYYY-MM-DD.",
+        schema_extra={"examples": ["2025-04"]},
+    )
+    valid_to: str | None = Field(description="When it stopped holding (exclusive), if it did.")
+    known_from: dt.date = Field(description="When our sources first said so.")
+    known_to: dt.date | None = Field(description="When a correction superseded it, if one did.")
+    citations: "list[CitationPublic] | None" = Field(
+        default=None, description="The verbatim quotes backing the fact (with include=citations)."
+    )
+
+    @classmethod
+    def from_row(cls, row: FactBase, **fields: Any) -> Self:
+        """Build from a table row, rendering partial dates at their precision."""
+        values = {
+            name: getattr(row, name)
+            for name in cls.model_fields
+            if name not in _RENDERED and hasattr(row, name)
+        }
+        values["valid_from"] = format_partial_date(row.valid_from, row.valid_from_precision)
+        values["valid_to"] = format_partial_date(row.valid_to, row.valid_to_precision)
+        values.update(fields)
+        return cls(**values)
+
+
+_RENDERED = frozenset({"valid_from", "valid_to", "citations"})
+
+from app.models.source import CitationPublic  # noqa: E402
+
+FactPublic.model_rebuild()

@@ -1,7 +1,7 @@
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.models.base import FactBase
+from app.models.base import FactBase, FactPublic
 
 
 class Company(FactBase, table=True):
@@ -13,3 +13,13 @@ class Company(FactBase, table=True):
     country: str | None = Field(default=None, max_length=2, index=True)
     kind: str = Field(max_length=40, index=True)
     description: str | None = Field(default=None, sa_type=Text)
+
+
+class CompanyPublic(FactPublic):
+    slug: str = Field(schema_extra={"examples": ["nissan"]})
+    name: str = Field(schema_extra={"examples": ["Nissan"]})
+    country: str | None = Field(
+        description="ISO 3166-1 alpha-2.", schema_extra={"examples": ["JP"]}
+    )
+    kind: str = Field(schema_extra={"examples": ["automaker"]})
+    description: str | None

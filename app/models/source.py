@@ -37,3 +37,27 @@ class Citation(SQLModel, table=True):
     quote: str = Field(sa_type=Text)
     start_offset: int = Field(description="Character offset of the quote in the source text.")
     end_offset: int
+
+
+class CitationPublic(SQLModel):
+    source_id: int
+    quote: str = Field(
+        schema_extra={"examples": ["We are discussing how we can collaborate in the United States"]}
+    )
+    start_offset: int = Field(description="Character offset of the quote in the source's text.")
+    end_offset: int = Field(description="End offset (exclusive).")
+
+
+class SourceSummary(SQLModel):
+    id: int
+    slug: str
+    title: str
+    publisher: str | None
+    url: str | None
+    published_on: dt.date
+    reported_by: str | None
+    sha256: str
+
+
+class SourcePublic(SourceSummary):
+    text: str

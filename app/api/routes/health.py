@@ -1,0 +1,27 @@
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.services import health
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+class HealthStatus(BaseModel):
+    status: str
+
+
+@router.get("/live", summary="Liveness", response_model=HealthStatus)
+def live() -> HealthStatus:
+    """The process is up (it does not touch the database)."""
+    return HealthStatus(status="ok")
+
+
+@router.get(
+    "/ready", summary="Readiness", response_model=HealthStatus, responses=problem_responses(503)
+)
+def ready(session: SessionDep) -> HealthStatus:
+    """The database answers; a 503 problem otherwise."""
+    health.database_ready(session=session)
+    return HealthStatus(status="ok")

@@ -1,0 +1,65 @@
+"""The ASGI application: routers, middleware, error handlers."""
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+
+from app.api.routes import companies, health
+from app.core.config import get_settings
+from app.core.errors import Problem, install_error_handlers
+
+DESCRIPTION = """
+Automotive-industry facts — companies, executives, partnerships, tariffs and
+restructuring plans — each traceable to the verbatim sentence of the news article it
+came from.
+
+* Lists return `{"data": [...], "next_cursor": ...}` with keyset cursors and a
+  `Link: <…>; rel="next"` header.
+* `valid_at=YYYY-MM-DD` answers what was true on a date; `known_at=YYYY-MM-DD` what our
+  sources had said by then.
+* Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPIOffline(
+        title="Autofacts",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "companies", "description": "Automakers, suppliers, media."},
+            {"name": "health", "description": "Liveness and readiness probes."},
+        ],
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["*"],
+        expose_headers=["Link", "ETag", "X-Request-ID"],
+    )
+    install_error_handlers(app)
+    for module in (companies, health):
+        app.include_router(module.router)
+    _register_problem_schema(app)
+    return app
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """Error responses refer to ``#/components/schemas/Problem``; make sure it exists."""
+    original = app.openapi
+
+    def openapi() -> dict:  # type: ignore[type-arg]
+        if app.openapi_schema is None:
+            schema = original()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+app = create_app()
