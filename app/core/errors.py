@@ -122,7 +122,8 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"No resource at {request.url.path}."
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(request, exc.status_code, detail, headers=headers)
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.core.errors import InvalidParameter
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Select[Any])
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -106,7 +107,7 @@ def _restore(value: Any, column: InstrumentedAttribute[Any]) -> Any:
     raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"])
 
 
-def paginate(statement: Select[Any], sorting: Sorting, params: PageParams) -> "Paginator":
+def paginate(statement: S, sorting: Sorting, params: PageParams) -> "Paginator[S]":
     """Order ``statement`` by the requested sort and position it after the cursor."""
     sort = params.sort or sorting.default
     name = sort.removeprefix("-")
@@ -138,8 +139,8 @@ def paginate(statement: Select[Any], sorting: Sorting, params: PageParams) -> "P
 
 
 @dataclass(frozen=True)
-class Paginator:
-    statement: Select[Any]
+class Paginator(Generic[S]):
+    statement: S
     sort: str
     column: InstrumentedAttribute[Any]
     sorting: Sorting

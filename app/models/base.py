@@ -57,13 +57,13 @@ class FactBase(SQLModel):
     known_to: dt.date | None = Field(default=None, index=True)
 
 
-def money_column(*, nullable: bool = False) -> Decimal | None:
+def money_column(*, nullable: bool = False) -> Any:
     """A decimal column wide enough for yen figures (up to 10^20, four decimals)."""
-    return Field(default=None, sa_type=Numeric(24, 4), nullable=nullable)  # type: ignore[no-any-return]
+    return Field(default=None, sa_type=Numeric(24, 4), nullable=nullable)
 
 
-def percent_column() -> Decimal | None:
-    return Field(default=None, sa_type=Numeric(7, 3), nullable=True)  # type: ignore[no-any-return]
+def percent_column() -> Any:
+    return Field(default=None, sa_type=Numeric(7, 3), nullable=True)
 
 
 class FactPublic(SQLModel):

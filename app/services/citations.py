@@ -45,7 +45,7 @@ def to_public(
     ``extra`` holds, per row, fields the row does not carry itself (a related slug).
     """
     citations = (
-        load_citations(session, type(rows[0]).__tablename__, [r.id for r in rows])  # type: ignore[attr-defined]
+        load_citations(session, rows[0].__table__.name, [r.id for r in rows])  # type: ignore[attr-defined]
         if with_citations and rows
         else None
     )

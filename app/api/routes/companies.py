@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.api.deps import CompanySlug, PageDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.include import Include
+from app.core.include import include_param
 from app.core.pagination import Page, set_link_header
 from app.core.temporal import AsOfDep
 from app.models import Certainty
@@ -14,6 +14,8 @@ from app.services import companies
 from app.services.companies import CompanyFilters
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"])
+
+CompanyInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 
 
 def company_filters(
@@ -43,7 +45,7 @@ def list_companies(
     filters: Annotated[CompanyFilters, Depends(company_filters)],
     as_of: AsOfDep,
     page: PageDep,
-    include: Include("citations"),
+    include: CompanyInclude,
 ) -> Page[CompanyPublic]:
     """Companies, filtered by country, kind or certainty; sort by `name` (default), `slug`
     or `id`."""
