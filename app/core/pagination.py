@@ -72,12 +72,12 @@ class Sorting:
         return ", ".join(sorted(self.keys))
 
 
-def _encode(payload: list[Any]) -> str:
+def encode_cursor(payload: list[Any]) -> str:
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> list[Any]:
+def decode_cursor(cursor: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
@@ -122,7 +122,7 @@ def paginate(statement: S, sorting: Sorting, params: PageParams) -> "Paginator[S
         [column] if column is sorting.id_column else [column, sorting.id_column]
     )
     if params.cursor is not None:
-        cursor_sort, last_value, last_id = _decode(params.cursor)
+        cursor_sort, last_value, last_id = decode_cursor(params.cursor)
         if cursor_sort != sort:
             raise InvalidParameter(
                 f"This cursor was made for sort={cursor_sort!r}, not {sort!r}.",
@@ -154,7 +154,7 @@ class Paginator(Generic[S]):
         rows = rows[: self.params.limit]
         last = rows[-1]
         last_value = _jsonable(getattr(last, self.column.key))
-        return rows, _encode([self.sort, last_value, getattr(last, self.sorting.id_column.key)])
+        return rows, encode_cursor([self.sort, last_value, getattr(last, self.sorting.id_column.key)])
 
 
 def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:

@@ -23,6 +23,7 @@ from app.models.partnership import (  # noqa: E402
     PartnershipStatus,
     PartnershipStatusChange,
 )
+from app.models.search import SearchDocument  # noqa: E402
 from app.models.source import Citation, Source  # noqa: E402
 from app.models.tariff import Tariff, TariffImpact  # noqa: E402
 
@@ -42,6 +43,7 @@ __all__ = [
     "PartnershipStatusChange",
     "Plant",
     "RestructuringPlan",
+    "SearchDocument",
     "Source",
     "Tariff",
     "TariffImpact",

@@ -1,0 +1,42 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api.deps import PageDep
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import Page, set_link_header
+from app.models.search import DocumentType, SearchHit
+from app.services import search as search_service
+
+router = APIRouter(prefix="/v1/search", tags=["search"])
+
+
+@router.get(
+    "",
+    summary="Search everything",
+    response_model=Page[SearchHit],
+    responses=problem_responses(422),
+)
+def search(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=1000,
+            description="Words to find (all of them; the last may be the start of a word). "
+            "Operators and punctuation are ignored.",
+            examples=["Espinosa"],
+        ),
+    ],
+    page: PageDep,
+    type: Annotated[DocumentType | None, Query(description="Only results of this type.")] = None,
+) -> Page[SearchHit]:
+    """Companies, executives, partnerships, tariffs, plans, plants and source texts
+    matching `q`, most relevant first, each with a highlighted snippet."""
+    result = search_service.search(session=session, q=q, doc_type=type, page=page)
+    set_link_header(request, response, result.next_cursor)
+    return result

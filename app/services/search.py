@@ -1,0 +1,190 @@
+"""Full-text search across every resource, behind one function per concern.
+
+SQLite uses an FTS5 table over ``search_document``; PostgreSQL a weighted ``tsvector``
+column with a GIN index. Both are created by migrations. User input never reaches either
+query language as syntax: it is cut into words, each word is quoted, and the words are
+AND-ed (the last one as a prefix, so "Espin" finds Espinosa).
+"""
+
+import html
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlmodel import Session, select
+
+from app.core.db import is_sqlite
+from app.core.errors import InvalidParameter
+from app.core.pagination import Page, PageParams, decode_cursor, encode_cursor
+from app.models.search import DocumentType, SearchDocument, SearchHit
+
+MAX_TERMS = 16
+_WORD = re.compile(r"[^\W_]+")
+# Private-use characters mark matches inside snippets, so that the text around them can
+# be HTML-escaped before the marks become <mark> tags.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+URLS = {
+    DocumentType.company: "/v1/companies/{key}",
+    DocumentType.executive: "/v1/executives/{key}",
+    DocumentType.partnership: "/v1/partnerships/{key}",
+    DocumentType.tariff: "/v1/tariffs/{key}",
+    DocumentType.restructuring_plan: "/v1/restructuring-plans/{key}",
+    DocumentType.plant: "/v1/companies/{key}/plants",
+    DocumentType.source: "/v1/sources/{key}",
+}
+
+
+def search_terms(q: str) -> list[str]:
+    terms = _WORD.findall(q.lower())[:MAX_TERMS]
+    if not terms:
+        raise InvalidParameter("The query has no word to search for.", loc=["query", "q"])
+    return terms
+
+
+def index_document(
+    *, session: Session, doc_type: DocumentType, doc_id: int, key: str, title: str, body: str
+) -> None:
+    """Create or refresh the search document of one resource (in the caller's transaction)."""
+    document = session.exec(
+        select(SearchDocument).where(
+            SearchDocument.doc_type == doc_type, SearchDocument.doc_id == doc_id
+        )
+    ).first()
+    if document is None:
+        session.add(
+            SearchDocument(doc_type=doc_type, doc_id=doc_id, key=key, title=title, body=body)
+        )
+    elif (document.key, document.title, document.body) != (key, title, body):
+        document.key, document.title, document.body = key, title, body
+        session.add(document)
+
+
+def remove_document(*, session: Session, doc_type: DocumentType, doc_id: int) -> None:
+    document = session.exec(
+        select(SearchDocument).where(
+            SearchDocument.doc_type == doc_type, SearchDocument.doc_id == doc_id
+        )
+    ).first()
+    if document is not None:
+        session.delete(document)
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    id: int
+    score: float
+
+
+def search(
+    *, session: Session, q: str, doc_type: DocumentType | None, page: PageParams
+) -> Page[SearchHit]:
+    """Ranked hits, best first; the cursor holds the last hit's score and id."""
+    terms = search_terms(q)
+    if page.sort is not None:
+        raise InvalidParameter(
+            "Search results are sorted by relevance only.", loc=["query", "sort"]
+        )
+    after: tuple[float, int] | None = None
+    if page.cursor is not None:
+        kind, score, last_id = decode_cursor(page.cursor)
+        if kind != "search" or not isinstance(score, int | float):
+            raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"])
+        after = (float(score), last_id)
+    ranked = _rank(session, terms, doc_type, after, page.limit + 1)
+    next_cursor = None
+    if len(ranked) > page.limit:
+        ranked = ranked[: page.limit]
+        next_cursor = encode_cursor(["search", ranked[-1].score, ranked[-1].id])
+    return Page(data=_hits(session, terms, ranked), next_cursor=next_cursor)
+
+
+def _rank(
+    session: Session,
+    terms: list[str],
+    doc_type: DocumentType | None,
+    after: tuple[float, int] | None,
+    limit: int,
+) -> list[_Ranked]:
+    if is_sqlite(session):
+        matches = (
+            "SELECT rowid AS id, -bm25(search_fts, 5.0, 1.0) AS score "
+            "FROM search_fts WHERE search_fts MATCH :match"
+        )
+    else:
+        matches = (
+            "SELECT id, ts_rank_cd(tsv, to_tsquery('english', :match)) AS score "
+            "FROM search_document WHERE tsv @@ to_tsquery('english', :match)"
+        )
+    conditions = ["1 = 1"]
+    params: dict[str, object] = {"match": _match_expression(session, terms), "limit": limit}
+    if doc_type is not None:
+        conditions.append("d.doc_type = :doc_type")
+        params["doc_type"] = doc_type.value
+    if after is not None:
+        conditions.append("(m.score < :score OR (m.score = :score AND m.id > :last_id))")
+        params["score"], params["last_id"] = after
+    statement = text(
+        f"SELECT m.id, m.score FROM ({matches}) AS m "  # conditions are ours; user words are bound
+        f"JOIN search_document AS d ON d.id = m.id WHERE {' AND '.join(conditions)} "
+        "ORDER BY m.score DESC, m.id LIMIT :limit"
+    )
+    return [
+        _Ranked(id=row.id, score=float(row.score)) for row in session.execute(statement, params)
+    ]
+
+
+def _match_expression(session: Session, terms: list[str]) -> str:
+    """The words as the database's query language, quoted so none is an operator."""
+    if is_sqlite(session):
+        return " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
+    return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
+
+
+def _hits(session: Session, terms: list[str], ranked: list[_Ranked]) -> list[SearchHit]:
+    if not ranked:
+        return []
+    ids = [r.id for r in ranked]
+    params = {
+        "match": _match_expression(session, terms),
+        "ids": ids,
+        "open": _OPEN,
+        "close": _CLOSE,
+    }
+    if is_sqlite(session):
+        statement = text(
+            "SELECT d.id, d.doc_type, d.doc_id, d.key, d.title, "
+            "snippet(search_fts, -1, :open, :close, '…', 24) AS snippet "
+            "FROM search_fts JOIN search_document AS d ON d.id = search_fts.rowid "
+            "WHERE search_fts MATCH :match AND search_fts.rowid IN :ids"
+        )
+    else:
+        statement = text(
+            "SELECT d.id, d.doc_type, d.doc_id, d.key, d.title, "
+            "ts_headline('english', d.body, to_tsquery('english', :match), "
+            "'StartSel=' || :open || ', StopSel=' || :close || ', MaxWords=30, MinWords=10, "
+            "MaxFragments=1') AS snippet "
+            "FROM search_document AS d WHERE d.id IN :ids"
+        )
+    statement = statement.bindparams(bindparam("ids", expanding=True))
+    rows = {row.id: row for row in session.execute(statement, params)}
+    hits = []
+    for ranked_hit in ranked:
+        row = rows[ranked_hit.id]
+        doc_type = DocumentType(row.doc_type)
+        hits.append(
+            SearchHit(
+                type=doc_type,
+                id=row.doc_id,
+                key=row.key,
+                title=row.title,
+                snippet=_highlight(row.snippet),
+                url=URLS[doc_type].format(key=row.key),
+                score=round(ranked_hit.score, 6),
+            )
+        )
+    return hits
+
+
+def _highlight(snippet: str) -> str:
+    return html.escape(snippet, quote=False).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
