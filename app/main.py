@@ -1,10 +1,22 @@
 """The ASGI application: routers, middleware, error handlers."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app.api.routes import companies, health
+from app.api.deps import reject_control_characters
+from app.api.routes import (
+    companies,
+    company_facts,
+    executives,
+    facts,
+    health,
+    partnerships,
+    restructuring_plans,
+    search,
+    sources,
+    tariffs,
+)
 from app.core.config import get_settings
 from app.core.errors import Problem, install_error_handlers
 
@@ -27,8 +39,16 @@ def create_app() -> FastAPI:
         title="Autofacts",
         version="1.0.0",
         description=DESCRIPTION,
+        dependencies=[Depends(reject_control_characters)],
         openapi_tags=[
             {"name": "companies", "description": "Automakers, suppliers, media."},
+            {"name": "executives", "description": "Executives and the roles they hold."},
+            {"name": "partnerships", "description": "Partnerships, scope and status history."},
+            {"name": "tariffs", "description": "Tariffs and what they cost companies."},
+            {"name": "restructuring plans", "description": "Job cuts and plant closures."},
+            {"name": "facts", "description": "Every fact as subject, predicate and value."},
+            {"name": "sources", "description": "The articles every quote comes from."},
+            {"name": "search", "description": "Full-text search across every resource."},
             {"name": "health", "description": "Liveness and readiness probes."},
         ],
     )
@@ -40,7 +60,18 @@ def create_app() -> FastAPI:
         expose_headers=["Link", "ETag", "X-Request-ID"],
     )
     install_error_handlers(app)
-    for module in (companies, health):
+    for module in (
+        companies,
+        executives,
+        partnerships,
+        tariffs,
+        restructuring_plans,
+        company_facts,
+        sources,
+        facts,
+        search,
+        health,
+    ):
         app.include_router(module.router)
     _register_problem_schema(app)
     return app

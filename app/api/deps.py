@@ -1,9 +1,11 @@
 """Dependencies shared by the routers."""
 
+import re
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 
+from app.core.errors import InvalidParameter
 from app.core.pagination import PageParams, page_params
 
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -19,4 +21,16 @@ CompanySlug = Annotated[
         examples=["nissan"],
     ),
 ]
-CountryCode = Annotated[str, "ISO 3166-1 alpha-2"]
+
+
+def reject_control_characters(request: Request) -> None:
+    """Refuse NUL and other control characters in query parameters: PostgreSQL cannot
+    store or compare NUL, and no real filter value contains one."""
+    for name, value in request.query_params.multi_items():
+        if _CONTROL.search(value):
+            raise InvalidParameter(
+                "Query parameters may not contain control characters.", loc=["query", name]
+            )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Date, Integer, Select, String, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.errors import InvalidParameter
@@ -57,7 +57,8 @@ def page_params(
         ),
     ] = None,
 ) -> PageParams:
-    return PageParams(limit=limit, cursor=cursor, sort=sort)
+    # An empty `cursor=` (what many clients send for "no cursor") means the first page.
+    return PageParams(limit=limit, cursor=cursor or None, sort=sort or None)
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,15 @@ def _jsonable(value: Any) -> Any:
 
 def _restore(value: Any, column: InstrumentedAttribute[Any]) -> Any:
     """Turn a cursor's JSON value back into the column's Python type, or refuse it."""
-    python_type = column.type.python_type
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):  # SQLModel's AutoString wraps a String
+        column_type = column_type.impl_instance
     try:
-        if python_type is dt.date and isinstance(value, str):
+        if isinstance(column_type, Date) and isinstance(value, str):
             return dt.date.fromisoformat(value)
-        if python_type is int and isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(column_type, Integer) and type(value) is int:
             return value
-        if python_type is str and isinstance(value, str):
+        if isinstance(column_type, String) and isinstance(value, str):
             return value
     except ValueError:
         pass
@@ -154,7 +157,9 @@ class Paginator(Generic[S]):
         rows = rows[: self.params.limit]
         last = rows[-1]
         last_value = _jsonable(getattr(last, self.column.key))
-        return rows, encode_cursor([self.sort, last_value, getattr(last, self.sorting.id_column.key)])
+        return rows, encode_cursor(
+            [self.sort, last_value, getattr(last, self.sorting.id_column.key)]
+        )
 
 
 def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:

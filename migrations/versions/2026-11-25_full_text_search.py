@@ -15,7 +15,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = "cffbf663755c"
 down_revision: str | None = "bd63a47cd9e9"
 branch_labels: str | Sequence[str] | None = None

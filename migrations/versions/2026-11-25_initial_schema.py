@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = "bd63a47cd9e9"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

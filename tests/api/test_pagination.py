@@ -30,7 +30,8 @@ def _walk(client: TestClient, path: str, params: dict[str, Any]) -> list[dict[st
     rows: list[dict[str, Any]] = []
     cursor = None
     for _ in range(10_000):
-        response = client.get(path, params={**params, "limit": 1, "cursor": cursor})
+        page = {"limit": 1} if cursor is None else {"limit": 1, "cursor": cursor}
+        response = client.get(path, params={**params, **page})
         assert response.status_code == 200, response.text
         body = response.json()
         assert len(body["data"]) <= 1

@@ -1,0 +1,131 @@
+"""Search finds what people type, ranks sensibly, and never chokes on hostile input."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.problems import assert_problem
+
+
+def _search(client: TestClient, **params: Any) -> list[dict[str, Any]]:
+    response = client.get("/v1/search", params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def test_espinosa_finds_the_executive_with_a_highlighted_snippet(client: TestClient) -> None:
+    hits = _search(client, q="Espinosa")
+    assert hits[0]["type"] == "executive"
+    assert hits[0]["key"] == "ivan-espinosa"
+    assert hits[0]["url"] == "/v1/executives/ivan-espinosa"
+    assert "<mark>Espinosa</mark>" in hits[0]["snippet"]
+    assert client.get(hits[0]["url"]).status_code == 200
+    # The article mentions him too, with the sentence around the match.
+    source_hits = [h for h in hits if h["type"] == "source"]
+    assert source_hits and "<mark>Espinosa</mark>" in source_hits[0]["snippet"]
+
+
+@pytest.mark.parametrize(
+    ("q", "doc_type", "key"),
+    [
+        ("Marysville", "plant", "honda"),
+        ("tariff", "tariff", None),
+        ("recovery plan", "restructuring_plan", None),
+        ("BYD", "company", "byd"),
+        ("cross-shareholding", "partnership", None),
+    ],
+)
+def test_common_queries_find_their_resource(
+    client: TestClient, q: str, doc_type: str, key: str | None
+) -> None:
+    hits = _search(client, q=q)
+    matching = [h for h in hits if h["type"] == doc_type]
+    assert matching, hits
+    if key is not None:
+        assert matching[0]["key"] == key
+    for hit in hits:
+        assert client.get(hit["url"]).status_code == 200, hit["url"]
+
+
+def test_a_name_in_the_title_outranks_a_mention_in_passing(client: TestClient) -> None:
+    hits = _search(client, q="Nissan")
+    assert hits[0]["type"] == "company" and hits[0]["key"] == "nissan"
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_last_word_matches_as_a_prefix(client: TestClient) -> None:
+    assert any(h["key"] == "ivan-espinosa" for h in _search(client, q="Espin"))
+
+
+def test_type_filter(client: TestClient) -> None:
+    hits = _search(client, q="Nissan", type="executive")
+    assert hits and {h["type"] for h in hits} == {"executive"}
+    assert_problem(client.get("/v1/search", params={"q": "x", "type": "boat"}), 422, field="type")
+
+
+def test_all_words_must_match(client: TestClient) -> None:
+    assert _search(client, q="Marysville", type="plant")
+    assert _search(client, q="Marysville Espinosa", type="plant") == []
+
+
+def test_search_pages_like_every_list(client: TestClient) -> None:
+    whole = _search(client, q="Nissan")
+    assert len(whole) > 2
+    walked: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(len(whole) + 1):
+        params = {"q": "Nissan", "limit": 1} | ({"cursor": cursor} if cursor else {})
+        body = client.get("/v1/search", params=params).json()
+        walked += body["data"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == whole
+    assert_problem(client.get("/v1/search", params={"q": "Nissan", "sort": "title"}), 422)
+    other_cursor = client.get("/v1/companies", params={"limit": 1}).json()["next_cursor"]
+    response = client.get("/v1/search", params={"q": "Nissan", "cursor": other_cursor})
+    assert_problem(response, 422, field="cursor")
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "' OR 1=1 --",
+        "honda%",
+        "hon_da",
+        '"unbalanced',
+        "NEAR(honda nissan)",
+        "title:honda",
+        "honda AND NOT nissan",
+        "honda OR",
+        "*",
+        "^honda",
+        "honda & !nissan | (",
+        "'; DROP TABLE company; --",
+        "\\",
+        "ñandú 日本",
+        "x" * 999,
+    ],
+)
+def test_hostile_queries_never_fail(client: TestClient, q: str) -> None:
+    response = client.get("/v1/search", params={"q": q})
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        assert_problem(response, 422, field="q")
+    assert client.get("/v1/companies/honda").status_code == 200
+
+
+def test_query_operators_are_plain_words(client: TestClient) -> None:
+    # "OR" is a word here, not an operator: nothing holds both "honda" and "or" and "byd".
+    assert not any(h["key"] == "byd" for h in _search(client, q="honda OR byd"))
+
+
+@pytest.mark.parametrize("q", ["", "%", "  ", "!!!", "x" * 10_000])
+def test_queries_without_words_or_too_long_are_422(client: TestClient, q: str) -> None:
+    assert_problem(client.get("/v1/search", params={"q": q}), 422, field="q")
+
+
+def test_missing_q_is_422(client: TestClient) -> None:
+    assert_problem(client.get("/v1/search"), 422, field="q")
