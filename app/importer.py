@@ -1,0 +1,985 @@
+"""The facts file (``format: autofacts/v1``): validated whole, every quote checked against its
+source, then loaded in one transaction.
+
+``load_file`` parses and validates a YAML (or JSON) file against the models below;
+``import_facts`` resolves its references, verifies every quote and writes it. A file with
+anything wrong is refused with every problem named by entry and field
+(``partnerships[2].scope[0].citations[0].quote: not found in source '…'``) and changes nothing.
+Rows are matched to stored ones by natural key, so importing a file twice adds nothing.
+"""
+
+import datetime as dt
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from sqlalchemy import and_, or_
+from sqlmodel import Session, SQLModel, col, select
+
+from app.core.citations import locate_quote
+from app.core.dates import PartialDate, parse_partial_date
+from app.core.errors import DomainError
+from app.core.money import decimal_to_str
+from app.models import (
+    Certainty,
+    Citation,
+    Company,
+    Executive,
+    ExecutiveRole,
+    Fact,
+    FinancialResult,
+    Partnership,
+    PartnershipMember,
+    PartnershipScope,
+    PartnershipStatus,
+    PartnershipStatusChange,
+    Plant,
+    RestructuringPlan,
+    Source,
+    Tariff,
+    TariffImpact,
+)
+from app.models.search import DocumentType
+from app.services.citations import load_citations
+from app.services.facts import project_facts
+from app.services.search_index import reindex
+
+
+class ImportRefused(DomainError):
+    """A facts file that cannot be imported as it is; ``problems`` names every fault."""
+
+    status, slug = 422, "import-refused"
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = [f"{where}: {message}" for where, message in problems]
+        count = len(self.problems)
+        super().__init__(
+            f"The facts file was refused ({count} problem{'s' if count > 1 else ''}); "
+            "nothing was imported.",
+            errors=[{"loc": [where], "msg": msg, "type": "import"} for where, msg in problems],
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The file format. Lengths follow the columns, so PostgreSQL never truncates what SQLite kept.
+
+
+def _pattern(pattern: str, what: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Slug = Annotated[
+    str, _pattern(r"[a-z0-9]+(?:-[a-z0-9]+)*", "a slug (lower-case words joined by hyphens)")
+]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+CountryCode = Annotated[str, _pattern(r"[A-Z]{2}", "an ISO 3166-1 alpha-2 code, such as JP")]
+CurrencyCode = Annotated[str, _pattern(r"[A-Z]{3}", "an ISO 4217 code, such as JPY")]
+_PLAIN_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _decimal_text(value: Any) -> Decimal:
+    # A YAML number is a float (or an int standing in for one): refuse it rather than let
+    # 0.1 + 0.2 into a money column.
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal in quotes, such as "2.5", not a YAML number')
+    if not _PLAIN_DECIMAL.fullmatch(value):
+        raise ValueError(f"{value!r} is not a plain decimal such as 2.5 or 275000000000")
+    return Decimal(value)
+
+
+# Digits as the columns hold them: Numeric(24, 4) for money, Numeric(7, 3) for percents.
+MoneyAmount = Annotated[
+    Decimal, BeforeValidator(_decimal_text), Field(max_digits=24, decimal_places=4)
+]
+Percent = Annotated[
+    Decimal, BeforeValidator(_decimal_text), Field(ge=0, max_digits=7, decimal_places=3)
+]
+Count = Annotated[StrictInt, Field(ge=0)]
+Year = Annotated[StrictInt, Field(ge=1000, le=9999)]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CitationIn(_Entry):
+    """A verbatim span of a source. ``quote`` must occur in the source's text; runs of
+    whitespace count as one space, and nothing else is forgiven (curly quotes, dashes)."""
+
+    source: Slug = Field(max_length=200, description="A source of this file or of the database.")
+    quote: NonEmpty
+
+
+class _Fact(_Entry):
+    """What every stated fact carries: how sure the source is, and the quotes that say it."""
+
+    certainty: Certainty
+    citations: list[CitationIn] = Field(min_length=1)
+
+
+class SourceIn(_Entry):
+    """An article. Its text is ``text`` or the file ``text_file`` (relative to the facts file);
+    it is stored with its sha256, and never changes once stored."""
+
+    slug: Slug = Field(max_length=200)
+    title: NonEmpty = Field(max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    published_on: dt.date
+    reported_by: str | None = Field(default=None, max_length=200)
+    text_file: NonEmpty | None = None
+    text: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _read_text_file(self, info: ValidationInfo) -> Self:
+        if (self.text is None) == (self.text_file is None):
+            raise ValueError("give exactly one of text and text_file")
+        if self.text_file is not None:
+            base_dir = (info.context or {}).get("base_dir")
+            if base_dir is None:
+                raise ValueError("text_file needs the facts file's directory: give text instead")
+            path = Path(base_dir) / self.text_file
+            try:
+                # Text mode turns CRLF into LF: the same article hashes the same on every OS.
+                self.text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"cannot read text_file {str(path)!r}: {exc}") from None
+            if not self.text:
+                raise ValueError(f"text_file {str(path)!r} is empty")
+        return self
+
+
+class CompanyIn(_Fact):
+    slug: Slug = Field(max_length=100)
+    name: NonEmpty = Field(max_length=200)
+    country: CountryCode | None = None
+    kind: NonEmpty = Field(max_length=40, description="automaker, media, supplier, …")
+    description: str | None = None
+
+
+class RoleIn(_Fact):
+    """A title held at a company, from ``started_on`` until ``ended_on`` (exclusive)."""
+
+    company: Slug
+    title: NonEmpty = Field(max_length=200)
+    started_on: PartialDate | None = None
+    ended_on: PartialDate | None = None
+
+
+class ExecutiveIn(_Fact):
+    slug: Slug = Field(max_length=100)
+    name: NonEmpty = Field(max_length=200)
+    roles: list[RoleIn] = []
+
+
+class StatusIn(_Fact):
+    """One dated status; the latest (by ``valid_from``) is the partnership's current one."""
+
+    status: PartnershipStatus
+    valid_from: PartialDate | None = None
+    valid_to: PartialDate | None = None
+
+
+class ScopeIn(_Fact):
+    area: NonEmpty = Field(max_length=300)
+
+
+class ExclusionIn(_Fact):
+    """An area the partners ruled out: a scope row of certainty ``excluded``."""
+
+    certainty: Literal[Certainty.excluded] = Certainty.excluded
+    area: NonEmpty = Field(max_length=300)
+
+
+class PartnershipIn(_Fact):
+    """Members share the partnership's certainty, dates and citations."""
+
+    slug: Slug = Field(max_length=200)
+    title: NonEmpty = Field(max_length=300)
+    members: list[Slug] = Field(min_length=1, description="Company slugs.")
+    announced_on: PartialDate | None = None
+    ended_on: PartialDate | None = None
+    notes: str | None = None
+    statuses: list[StatusIn] = Field(min_length=1)
+    scope: list[ScopeIn] = []
+    excluded: list[ExclusionIn] = []
+
+
+class MoneyIn(_Entry):
+    """``usd`` is the dollar figure the source itself gives, never a conversion of ours."""
+
+    amount: MoneyAmount
+    currency: CurrencyCode
+    usd: MoneyAmount | None = None
+
+
+class ImpactIn(_Fact):
+    company: Slug
+    fiscal_year: NonEmpty = Field(max_length=20)
+    metric: NonEmpty = Field(max_length=40, description="The source's own word: profit, …")
+    kind: NonEmpty = Field(max_length=20, description="estimate, actual, …")
+    amount: MoneyIn
+
+
+class TariffIn(_Fact):
+    """A tariff, known by (imposing_country, target_country, product)."""
+
+    imposing_country: CountryCode
+    target_country: CountryCode
+    product: NonEmpty = Field(max_length=200)
+    rate_pct: Percent | None = None
+    previous_rate_pct: Percent | None = None
+    baseline_rate_pct: Percent | None = Field(default=None, description="Before the trade war.")
+    effective_on: PartialDate | None = Field(default=None, description="Of the current rate.")
+    impacts: list[ImpactIn] = []
+
+
+class PlanIn(_Fact):
+    company: Slug
+    name: NonEmpty = Field(max_length=200)
+    job_cuts: Count | None = None
+    plants_before: Count | None = None
+    plants_after: Count | None = None
+    target_year: Year | None = None
+
+
+class ResultIn(_Fact):
+    company: Slug
+    period: NonEmpty = Field(max_length=40, description="As the source names it.")
+    metric: NonEmpty = Field(max_length=40, description="The source's own word: loss, …")
+    amount: MoneyIn
+
+
+class PlantIn(_Fact):
+    company: Slug
+    name: NonEmpty = Field(max_length=200)
+    city: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=200)
+    country: CountryCode | None = None
+
+
+class FactsFile(_Entry):
+    """A whole facts file. Companies named by slug (in roles, members, impacts, plans,
+    results, plants) are those of this file or ones already in the database."""
+
+    format: Literal["autofacts/v1"]
+    sources: list[SourceIn] = []
+    companies: list[CompanyIn] = []
+    executives: list[ExecutiveIn] = []
+    partnerships: list[PartnershipIn] = []
+    tariffs: list[TariffIn] = []
+    restructuring_plans: list[PlanIn] = []
+    financial_results: list[ResultIn] = []
+    plants: list[PlantIn] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the file.
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without two traps of YAML 1.1: ``NO`` (Norway) and ``on`` stay strings, only
+    true/false are booleans; dates stay strings for the models to parse. A key given twice
+    is an error rather than a silent overwrite."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(("bool", "timestamp"))]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def load_file(path: str | Path) -> FactsFile:
+    """Parse and validate a facts file (YAML, or JSON, which is YAML too)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as stream:
+            data = yaml.load(stream, Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ImportRefused([(str(path), str(exc))]) from None
+    return parse_facts(data, base_dir=path.parent)
+
+
+def parse_facts(data: Any, *, base_dir: Path | None = None) -> FactsFile:
+    """Validate already-parsed data; ``text_file`` paths are read relative to ``base_dir``."""
+    try:
+        return FactsFile.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise ImportRefused(
+            [(_where(error["loc"]), _message(error)) for error in exc.errors()]
+        ) from None
+
+
+def _where(loc: Iterable[int | str]) -> str:
+    """``("partnerships", 2, "scope", 0)`` → ``partnerships[2].scope[0]``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "file"
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing: plan every row (reading only, collecting every problem), then write them all.
+
+
+@dataclass
+class ImportReport:
+    """Rows created, per table (every table named, zeros included)."""
+
+    created: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.created.values())
+
+
+def _table(model: type[SQLModel]) -> str:
+    return model.__table__.name  # type: ignore[attr-defined,no-any-return]
+
+
+_TABLES = tuple(
+    _table(model)
+    for model in (
+        Source,
+        Company,
+        Executive,
+        ExecutiveRole,
+        Partnership,
+        PartnershipMember,
+        PartnershipStatusChange,
+        PartnershipScope,
+        Tariff,
+        TariffImpact,
+        RestructuringPlan,
+        FinancialResult,
+        Plant,
+        Citation,
+        Fact,
+    )
+)
+
+
+def import_facts(session: Session, facts_file: FactsFile) -> ImportReport:
+    """Import a validated facts file in one transaction. Raises ImportRefused, having
+    written nothing, if any reference, quote or value is wrong."""
+    plan = _Plan(session)
+    try:
+        plan.build(facts_file)
+        if plan.problems:
+            raise ImportRefused(plan.problems)
+        report = plan.write()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return report
+
+
+@dataclass(eq=False)
+class _Source:
+    slug: str
+    text: str
+    published_on: dt.date
+    row: Source
+    is_new: bool
+
+
+@dataclass(eq=False)
+class _Quote:
+    source: _Source
+    start: int
+    end: int
+
+
+@dataclass(eq=False)
+class _Row:
+    """A fact row of the file, and the stored row it matched or the row it creates."""
+
+    path: str
+    model: type[SQLModel]
+    key: tuple[str, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+    refs: dict[str, "_Row"] = field(default_factory=dict)
+    quotes: list[_Quote] = field(default_factory=list)
+    # The file field of each column named otherwise, for messages.
+    fields: dict[str, str] = field(default_factory=dict)
+    # Set on creation, never compared with a stored row: it follows from other rows.
+    derived: dict[str, Any] = field(default_factory=dict)
+    obj: Any = None
+    created: bool = False
+
+    def identity(self) -> tuple[Any, ...]:
+        """The natural key; a parent not stored yet stands in for its future id."""
+        return tuple(
+            (self.refs[c].obj.id if self.refs[c].obj is not None else self.refs[c])
+            if c in self.refs
+            else self.values[c]
+            for c in self.key
+        )
+
+
+class _Plan:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.problems: list[tuple[str, str]] = []
+        self.sources: dict[str, _Source] = {}
+        self.companies: dict[str, _Row] = {}
+        # Rows in the order they are written: parents (which children refer to) first.
+        self.parents: list[_Row] = []
+        self.children: list[_Row] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append((where, message))
+
+    # -- building: every check happens here, before anything is written --------------------
+
+    def build(self, file: FactsFile) -> None:
+        self._sources(file)
+        self._companies(file)
+        for i, executive in enumerate(file.executives):
+            self._executive(f"executives[{i}]", executive)
+        for i, partnership in enumerate(file.partnerships):
+            self._partnership(f"partnerships[{i}]", partnership)
+        for i, tariff in enumerate(file.tariffs):
+            self._tariff(f"tariffs[{i}]", tariff)
+        for i, plan in enumerate(file.restructuring_plans):
+            values = plan.model_dump(
+                include={"name", "job_cuts", "plants_before", "plants_after", "target_year"}
+            )
+            self._about_company(
+                f"restructuring_plans[{i}]", RestructuringPlan, ("name",), plan, values
+            )
+        for i, result in enumerate(file.financial_results):
+            values = {"period": result.period, "metric": result.metric, **_money(result.amount)}
+            self._about_company(
+                f"financial_results[{i}]",
+                FinancialResult,
+                ("period", "metric"),
+                result,
+                values,
+                fields=_MONEY_FIELDS,
+            )
+        for i, plant in enumerate(file.plants):
+            values = plant.model_dump(include={"name", "city", "region", "country"})
+            self._about_company(f"plants[{i}]", Plant, ("name",), plant, values)
+        self._match(self.parents)
+        self._match(self.children)
+
+    def _sources(self, file: FactsFile) -> None:
+        cited = {c.source for c in _walk(file) if isinstance(c, CitationIn)}
+        declared = {s.slug for s in file.sources}
+        digests = [hashlib.sha256((s.text or "").encode()).hexdigest() for s in file.sources]
+        statement = select(Source).where(
+            or_(col(Source.slug).in_(cited | declared), col(Source.sha256).in_(digests))
+        )
+        stored = self.session.exec(statement).all()
+        by_slug = {s.slug: s for s in stored}
+        by_hash = {s.sha256: s for s in stored}
+        for i, (source, sha256) in enumerate(zip(file.sources, digests, strict=True)):
+            where, text = f"sources[{i}]", source.text or ""
+            text_field = f"{where}.{'text_file' if source.text_file else 'text'}"
+            if source.slug in self.sources:
+                self.problem(f"{where}.slug", f"'{source.slug}' is declared twice")
+                continue
+            if sha256 in digests[:i]:
+                self.problem(text_field, f"is the text of sources[{digests.index(sha256)}] too")
+            values = source.model_dump(exclude={"text_file", "text"})
+            row = by_slug.get(source.slug)
+            if row is not None and row.sha256 != sha256:
+                self.problem(
+                    text_field,
+                    f"differs from the text stored for source '{source.slug}' "
+                    "(a source's text never changes: give the new text a new slug)",
+                )
+            elif row is not None:
+                self._compare(where, row, values, {})
+            elif (same := by_hash.get(sha256)) is not None:
+                self.problem(text_field, f"is already stored as source '{same.slug}'")
+            # Even a refused source is kept, so that its quotes are still checked.
+            if row is None or row.sha256 != sha256:
+                row = Source(**values, text=text, sha256=sha256)
+            self.sources[source.slug] = _Source(
+                source.slug, text, source.published_on, row, row.id is None
+            )
+        for slug in cited - declared:
+            if (row := by_slug.get(slug)) is not None:
+                self.sources[slug] = _Source(slug, row.text, row.published_on, row, False)
+
+    def _companies(self, file: FactsFile) -> None:
+        referenced = {slug for p in file.partnerships for slug in p.members}
+        referenced |= {
+            e.company
+            for e in _walk(file)
+            if isinstance(e, RoleIn | ImpactIn | PlanIn | ResultIn | PlantIn)
+        }
+        slugs = referenced | {c.slug for c in file.companies}
+        statement = select(Company).where(col(Company.slug).in_(slugs))
+        stored = {c.slug: c for c in self.session.exec(statement)}
+        for i, company in enumerate(file.companies):
+            where = f"companies[{i}]"
+            if company.slug in self.companies:
+                self.problem(f"{where}.slug", f"'{company.slug}' is declared twice")
+                continue
+            values = company.model_dump(include={"slug", "name", "country", "kind", "description"})
+            row = self._row(where, Company, ("slug",), company, values)
+            row.obj = stored.get(company.slug)
+            if row.obj is not None:
+                self._compare(where, row.obj, row.values, row.fields)
+            self.companies[company.slug] = row
+        for slug in referenced - self.companies.keys():
+            if slug in stored:
+                only_named = _Row(f"company '{slug}'", Company, ("slug",), obj=stored[slug])
+                self.companies[slug] = only_named
+
+    def _company(self, where: str, slug: str) -> _Row | None:
+        row = self.companies.get(slug)
+        if row is None:
+            self.problem(where, f"unknown company '{slug}': not in this file nor in the database")
+        return row
+
+    def _row(
+        self,
+        where: str,
+        model: type[SQLModel],
+        key: tuple[str, ...],
+        entry: _Fact,
+        values: dict[str, Any],
+        *,
+        fields: dict[str, str] | None = None,
+    ) -> _Row:
+        """Plan a row that others may refer to, its quotes located in their sources."""
+        quotes = self._quotes(where, entry.citations)
+        row = _Row(where, model, key, {**values, "certainty": entry.certainty}, {}, quotes)
+        row.fields = fields or {}
+        self.parents.append(row)
+        return row
+
+    def _child(
+        self,
+        where: str,
+        model: type[SQLModel],
+        key: tuple[str, ...],
+        entry: _Fact,
+        values: dict[str, Any],
+        *,
+        refs: dict[str, _Row | None],
+        fields: dict[str, str] | None = None,
+        quotes: list[_Quote] | None = None,
+    ) -> None:
+        """Plan a row that refers to others. If a reference is unknown (and so reported),
+        the row is not planned, but its quotes are still checked."""
+        if quotes is None:
+            quotes = self._quotes(where, entry.citations)
+        resolved = {column: ref for column, ref in refs.items() if ref is not None}
+        if len(resolved) == len(refs):
+            values = {**values, "certainty": entry.certainty}
+            self.children.append(_Row(where, model, key, values, resolved, quotes, fields or {}))
+
+    def _quotes(self, where: str, citations: list[CitationIn]) -> list[_Quote]:
+        quotes = []
+        for i, citation in enumerate(citations):
+            at = f"{where}.citations[{i}]"
+            source = self.sources.get(citation.source)
+            if source is None:
+                self.problem(
+                    f"{at}.source",
+                    f"unknown source '{citation.source}': not in this file nor in the database",
+                )
+            elif (span := locate_quote(source.text, citation.quote)) is None:
+                self.problem(f"{at}.quote", f"not found in source '{citation.source}'")
+            else:
+                quotes.append(_Quote(source, *span))
+        return quotes
+
+    def _executive(self, where: str, executive: ExecutiveIn) -> None:
+        values = {"slug": executive.slug, "name": executive.name}
+        person = self._row(where, Executive, ("slug",), executive, values)
+        for i, role in enumerate(executive.roles):
+            at = f"{where}.roles[{i}]"
+            dates, fields = _dates(role.started_on, role.ended_on, "started_on", "ended_on")
+            self._child(
+                at,
+                ExecutiveRole,
+                ("executive_id", "company_id", "title", "valid_from"),
+                role,
+                {"title": role.title, **dates},
+                refs={
+                    "executive_id": person,
+                    "company_id": self._company(f"{at}.company", role.company),
+                },
+                fields=fields,
+            )
+
+    def _partnership(self, where: str, partnership: PartnershipIn) -> None:
+        dates, fields = _dates(
+            partnership.announced_on, partnership.ended_on, "announced_on", "ended_on"
+        )
+        values = {"slug": partnership.slug, "title": partnership.title, "notes": partnership.notes}
+        row = self._row(where, Partnership, ("slug",), partnership, values | dates, fields=fields)
+        row.derived["status"] = _latest(
+            (parse_partial_date(s.valid_from)[0] if s.valid_from else None, s.status)
+            for s in partnership.statuses
+        )
+        for i, slug in enumerate(partnership.members):
+            at = f"{where}.members[{i}]"
+            # Membership is stated by the partnership's own quotes, and holds as long.
+            self._child(
+                at,
+                PartnershipMember,
+                ("partnership_id", "company_id"),
+                partnership,
+                dates,
+                refs={"partnership_id": row, "company_id": self._company(at, slug)},
+                fields=fields,
+                quotes=row.quotes,
+            )
+        for i, status in enumerate(partnership.statuses):
+            status_dates, status_fields = _dates(
+                status.valid_from, status.valid_to, "valid_from", "valid_to"
+            )
+            self._child(
+                f"{where}.statuses[{i}]",
+                PartnershipStatusChange,
+                ("partnership_id", "status", "valid_from"),
+                status,
+                {"status": status.status, **status_dates},
+                refs={"partnership_id": row},
+                fields=status_fields,
+            )
+        areas: list[tuple[str, ScopeIn | ExclusionIn]] = [
+            *((f"{where}.scope[{i}]", area) for i, area in enumerate(partnership.scope)),
+            *((f"{where}.excluded[{i}]", area) for i, area in enumerate(partnership.excluded)),
+        ]
+        for at, area in areas:
+            self._child(
+                at,
+                PartnershipScope,
+                ("partnership_id", "area"),
+                area,
+                {"area": area.area},
+                refs={"partnership_id": row},
+            )
+
+    def _tariff(self, where: str, tariff: TariffIn) -> None:
+        dates, fields = _dates(tariff.effective_on, None, "effective_on", "effective_on")
+        values = tariff.model_dump(
+            include={
+                "imposing_country",
+                "target_country",
+                "product",
+                "rate_pct",
+                "previous_rate_pct",
+                "baseline_rate_pct",
+            }
+        )
+        key = ("imposing_country", "target_country", "product")
+        row = self._row(where, Tariff, key, tariff, values | dates, fields=fields)
+        for i, impact in enumerate(tariff.impacts):
+            at = f"{where}.impacts[{i}]"
+            values = impact.model_dump(include={"fiscal_year", "metric", "kind"})
+            self._child(
+                at,
+                TariffImpact,
+                ("tariff_id", "company_id", "fiscal_year", "metric"),
+                impact,
+                values | _money(impact.amount),
+                refs={
+                    "tariff_id": row,
+                    "company_id": self._company(f"{at}.company", impact.company),
+                },
+                fields=_MONEY_FIELDS,
+            )
+
+    def _about_company(
+        self,
+        where: str,
+        model: type[SQLModel],
+        key: tuple[str, ...],
+        entry: PlanIn | ResultIn | PlantIn,
+        values: dict[str, Any],
+        *,
+        fields: dict[str, str] | None = None,
+    ) -> None:
+        """Plan a row of a per-company table, known by its company and ``key``."""
+        self._child(
+            where,
+            model,
+            ("company_id", *key),
+            entry,
+            values,
+            refs={"company_id": self._company(f"{where}.company", entry.company)},
+            fields=fields,
+        )
+
+    def _match(self, rows: list[_Row]) -> None:
+        """Find each planned row's stored twin by natural key (one query per table and
+        hundred rows), refusing a row the file states twice or that the store states
+        otherwise. Companies were matched with the references."""
+        by_model: dict[type[SQLModel], dict[tuple[Any, ...], _Row]] = {}
+        for row in rows:
+            if row.model is Company:
+                continue
+            planned = by_model.setdefault(row.model, {})
+            identity = row.identity()
+            if identity in planned:
+                self.problem(row.path, f"states again what {planned[identity].path} states")
+            else:
+                planned[identity] = row
+        for model, planned in by_model.items():
+            names = next(iter(planned.values())).key
+            # A row under a parent that is not stored yet cannot be stored either.
+            keys = [k for k in planned if not any(isinstance(v, _Row) for v in k)]
+            for batch in _batches(keys, 100):  # SQLite caps an expression's depth at 1000
+                condition = or_(
+                    *(
+                        and_(*(col(getattr(model, n)) == v for n, v in zip(names, k, strict=True)))
+                        for k in batch
+                    )
+                )
+                for stored in self.session.exec(select(model).where(condition)):
+                    identity = tuple(getattr(stored, n) for n in names)
+                    if (twin := planned.get(identity)) is not None:
+                        twin.obj = stored
+                        self._compare(twin.path, stored, twin.values, twin.fields)
+
+    def _compare(
+        self, where: str, stored: SQLModel, values: dict[str, Any], fields: dict[str, str]
+    ) -> None:
+        for column, value in values.items():
+            if (current := getattr(stored, column)) != value:
+                self.problem(
+                    f"{where}.{fields.get(column, column)}",
+                    f"is {_show(value)} here but {_show(current)} in the database "
+                    "(an import adds facts; it does not correct stored ones)",
+                )
+
+    # -- writing: nothing here is refused --------------------------------------------------
+
+    def write(self) -> ImportReport:
+        created: Counter[str] = Counter()
+        for source in self.sources.values():
+            if source.is_new:
+                self.session.add(source.row)
+                created["source"] += 1
+        for level in (self.parents, self.children):
+            for row in level:
+                if row.obj is None:
+                    foreign_keys = {column: ref.obj.id for column, ref in row.refs.items()}
+                    known_from = _known_from(row.quotes)
+                    row.obj = row.model(
+                        **row.values, **row.derived, **foreign_keys, known_from=known_from
+                    )
+                    row.created = True
+                    self.session.add(row.obj)
+                    created[_table(row.model)] += 1
+            self.session.flush()
+        earlier = self._write_citations(created)
+        self._update_statuses()
+        rows = [row.obj for row in self.parents + self.children if row.created or row in earlier]
+        facts = project_facts(self.session, rows)
+        created["fact"] = sum(1 for fact in facts if fact.id is None)
+        self._reindex()
+        self.session.flush()
+        return ImportReport({table: created[table] for table in _TABLES})
+
+    def _write_citations(self, created: Counter[str]) -> set[_Row]:
+        """Add each row's quotes that it does not have yet. Returns the stored rows whose
+        ``known_from`` moved earlier: a source older than those that had said it."""
+        rows = self.parents + self.children
+        stored: dict[str, list[int]] = {}
+        for row in rows:
+            if not row.created:
+                stored.setdefault(_table(row.model), []).append(row.obj.id)
+        spans: dict[tuple[str, int], set[tuple[int, int, int]]] = {}
+        for table, ids in stored.items():
+            for fact_id, citations in load_citations(self.session, table, ids).items():
+                spans[(table, fact_id)] = {
+                    (c.source_id, c.start_offset, c.end_offset) for c in citations
+                }
+        earlier = set()
+        for row in rows:
+            table = _table(row.model)
+            have = spans.setdefault((table, row.obj.id), set())
+            for quote in row.quotes:
+                source_id = quote.source.row.id
+                assert source_id is not None, "sources are flushed with the first rows"
+                span = (source_id, quote.start, quote.end)
+                if span in have:
+                    continue
+                have.add(span)
+                # The stored quote is the source's own span, whatever whitespace the file had.
+                self.session.add(
+                    Citation(
+                        fact_type=table,
+                        fact_id=row.obj.id,
+                        source_id=source_id,
+                        quote=quote.source.text[quote.start : quote.end],
+                        start_offset=quote.start,
+                        end_offset=quote.end,
+                    )
+                )
+                created["citation"] += 1
+            if not row.created and (known_from := _known_from(row.quotes)) < row.obj.known_from:
+                row.obj.known_from = known_from
+                earlier.add(row)
+        return earlier
+
+    def _reindex(self) -> None:
+        """Bring the search documents of every resource the import added to in step."""
+        touched: dict[DocumentType, set[int]] = defaultdict(set)
+        for row in self.parents + self.children:
+            if row.created and row.model in _DOCUMENTS:
+                doc_type, column = _DOCUMENTS[row.model]
+                touched[doc_type].add(getattr(row.obj, column))
+        for source in self.sources.values():
+            if source.is_new and source.row.id is not None:
+                touched[DocumentType.source].add(source.row.id)
+        for doc_type, ids in touched.items():
+            reindex(self.session, doc_type, ids)
+
+    def _update_statuses(self) -> None:
+        """A stored partnership given new status rows takes the latest of all of its rows."""
+        grown = {
+            row.refs["partnership_id"].obj.id: row.refs["partnership_id"].obj
+            for row in self.children
+            if row.created
+            and row.model is PartnershipStatusChange
+            and not row.refs["partnership_id"].created
+        }
+        if not grown:
+            return
+        statement = (
+            select(PartnershipStatusChange)
+            .where(col(PartnershipStatusChange.partnership_id).in_(grown))
+            .order_by(col(PartnershipStatusChange.id))
+        )
+        history: dict[int, list[tuple[dt.date | None, PartnershipStatus]]] = defaultdict(list)
+        for change in self.session.exec(statement):
+            history[change.partnership_id].append((change.valid_from, change.status))
+        for partnership_id, partnership in grown.items():
+            partnership.status = _latest(history[partnership_id])
+
+
+# The search document a row belongs to: its type, and the column holding its id.
+_DOCUMENTS: dict[type[SQLModel], tuple[DocumentType, str]] = {
+    Company: (DocumentType.company, "id"),
+    Executive: (DocumentType.executive, "id"),
+    ExecutiveRole: (DocumentType.executive, "executive_id"),
+    Partnership: (DocumentType.partnership, "id"),
+    PartnershipMember: (DocumentType.partnership, "partnership_id"),
+    PartnershipStatusChange: (DocumentType.partnership, "partnership_id"),
+    PartnershipScope: (DocumentType.partnership, "partnership_id"),
+    Tariff: (DocumentType.tariff, "id"),
+    TariffImpact: (DocumentType.tariff, "tariff_id"),
+    RestructuringPlan: (DocumentType.restructuring_plan, "id"),
+    Plant: (DocumentType.plant, "id"),
+}
+
+_MONEY_FIELDS = {"amount": "amount.amount", "currency": "amount.currency", "usd": "amount.usd"}
+
+
+def _money(money: MoneyIn) -> dict[str, Any]:
+    return {"amount": money.amount, "currency": money.currency, "usd": money.usd}
+
+
+def _dates(
+    valid_from: str | None, valid_to: str | None, from_field: str, to_field: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The valid_* columns of two partial dates, and the file fields each came from."""
+    values: dict[str, Any] = {}
+    for column, text in (("valid_from", valid_from), ("valid_to", valid_to)):
+        day, precision = parse_partial_date(text) if text else (None, None)
+        values[column], values[f"{column}_precision"] = day, precision
+    fields = {
+        "valid_from": from_field,
+        "valid_from_precision": from_field,
+        "valid_to": to_field,
+        "valid_to_precision": to_field,
+    }
+    return values, fields
+
+
+def _latest(statuses: Iterable[tuple[dt.date | None, PartnershipStatus]]) -> PartnershipStatus:
+    """The status of the latest row by ``valid_from``: undated rows count as the oldest, and
+    of rows on the same date the last given wins."""
+    dated = [(day or dt.date.min, order, status) for order, (day, status) in enumerate(statuses)]
+    return max(dated)[2]
+
+
+def _known_from(quotes: list[_Quote]) -> dt.date:
+    """When our sources first said it: the earliest publication among its quotes."""
+    return min(quote.source.published_on for quote in quotes)
+
+
+def _walk(entry: BaseModel) -> Iterator[BaseModel]:
+    """``entry`` and every entry nested in it."""
+    yield entry
+    for name in type(entry).model_fields:
+        value = getattr(entry, name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, BaseModel):
+                yield from _walk(item)
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, Decimal):
+        return repr(decimal_to_str(value))
+    return repr(str(value) if isinstance(value, dt.date | StrEnum) else value)
