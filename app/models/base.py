@@ -1,7 +1,6 @@
 """Columns shared by every table that states a fact."""
 
 import datetime as dt
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
 

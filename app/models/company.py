@@ -1,5 +1,5 @@
 from sqlalchemy import Text
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from app.models.base import FactBase, FactPublic
 
@@ -23,3 +23,10 @@ class CompanyPublic(FactPublic):
     )
     kind: str = Field(schema_extra={"examples": ["automaker"]})
     description: str | None
+
+
+class CompanyRef(SQLModel):
+    """A company named inside another resource: enough to show it and link to it."""
+
+    slug: str = Field(schema_extra={"examples": ["nissan"]})
+    name: str = Field(schema_extra={"examples": ["Nissan"]})

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from sqlmodel import Field
 
-from app.models.base import FactBase, money_column
+from app.core.money import Money
+from app.models.base import FactBase, FactPublic, money_column
 
 
 class RestructuringPlan(FactBase, table=True):
@@ -40,3 +41,43 @@ class Plant(FactBase, table=True):
     city: str | None = Field(default=None, max_length=200)
     region: str | None = Field(default=None, max_length=200)
     country: str | None = Field(default=None, max_length=2, index=True)
+
+
+class RestructuringPlanPublic(FactPublic):
+    id: int
+    company: str = Field(description="The company's slug.", schema_extra={"examples": ["nissan"]})
+    name: str = Field(schema_extra={"examples": ["Recovery plan"]})
+    job_cuts: int | None = Field(
+        description="Jobs the plan eliminates.", schema_extra={"examples": [20000]}
+    )
+    plants_before: int | None = Field(
+        description="Plants before the plan.", schema_extra={"examples": [17]}
+    )
+    plants_after: int | None = Field(
+        description="Plants once the plan is done.", schema_extra={"examples": [10]}
+    )
+    target_year: int | None = Field(
+        description="The year the plan is to be done by.", schema_extra={"examples": [2028]}
+    )
+
+
+class FinancialResultPublic(FactPublic):
+    id: int
+    company: str = Field(description="The company's slug.", schema_extra={"examples": ["nissan"]})
+    period: str = Field(
+        description="The reporting period as the source names it.",
+        schema_extra={"examples": ["2025"]},
+    )
+    metric: str = Field(schema_extra={"examples": ["loss"]})
+    amount: Money
+
+
+class PlantPublic(FactPublic):
+    id: int
+    company: str = Field(description="The company's slug.", schema_extra={"examples": ["honda"]})
+    name: str = Field(schema_extra={"examples": ["Marysville"]})
+    city: str | None = Field(schema_extra={"examples": ["Marysville"]})
+    region: str | None = Field(schema_extra={"examples": ["Ohio"]})
+    country: str | None = Field(
+        description="ISO 3166-1 alpha-2.", schema_extra={"examples": ["US"]}
+    )

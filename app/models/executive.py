@@ -1,6 +1,8 @@
-from sqlmodel import Field
+from pydantic import computed_field
+from sqlmodel import Field, SQLModel
 
-from app.models.base import FactBase
+from app.models.base import FactBase, FactPublic
+from app.models.company import CompanyRef
 
 
 class Executive(FactBase, table=True):
@@ -20,3 +22,52 @@ class ExecutiveRole(FactBase, table=True):
     executive_id: int = Field(foreign_key="executive.id", index=True, ondelete="CASCADE")
     company_id: int = Field(foreign_key="company.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=200, index=True)
+
+
+class ExecutiveRef(SQLModel):
+    """An executive named inside another resource."""
+
+    slug: str = Field(schema_extra={"examples": ["ivan-espinosa"]})
+    name: str = Field(schema_extra={"examples": ["Ivan Espinosa"]})
+
+
+class ExecutiveRolePublic(FactPublic):
+    """A title held at a company; ``started_on``/``ended_on`` mirror ``valid_from``/``valid_to``."""
+
+    id: int
+    title: str = Field(schema_extra={"examples": ["CEO"]})
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="When the role began, as precise as the source (same as `valid_from`).",
+        examples=["2025-04"],
+    )
+    @property
+    def started_on(self) -> str | None:
+        return self.valid_from
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="When the role ended (exclusive; same as `valid_to`); null if it goes on.",
+    )
+    @property
+    def ended_on(self) -> str | None:
+        return self.valid_to
+
+
+class ExecutiveRolePublicWithCompany(ExecutiveRolePublic):
+    company: CompanyRef
+
+
+class ExecutivePublic(FactPublic):
+    slug: str = Field(schema_extra={"examples": ["ivan-espinosa"]})
+    name: str = Field(schema_extra={"examples": ["Ivan Espinosa"]})
+    roles: list[ExecutiveRolePublicWithCompany] | None = Field(
+        default=None,
+        description="The roles that answer `valid_at`/`known_at` (on lists with include=roles).",
+    )
+
+
+class CompanyExecutivePublic(SQLModel):
+    """One role held at the company, and who holds it."""
+
+    executive: ExecutiveRef
+    role: ExecutiveRolePublic

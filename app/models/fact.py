@@ -1,9 +1,9 @@
 from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
-from app.models.base import FactBase
+from app.models.base import FactBase, FactPublic
 
 
 class Fact(FactBase, table=True):
@@ -31,3 +31,40 @@ class Fact(FactBase, table=True):
     )
     predicate: str = Field(max_length=60, index=True)
     value: Any = Field(sa_type=JSON)
+
+
+class FactSubject(SQLModel):
+    """What a fact is about."""
+
+    type: str = Field(
+        description="The subject's kind: `company`, `executive`, `partnership`, `tariff`, …",
+        schema_extra={"examples": ["company"]},
+    )
+    id: int = Field(description="The subject's row id.", schema_extra={"examples": [2]})
+    label: str = Field(
+        description="The subject's slug, or its title.", schema_extra={"examples": ["nissan"]}
+    )
+
+
+class FactRecord(SQLModel):
+    """The row that states the fact, to find the underlying resource."""
+
+    type: str = Field(
+        description="The fact's table: `company`, `executive_role`, `partnership_status`, "
+        "`tariff_impact`, …",
+        schema_extra={"examples": ["tariff_impact"]},
+    )
+    id: int = Field(schema_extra={"examples": [1]})
+
+
+class FactItemPublic(FactPublic):
+    """One fact in the flat, uniform list: subject, predicate, value."""
+
+    id: int
+    subject: FactSubject
+    predicate: str = Field(schema_extra={"examples": ["tariff_impact"]})
+    value: Any = Field(
+        description="The fact's value: a string, a number, or an object for structured facts.",
+        schema_extra={"examples": [{"amount": "275000000000", "currency": "JPY"}]},
+    )
+    record: FactRecord

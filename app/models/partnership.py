@@ -1,9 +1,11 @@
 from enum import StrEnum
 
+from pydantic import computed_field
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field
 
-from app.models.base import FactBase, enum_column
+from app.models.base import FactBase, FactPublic, enum_column
+from app.models.company import CompanyRef
 
 
 class PartnershipStatus(StrEnum):
@@ -58,3 +60,62 @@ class PartnershipScope(FactBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
     area: str = Field(max_length=300)
+
+
+class PartnershipScopePublic(FactPublic):
+    """An area the partnership covers, or (certainty ``excluded``) rules out."""
+
+    area: str = Field(schema_extra={"examples": ["joint development of vehicles and powertrains"]})
+
+
+class PartnershipStatusPublic(FactPublic):
+    """One dated status: it held from ``valid_from`` until ``valid_to`` (exclusive)."""
+
+    status: PartnershipStatus
+
+
+class PartnershipPublic(FactPublic):
+    """A partnership; ``announced_on``/``ended_on`` are its ``valid_from``/``valid_to``."""
+
+    id: int
+    slug: str = Field(schema_extra={"examples": ["honda-nissan-us-collaboration"]})
+    title: str = Field(schema_extra={"examples": ["Honda-Nissan U.S. collaboration talks"]})
+    status: PartnershipStatus | None = Field(
+        description="The status on `valid_at` (default: the current one); null if no status "
+        "row held then.",
+        schema_extra={"examples": ["in_talks"]},
+    )
+    notes: str | None
+    members: list[CompanyRef] | None = Field(
+        default=None, description="The member companies (on lists with include=members)."
+    )
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="When it was announced, as precise as the source (same as `valid_from`).",
+        examples=["2024"],
+    )
+    @property
+    def announced_on(self) -> str | None:
+        return self.valid_from
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="When it ended (exclusive; same as `valid_to`); null if it has not.",
+    )
+    @property
+    def ended_on(self) -> str | None:
+        return self.valid_to
+
+
+class PartnershipDetail(PartnershipPublic):
+    """A partnership with everything a reader needs: members, scope, exclusions, history."""
+
+    members: list[CompanyRef]
+    scope: list[PartnershipScopePublic] = Field(
+        description="What it covers, each area with its certainty (`unconfirmed` included)."
+    )
+    excluded: list[PartnershipScopePublic] = Field(
+        description="What the partners ruled out (scope rows of certainty `excluded`)."
+    )
+    status_history: list[PartnershipStatusPublic] = Field(
+        description="Its dated status rows that answer `valid_at`/`known_at`, oldest first."
+    )

@@ -113,7 +113,7 @@ def _rank(
         )
     else:
         matches = (
-            "SELECT id, ts_rank_cd(tsv, to_tsquery('english', :match)) AS score "
+            "SELECT id, ts_rank_cd(tsv, to_tsquery('english', :match), 1)::float8 AS score "
             "FROM search_document WHERE tsv @@ to_tsquery('english', :match)"
         )
     conditions = ["1 = 1"]

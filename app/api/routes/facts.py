@@ -1,0 +1,86 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from app.api.deps import SLUG_PATTERN, PageDep
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.include import include_param
+from app.core.pagination import Page, set_link_header
+from app.core.temporal import AsOfDep
+from app.models import Certainty
+from app.models.fact import FactItemPublic
+from app.services import fact_list
+from app.services.fact_list import FactFilters
+
+router = APIRouter(prefix="/v1/facts", tags=["facts"])
+
+FactInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
+
+FactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The fact's id.", examples=[1])]
+
+
+def fact_filters(
+    company: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=SLUG_PATTERN,
+            description="Facts tied to this company (its slug): the company itself, its "
+            "executives' roles, memberships, tariff impacts, plans, results and plants.",
+            examples=["nissan"],
+        ),
+    ] = None,
+    subject_type: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="The subject's kind: `company`, `executive`, `partnership`, `tariff`, …",
+            examples=["company"],
+        ),
+    ] = None,
+    predicate: Annotated[
+        str | None,
+        Query(max_length=60, description="What the fact states.", examples=["status"]),
+    ] = None,
+    certainty: Annotated[Certainty | None, Query(description="How sure the source is.")] = None,
+) -> FactFilters:
+    return FactFilters(
+        company=company, subject_type=subject_type, predicate=predicate, certainty=certainty
+    )
+
+
+@router.get(
+    "",
+    summary="List facts",
+    response_model=Page[FactItemPublic],
+    response_model_exclude_unset=True,
+    responses=problem_responses(422),
+)
+def list_facts(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    filters: Annotated[FactFilters, Depends(fact_filters)],
+    as_of: AsOfDep,
+    page: PageDep,
+    include: FactInclude,
+) -> Page[FactItemPublic]:
+    """Every fact as subject, predicate and value, filtered by company, subject type,
+    predicate or certainty; sort by `id`."""
+    result = fact_list.list_facts(
+        session=session, filters=filters, as_of=as_of, page=page, include=include
+    )
+    set_link_header(request, response, result.next_cursor)
+    return result
+
+
+@router.get(
+    "/{fact_id}",
+    summary="Get a fact",
+    response_model=FactItemPublic,
+    responses=problem_responses(404, 422),
+)
+def get_fact(fact_id: FactId, session: SessionDep, as_of: AsOfDep) -> FactItemPublic:
+    """One fact with the quotes that back it."""
+    return fact_list.get_fact(session=session, fact_id=fact_id, as_of=as_of)

@@ -1,0 +1,78 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from app.api.deps import SLUG_PATTERN, PageDep
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.include import include_param
+from app.core.pagination import Page, set_link_header
+from app.core.temporal import AsOfDep
+from app.models.company_facts import RestructuringPlanPublic
+from app.services import company_facts
+from app.services.company_facts import PlanFilters
+
+router = APIRouter(prefix="/v1/restructuring-plans", tags=["restructuring plans"])
+
+PlanInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
+
+PlanId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The restructuring plan's id.", examples=[1])
+]
+TargetYear = Annotated[
+    int | None,
+    Query(ge=1, le=9999, description="The year the plan is to be done by.", examples=[2028]),
+]
+
+
+def plan_filters(
+    company: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=SLUG_PATTERN,
+            description="The company's slug.",
+            examples=["nissan"],
+        ),
+    ] = None,
+    target_year: TargetYear = None,
+) -> PlanFilters:
+    return PlanFilters(company=company, target_year=target_year)
+
+
+@router.get(
+    "",
+    summary="List restructuring plans",
+    response_model=Page[RestructuringPlanPublic],
+    response_model_exclude_unset=True,
+    responses=problem_responses(422),
+)
+def list_restructuring_plans(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    filters: Annotated[PlanFilters, Depends(plan_filters)],
+    as_of: AsOfDep,
+    page: PageDep,
+    include: PlanInclude,
+) -> Page[RestructuringPlanPublic]:
+    """Restructuring plans, filtered by company or target year; sort by `id` (default) or
+    `target_year` (plans that state none come after every year)."""
+    result = company_facts.list_restructuring_plans(
+        session=session, filters=filters, as_of=as_of, page=page, include=include
+    )
+    set_link_header(request, response, result.next_cursor)
+    return result
+
+
+@router.get(
+    "/{plan_id}",
+    summary="Get a restructuring plan",
+    response_model=RestructuringPlanPublic,
+    responses=problem_responses(404, 422),
+)
+def get_restructuring_plan(
+    plan_id: PlanId, session: SessionDep, as_of: AsOfDep
+) -> RestructuringPlanPublic:
+    """One restructuring plan with the quotes that back it."""
+    return company_facts.get_restructuring_plan(session=session, plan_id=plan_id, as_of=as_of)

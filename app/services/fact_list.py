@@ -1,0 +1,113 @@
+"""Reading ``/v1/facts``: the flat list the importer's projection writes into ``fact``.
+
+``app.services.facts`` writes that table; this module only reads it.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from app.core.errors import NotFound
+from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.temporal import AsOf, as_of_condition
+from app.models import Certainty, Citation, Company, Fact
+from app.models.fact import FactItemPublic, FactRecord, FactSubject
+from app.models.source import CitationPublic
+
+FACT_SORTING = Sorting(
+    keys={"id": Fact.id},  # type: ignore[dict-item]
+    default="id",
+    id_column=Fact.id,  # type: ignore[arg-type]
+)
+
+
+@dataclass(frozen=True)
+class FactFilters:
+    company: str | None = None
+    subject_type: str | None = None
+    predicate: str | None = None
+    certainty: Certainty | None = None
+
+
+def _load_citations(
+    session: Session, facts: Sequence[Fact]
+) -> dict[tuple[str, int], list[CitationPublic]]:
+    """The citations of a page of facts of several types, in one query."""
+    by_fact: dict[tuple[str, int], list[CitationPublic]] = defaultdict(list)
+    ids_by_type: dict[str, set[int]] = defaultdict(set)
+    for fact in facts:
+        ids_by_type[fact.fact_type].add(fact.fact_id)
+    if not ids_by_type:
+        return by_fact
+    statement = (
+        select(Citation)
+        .where(
+            or_(
+                *(
+                    and_(
+                        col(Citation.fact_type) == fact_type, col(Citation.fact_id).in_(sorted(ids))
+                    )
+                    for fact_type, ids in ids_by_type.items()
+                )
+            )
+        )
+        .order_by(col(Citation.id))
+    )
+    for citation in session.exec(statement):
+        by_fact[(citation.fact_type, citation.fact_id)].append(
+            CitationPublic.model_validate(citation, from_attributes=True)
+        )
+    return by_fact
+
+
+def _public(
+    session: Session, facts: Sequence[Fact], *, with_citations: bool
+) -> list[FactItemPublic]:
+    citations = _load_citations(session, facts) if with_citations else None
+    result = []
+    for fact in facts:
+        fields: dict[str, object] = {
+            "subject": FactSubject(type=fact.subject_type, id=fact.subject_id, label=fact.subject),
+            "record": FactRecord(type=fact.fact_type, id=fact.fact_id),
+        }
+        if citations is not None:
+            fields["citations"] = citations.get((fact.fact_type, fact.fact_id), [])
+        result.append(FactItemPublic.from_row(fact, **fields))
+    return result
+
+
+def list_facts(
+    *,
+    session: Session,
+    filters: FactFilters,
+    as_of: AsOf,
+    page: PageParams,
+    include: frozenset[str],
+) -> Page[FactItemPublic]:
+    statement = select(Fact).where(as_of_condition(Fact, as_of))
+    if filters.company is not None:
+        # An unknown slug filters everything out, as any other filter value matching nothing.
+        company_id = select(Company.id).where(Company.slug == filters.company).scalar_subquery()
+        statement = statement.where(Fact.company_id == company_id)
+    if filters.subject_type is not None:
+        statement = statement.where(Fact.subject_type == filters.subject_type)
+    if filters.predicate is not None:
+        statement = statement.where(Fact.predicate == filters.predicate)
+    if filters.certainty is not None:
+        statement = statement.where(Fact.certainty == filters.certainty)
+    paginator = paginate(statement, FACT_SORTING, page)
+    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    data = _public(session, rows, with_citations="citations" in include)
+    return Page(data=data, next_cursor=next_cursor)
+
+
+def get_fact(*, session: Session, fact_id: int, as_of: AsOf) -> FactItemPublic:
+    fact = session.exec(
+        select(Fact).where(Fact.id == fact_id, as_of_condition(Fact, as_of))
+    ).first()
+    if fact is None:
+        raise NotFound(f"No fact with id {fact_id}.")
+    return _public(session, [fact], with_citations=True)[0]
