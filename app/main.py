@@ -2,6 +2,7 @@
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from app.api.deps import reject_control_characters
@@ -74,6 +75,12 @@ def create_app() -> FastAPI:
     ):
         app.include_router(module.router)
     _register_problem_schema(app)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        # Browsers ask for /favicon.ico whatever the page says; the docs bundle ships one.
+        return RedirectResponse("/static-offline-docs/favicon.png", status_code=301)
+
     return app
 
 

@@ -16,6 +16,12 @@ def test_swagger_ui_uses_only_local_assets(client: TestClient) -> None:
     assert "cdn" not in page.text.lower()
 
 
+def test_favicon_is_served(client: TestClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+
+
 def test_redoc_uses_only_local_assets(client: TestClient) -> None:
     page = client.get("/redoc")
     assert page.status_code == 200
