@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import inspect
 
 from app.core.db import make_engine
-from tests.conftest import alembic_config, fresh_database_url
+from tests.helpers import alembic_config, fresh_database_url
 
 
 def _tables(url: str) -> set[str]:

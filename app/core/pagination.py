@@ -1,4 +1,5 @@
-"""Keyset pagination: opaque cursors, ``sort=name`` / ``sort=-name``, ``Link`` headers.
+"""Keyset pagination: opaque cursors, ``sort=name`` / ``sort=-name``, ``Link`` headers,
+and on request an exact ``total`` and facet counts.
 
 A cursor holds the sort it was made for and the last row's sort key and id, so page 1,000
 is one index range scan like page 1. Only NOT NULL columns are sortable: NULLs have no
@@ -10,13 +11,22 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Date, Integer, Select, String, TypeDecorator, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    TypeDecorator,
+    func,
+    tuple_,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.errors import InvalidParameter
 
@@ -25,6 +35,12 @@ S = TypeVar("S", bound=Select[Any])
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_FACET_VALUES = 100
+
+
+class FacetCount(BaseModel):
+    value: str | int | None = Field(description="A value of the column (null: not stated).")
+    count: int = Field(description="Rows matching the current filters with this value.")
 
 
 class Page(BaseModel, Generic[T]):
@@ -32,23 +48,37 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
+    total: int | None = Field(
+        default=None, description="Exact number of matching rows; present with `count=true`."
+    )
+    facets: dict[str, list[FacetCount]] | None = Field(
+        default=None,
+        description=f"Per requested `facet`, up to {MAX_FACET_VALUES} values with their row "
+        "counts under the current filters, most frequent first.",
+    )
 
 
 @dataclass(frozen=True)
 class PageParams:
-    limit: int
-    cursor: str | None
-    sort: str | None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    sort: str | None = None
+    count: bool = False
+    facets: tuple[str, ...] = ()
+
+
+LimitQuery = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (max {MAX_LIMIT}).")
+]
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=1000, description="Opaque cursor from a previous page's `next_cursor`."),
+]
 
 
 def page_params(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (max {MAX_LIMIT}).")
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=1000, description="Opaque cursor from a previous page's `next_cursor`."),
-    ] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
     sort: Annotated[
         str | None,
         Query(
@@ -56,21 +86,44 @@ def page_params(
             description="Sort key; prefix with `-` for descending. Each list documents its keys.",
         ),
     ] = None,
+    count: Annotated[
+        bool, Query(description="Add the exact number of matching rows as `total`.")
+    ] = False,
+    facet: Annotated[
+        list[str] | None,
+        Query(
+            max_length=200,
+            description="Columns to count values of (repeat, or comma-separate). Each list "
+            "documents its facets.",
+        ),
+    ] = None,
 ) -> PageParams:
+    facets = tuple(dict.fromkeys(n.strip() for f in facet or [] for n in f.split(",") if n.strip()))
     # An empty `cursor=` (what many clients send for "no cursor") means the first page.
-    return PageParams(limit=limit, cursor=cursor or None, sort=sort or None)
+    return PageParams(
+        limit=limit, cursor=cursor or None, sort=sort or None, count=count, facets=facets
+    )
+
+
+def cursor_params(limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None) -> PageParams:
+    """Paging for lists with a fixed order (search results)."""
+    return PageParams(limit=limit, cursor=cursor or None)
+
+
+# A model's column attribute, such as ``Company.name``. SQLModel types those as the value's
+# Python type (``str``), so this says "any" to the type checker instead.
+ModelAttribute = Any
 
 
 @dataclass(frozen=True)
-class Sorting:
-    """The sort keys a list allows, by name, with its default; ``id`` breaks ties."""
+class ListSpec:
+    """What a list allows: its sort keys (with a default; the id breaks ties) and the
+    columns it counts facets of. Every sort key and facet column is indexed."""
 
-    keys: dict[str, InstrumentedAttribute[Any]]
-    default: str
-    id_column: InstrumentedAttribute[Any]
-
-    def describe(self) -> str:
-        return ", ".join(sorted(self.keys))
+    sort_keys: dict[str, ModelAttribute]
+    default_sort: str
+    id_column: ModelAttribute
+    facets: dict[str, ModelAttribute] = field(default_factory=dict)
 
 
 def encode_cursor(payload: list[Any]) -> str:
@@ -84,7 +137,7 @@ def decode_cursor(cursor: str) -> list[Any]:
         payload = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"]) from exc
-    if not (isinstance(payload, list) and len(payload) == 3 and isinstance(payload[2], int)):
+    if not (isinstance(payload, list) and len(payload) == 3 and type(payload[2]) is int):
         raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"])
     return payload
 
@@ -110,20 +163,92 @@ def _restore(value: Any, column: InstrumentedAttribute[Any]) -> Any:
     raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"])
 
 
-def paginate(statement: S, sorting: Sorting, params: PageParams) -> "Paginator[S]":
-    """Order ``statement`` by the requested sort and position it after the cursor."""
-    sort = params.sort or sorting.default
+@dataclass(frozen=True)
+class Fetched(Generic[T]):
+    """One page of rows, the cursor after it, and the counts that were asked for."""
+
+    rows: list[T]
+    next_cursor: str | None
+    total: int | None = None
+    facets: dict[str, list[FacetCount]] | None = None
+
+    def page(self, data: list[Any]) -> Page[Any]:
+        """The response page; ``total`` and ``facets`` are set only when asked for, so that
+        routes serialising with ``exclude_unset`` leave them out otherwise."""
+        extras: dict[str, Any] = {}
+        if self.total is not None:
+            extras["total"] = self.total
+        if self.facets is not None:
+            extras["facets"] = self.facets
+        return Page(data=data, next_cursor=self.next_cursor, **extras)
+
+
+def fetch_page(session: Session, statement: S, spec: ListSpec, params: PageParams) -> Fetched[Any]:
+    """Run the filtered ``statement`` as one keyset page (rows are what it selects; with
+    several columns, the first must be the entity the sort keys belong to)."""
+    facet_columns = _facet_columns(spec, params.facets)
+    ordered, sort, column = _position(statement, spec, params)
+    one_entity = len(statement.column_descriptions) == 1
+    result = session.execute(ordered)
+    rows: list[Any] = list(result.scalars() if one_entity else result)
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1] if one_entity else rows[-1][0]
+        next_cursor = encode_cursor(
+            [sort, _jsonable(getattr(last, column.key)), getattr(last, spec.id_column.key)]
+        )
+    total = None
+    if params.count:
+        counting = statement.with_only_columns(func.count(), maintain_column_froms=True)
+        total = session.execute(counting.order_by(None)).scalar_one()
+    facets = None
+    if facet_columns:
+        facets = {name: _facet(session, statement, c) for name, c in facet_columns.items()}
+    return Fetched(rows=rows, next_cursor=next_cursor, total=total, facets=facets)
+
+
+def _facet_columns(spec: ListSpec, names: Sequence[str]) -> dict[str, InstrumentedAttribute[Any]]:
+    unknown = [name for name in names if name not in spec.facets]
+    if unknown:
+        allowed = ", ".join(sorted(spec.facets)) or "none on this list"
+        raise InvalidParameter(
+            f"Cannot count facets of {', '.join(unknown)}; use: {allowed}.",
+            loc=["query", "facet"],
+        )
+    return {name: spec.facets[name] for name in names}
+
+
+def _facet(
+    session: Session, statement: Select[Any], column: InstrumentedAttribute[Any]
+) -> list[FacetCount]:
+    counted = func.count().label("count")
+    grouped = (
+        statement.with_only_columns(column, counted, maintain_column_froms=True)
+        .group_by(column)
+        .order_by(counted.desc(), column.asc().nulls_last())
+        .limit(MAX_FACET_VALUES)
+    )
+    return [
+        FacetCount(value=_jsonable(value), count=count) for value, count in session.execute(grouped)
+    ]
+
+
+def _position(
+    statement: S, spec: ListSpec, params: PageParams
+) -> tuple[S, str, InstrumentedAttribute[Any]]:
+    """``statement`` ordered by the requested sort, after the cursor, limited to a page
+    plus one row (which tells whether there is a next page)."""
+    sort = params.sort or spec.default_sort
     name = sort.removeprefix("-")
-    column = sorting.keys.get(name)
+    column = spec.sort_keys.get(name)
     if column is None:
         raise InvalidParameter(
-            f"Unknown sort key {name!r}; use one of: {sorting.describe()}.",
+            f"Unknown sort key {name!r}; use one of: {', '.join(sorted(spec.sort_keys))}.",
             loc=["query", "sort"],
         )
     descending = sort.startswith("-")
-    key_columns: list[InstrumentedAttribute[Any]] = (
-        [column] if column is sorting.id_column else [column, sorting.id_column]
-    )
+    key_columns = [column] if column is spec.id_column else [column, spec.id_column]
     if params.cursor is not None:
         cursor_sort, last_value, last_id = decode_cursor(params.cursor)
         if cursor_sort != sort:
@@ -137,29 +262,7 @@ def paginate(statement: S, sorting: Sorting, params: PageParams) -> "Paginator[S
         condition: ColumnElement[bool] = row_key < after if descending else row_key > after
         statement = statement.where(condition)
     order = [c.desc() if descending else c.asc() for c in key_columns]
-    statement = statement.order_by(*order).limit(params.limit + 1)
-    return Paginator(statement=statement, sort=sort, column=column, sorting=sorting, params=params)
-
-
-@dataclass(frozen=True)
-class Paginator(Generic[S]):
-    statement: S
-    sort: str
-    column: InstrumentedAttribute[Any]
-    sorting: Sorting
-    params: PageParams
-
-    def split(self, rows: Sequence[Any]) -> tuple[list[Any], str | None]:
-        """The page's rows (``limit`` of the ``limit + 1`` fetched) and the next cursor."""
-        rows = list(rows)
-        if len(rows) <= self.params.limit:
-            return rows, None
-        rows = rows[: self.params.limit]
-        last = rows[-1]
-        last_value = _jsonable(getattr(last, self.column.key))
-        return rows, encode_cursor(
-            [self.sort, last_value, getattr(last, self.sorting.id_column.key)]
-        )
+    return statement.order_by(*order).limit(params.limit + 1), sort, column
 
 
 def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:

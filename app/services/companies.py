@@ -5,16 +5,17 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app.core.errors import NotFound
-from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
 from app.models import Certainty, Company
 from app.models.company import CompanyPublic
 from app.services.citations import to_public
 
-COMPANY_SORTING = Sorting(
-    keys={"name": Company.name, "slug": Company.slug, "id": Company.id},  # type: ignore[dict-item]
-    default="name",
-    id_column=Company.id,  # type: ignore[arg-type]
+COMPANY_LIST = ListSpec(
+    sort_keys={"name": Company.name, "slug": Company.slug, "id": Company.id},
+    default_sort="name",
+    id_column=Company.id,
+    facets={"country": Company.country, "kind": Company.kind, "certainty": Company.certainty},
 )
 
 
@@ -54,7 +55,7 @@ def list_companies(
         statement = statement.where(Company.kind == filters.kind)
     if filters.certainty is not None:
         statement = statement.where(Company.certainty == filters.certainty)
-    paginator = paginate(statement, COMPANY_SORTING, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, COMPANY_LIST, page)
+    rows = fetched.rows
     data = to_public(session, rows, CompanyPublic, with_citations="citations" in include)
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)

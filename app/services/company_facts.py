@@ -4,41 +4,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
 from app.core.money import Money
-from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
 from app.models import Company, FinancialResult, Plant, RestructuringPlan
-from app.models.base import FactBase, FactPublic
+from app.models.base import FactPublic
 from app.models.company_facts import FinancialResultPublic, PlantPublic, RestructuringPlanPublic
 from app.services.citations import to_public
 from app.services.companies import find_company
 
 P = TypeVar("P", bound=FactPublic)
 
-# Keyset pages need a NOT NULL sort key, and a plan may state no target year: sort on the
-# year with such plans after every year (where PostgreSQL puts NULLs), through a sentinel
-# the plan statements select beside each row so that its cursor can hold it.
-_NO_TARGET_YEAR = 10_000
-_PLAN_TARGET_YEAR = func.coalesce(RestructuringPlan.target_year, _NO_TARGET_YEAR).label(
-    "target_year_key"
+PLAN_LIST = ListSpec(
+    sort_keys={"id": RestructuringPlan.id},
+    default_sort="id",
+    id_column=RestructuringPlan.id,
+    facets={"target_year": RestructuringPlan.target_year, "certainty": RestructuringPlan.certainty},
 )
-PLAN_SORTING = Sorting(
-    keys={"id": RestructuringPlan.id, "target_year": _PLAN_TARGET_YEAR},  # type: ignore[dict-item]
-    default="id",
-    id_column=RestructuringPlan.id,  # type: ignore[arg-type]
+RESULT_LIST = ListSpec(
+    sort_keys={"id": FinancialResult.id, "period": FinancialResult.period},
+    default_sort="id",
+    id_column=FinancialResult.id,
+    facets={"metric": FinancialResult.metric, "period": FinancialResult.period},
 )
-RESULT_SORTING = Sorting(
-    keys={"id": FinancialResult.id, "period": FinancialResult.period},  # type: ignore[dict-item]
-    default="id",
-    id_column=FinancialResult.id,  # type: ignore[arg-type]
-)
-PLANT_SORTING = Sorting(
-    keys={"id": Plant.id, "name": Plant.name},  # type: ignore[dict-item]
-    default="id",
-    id_column=Plant.id,  # type: ignore[arg-type]
+PLANT_LIST = ListSpec(
+    sort_keys={"id": Plant.id, "name": Plant.name},
+    default_sort="id",
+    id_column=Plant.id,
+    facets={"country": Plant.country},
 )
 
 
@@ -52,10 +48,6 @@ class PlanFilters:
 class ResultFilters:
     metric: str | None = None
     period: str | None = None
-
-
-def _plans() -> Any:
-    return select(RestructuringPlan, _PLAN_TARGET_YEAR, col(RestructuringPlan.id))
 
 
 def _company_slugs(session: Session, company_ids: Sequence[int]) -> dict[int, str]:
@@ -95,7 +87,7 @@ def _public(
 def _page(
     session: Session,
     statement: Any,
-    sorting: Sorting,
+    spec: ListSpec,
     page: PageParams,
     public: type[P],
     *,
@@ -103,19 +95,16 @@ def _page(
     money: bool = False,
     company: Company | None = None,
 ) -> Page[P]:
-    paginator = paginate(statement, sorting, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
-    if rows and not isinstance(rows[0], FactBase):
-        rows = [row[0] for row in rows]  # (plan, sort key, id) rows, see PLAN_SORTING
+    fetched = fetch_page(session, statement, spec, page)
     data = _public(
         session,
-        rows,
+        fetched.rows,
         public,
         with_citations="citations" in include,
         money=money,
         company=company,
     )
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)
 
 
 def list_restructuring_plans(
@@ -126,14 +115,14 @@ def list_restructuring_plans(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[RestructuringPlanPublic]:
-    statement = _plans().where(as_of_condition(RestructuringPlan, as_of))
+    statement = select(RestructuringPlan).where(as_of_condition(RestructuringPlan, as_of))
     if filters.company is not None:
         # An unknown slug filters everything out, as any other filter value matching nothing.
         company_id = select(Company.id).where(Company.slug == filters.company).scalar_subquery()
         statement = statement.where(RestructuringPlan.company_id == company_id)
     if filters.target_year is not None:
         statement = statement.where(RestructuringPlan.target_year == filters.target_year)
-    return _page(session, statement, PLAN_SORTING, page, RestructuringPlanPublic, include=include)
+    return _page(session, statement, PLAN_LIST, page, RestructuringPlanPublic, include=include)
 
 
 def get_restructuring_plan(
@@ -159,7 +148,7 @@ def list_company_restructuring_plans(
     include: frozenset[str],
 ) -> Page[RestructuringPlanPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
-    statement = _plans().where(
+    statement = select(RestructuringPlan).where(
         RestructuringPlan.company_id == company.id, as_of_condition(RestructuringPlan, as_of)
     )
     if target_year is not None:
@@ -167,7 +156,7 @@ def list_company_restructuring_plans(
     return _page(
         session,
         statement,
-        PLAN_SORTING,
+        PLAN_LIST,
         page,
         RestructuringPlanPublic,
         include=include,
@@ -195,7 +184,7 @@ def list_company_financial_results(
     return _page(
         session,
         statement,
-        RESULT_SORTING,
+        RESULT_LIST,
         page,
         FinancialResultPublic,
         include=include,
@@ -215,5 +204,5 @@ def list_company_plants(
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = select(Plant).where(Plant.company_id == company.id, as_of_condition(Plant, as_of))
     return _page(
-        session, statement, PLANT_SORTING, page, PlantPublic, include=include, company=company
+        session, statement, PLANT_LIST, page, PlantPublic, include=include, company=company
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
-from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
 from app.models import Company, Executive, ExecutiveRole
 from app.models.company import CompanyRef
@@ -21,18 +21,20 @@ from app.models.executive import (
 from app.services.citations import to_public
 from app.services.companies import find_company
 
-EXECUTIVE_SORTING = Sorting(
-    keys={"name": Executive.name, "slug": Executive.slug, "id": Executive.id},  # type: ignore[dict-item]
-    default="name",
-    id_column=Executive.id,  # type: ignore[arg-type]
+EXECUTIVE_LIST = ListSpec(
+    sort_keys={"name": Executive.name, "slug": Executive.slug, "id": Executive.id},
+    default_sort="name",
+    id_column=Executive.id,
+    facets={"certainty": Executive.certainty},
 )
 
 # A company's executives page over its roles (one item per role held), in the order the
 # roles were recorded or by title: both are columns of the one table the page scans.
-COMPANY_EXECUTIVE_SORTING = Sorting(
-    keys={"id": ExecutiveRole.id, "title": ExecutiveRole.title},  # type: ignore[dict-item]
-    default="id",
-    id_column=ExecutiveRole.id,  # type: ignore[arg-type]
+COMPANY_EXECUTIVE_LIST = ListSpec(
+    sort_keys={"id": ExecutiveRole.id, "title": ExecutiveRole.title},
+    default_sort="id",
+    id_column=ExecutiveRole.id,
+    facets={"title": ExecutiveRole.title, "certainty": ExecutiveRole.certainty},
 )
 
 
@@ -129,8 +131,8 @@ def list_executives(
         if filters.title is not None:
             role = role.where(ExecutiveRole.title == filters.title)
         statement = statement.where(role.exists())
-    paginator = paginate(statement, EXECUTIVE_SORTING, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, EXECUTIVE_LIST, page)
+    rows = fetched.rows
     data = _executives_public(
         session,
         rows,
@@ -138,7 +140,7 @@ def list_executives(
         with_roles="roles" in include,
         with_citations="citations" in include,
     )
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)
 
 
 def list_company_executives(
@@ -159,8 +161,8 @@ def list_company_executives(
             as_of_condition(Executive, as_of),
         )
     )
-    paginator = paginate(statement, COMPANY_EXECUTIVE_SORTING, page)
-    roles, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, COMPANY_EXECUTIVE_LIST, page)
+    roles = fetched.rows
     executive_ids = {role.executive_id for role in roles}
     executives = {
         executive.id: ExecutiveRef(slug=executive.slug, name=executive.name)
@@ -171,4 +173,4 @@ def list_company_executives(
         CompanyExecutivePublic(executive=executives[role.executive_id], role=item)
         for role, item in zip(roles, public, strict=True)
     ]
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)

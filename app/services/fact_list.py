@@ -11,16 +11,22 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
-from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
 from app.models import Certainty, Citation, Company, Fact
 from app.models.fact import FactItemPublic, FactRecord, FactSubject
 from app.models.source import CitationPublic
 
-FACT_SORTING = Sorting(
-    keys={"id": Fact.id},  # type: ignore[dict-item]
-    default="id",
-    id_column=Fact.id,  # type: ignore[arg-type]
+FACT_LIST = ListSpec(
+    sort_keys={"id": Fact.id},
+    default_sort="id",
+    id_column=Fact.id,
+    facets={
+        "predicate": Fact.predicate,
+        "subject_type": Fact.subject_type,
+        "fact_type": Fact.fact_type,
+        "certainty": Fact.certainty,
+    },
 )
 
 
@@ -98,10 +104,10 @@ def list_facts(
         statement = statement.where(Fact.predicate == filters.predicate)
     if filters.certainty is not None:
         statement = statement.where(Fact.certainty == filters.certainty)
-    paginator = paginate(statement, FACT_SORTING, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, FACT_LIST, page)
+    rows = fetched.rows
     data = _public(session, rows, with_citations="citations" in include)
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)
 
 
 def get_fact(*, session: Session, fact_id: int, as_of: AsOf) -> FactItemPublic:

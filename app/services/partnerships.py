@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import NotFound
-from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
 from app.models import (
     Certainty,
@@ -31,10 +31,11 @@ from app.models.partnership import (
 from app.services.citations import to_public
 from app.services.companies import find_company
 
-PARTNERSHIP_SORTING = Sorting(
-    keys={"id": Partnership.id, "title": Partnership.title},  # type: ignore[dict-item]
-    default="id",
-    id_column=Partnership.id,  # type: ignore[arg-type]
+PARTNERSHIP_LIST = ListSpec(
+    sort_keys={"id": Partnership.id, "title": Partnership.title},
+    default_sort="id",
+    id_column=Partnership.id,
+    facets={"status": Partnership.status, "certainty": Partnership.certainty},
 )
 
 
@@ -214,8 +215,8 @@ def _list(
         statement = statement.where(member.exists())
     if filters.certainty is not None:
         statement = statement.where(Partnership.certainty == filters.certainty)
-    paginator = paginate(statement, PARTNERSHIP_SORTING, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, PARTNERSHIP_LIST, page)
+    rows = fetched.rows
     data = to_public(
         session,
         rows,
@@ -223,7 +224,7 @@ def _list(
         with_citations="citations" in include,
         extra=_fields(session, rows, as_of, with_members="members" in include),
     )
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)
 
 
 def list_partnerships(

@@ -81,10 +81,6 @@ def search(
 ) -> Page[SearchHit]:
     """Ranked hits, best first; the cursor holds the last hit's score and id."""
     terms = search_terms(q)
-    if page.sort is not None:
-        raise InvalidParameter(
-            "Search results are sorted by relevance only.", loc=["query", "sort"]
-        )
     after: tuple[float, int] | None = None
     if page.cursor is not None:
         kind, score, last_id = decode_cursor(page.cursor)

@@ -7,14 +7,15 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.core.errors import NotFound
-from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.models import Source
 from app.models.source import SourcePublic, SourceSummary
 
-SOURCE_SORTING = Sorting(
-    keys={"published_on": Source.published_on, "slug": Source.slug, "id": Source.id},  # type: ignore[dict-item]
-    default="published_on",
-    id_column=Source.id,  # type: ignore[arg-type]
+SOURCE_LIST = ListSpec(
+    sort_keys={"published_on": Source.published_on, "slug": Source.slug, "id": Source.id},
+    default_sort="published_on",
+    id_column=Source.id,
+    facets={"reported_by": Source.reported_by, "published_on": Source.published_on},
 )
 
 # Larger numbers cannot be a row id (and SQLite refuses to bind them): they can only be slugs.
@@ -50,7 +51,7 @@ def list_sources(
         statement = statement.where(Source.published_on <= known_at)
     if filters.reported_by is not None:
         statement = statement.where(Source.reported_by == filters.reported_by)
-    paginator = paginate(statement, SOURCE_SORTING, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, SOURCE_LIST, page)
+    rows = fetched.rows
     data = [SourceSummary.model_validate(row, from_attributes=True) for row in rows]
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.core.dates import format_partial_date
 from app.core.errors import NotFound
 from app.core.money import Money
-from app.core.pagination import Page, PageParams, Sorting, paginate
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
 from app.models import Company, Tariff, TariffImpact
 from app.models.company import CompanyRef
@@ -25,16 +25,22 @@ from app.services.companies import find_company
 
 ImpactT = TypeVar("ImpactT", bound=TariffImpactPublic)
 
-TARIFF_SORTING = Sorting(
-    keys={"id": Tariff.id, "product": Tariff.product},  # type: ignore[dict-item]
-    default="id",
-    id_column=Tariff.id,  # type: ignore[arg-type]
+TARIFF_LIST = ListSpec(
+    sort_keys={"id": Tariff.id, "product": Tariff.product},
+    default_sort="id",
+    id_column=Tariff.id,
+    facets={
+        "imposing_country": Tariff.imposing_country,
+        "target_country": Tariff.target_country,
+        "product": Tariff.product,
+    },
 )
 
-IMPACT_SORTING = Sorting(
-    keys={"id": TariffImpact.id, "fiscal_year": TariffImpact.fiscal_year},  # type: ignore[dict-item]
-    default="id",
-    id_column=TariffImpact.id,  # type: ignore[arg-type]
+IMPACT_LIST = ListSpec(
+    sort_keys={"id": TariffImpact.id, "fiscal_year": TariffImpact.fiscal_year},
+    default_sort="id",
+    id_column=TariffImpact.id,
+    facets={"fiscal_year": TariffImpact.fiscal_year, "metric": TariffImpact.metric},
 )
 
 
@@ -149,8 +155,8 @@ def list_tariffs(
         statement = statement.where(Tariff.target_country == filters.target_country)
     if filters.product is not None:
         statement = statement.where(Tariff.product == filters.product)
-    paginator = paginate(statement, TARIFF_SORTING, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, TARIFF_LIST, page)
+    rows = fetched.rows
     data = _tariffs_public(
         session,
         rows,
@@ -158,7 +164,7 @@ def list_tariffs(
         with_impacts="impacts" in include,
         with_citations="citations" in include,
     )
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)
 
 
 def get_tariff(*, session: Session, tariff_id: int, as_of: AsOf) -> TariffPublic:
@@ -189,8 +195,8 @@ def list_company_impacts(
         statement = statement.where(TariffImpact.fiscal_year == filters.fiscal_year)
     if filters.metric is not None:
         statement = statement.where(TariffImpact.metric == filters.metric)
-    paginator = paginate(statement, IMPACT_SORTING, page)
-    rows, next_cursor = paginator.split(session.exec(paginator.statement).all())
+    fetched = fetch_page(session, statement, IMPACT_LIST, page)
+    rows = fetched.rows
     data = _impacts_public(
         session,
         rows,
@@ -199,4 +205,4 @@ def list_company_impacts(
         with_tariff=True,
         company=company,
     )
-    return Page(data=data, next_cursor=next_cursor)
+    return fetched.page(data)

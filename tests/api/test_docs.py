@@ -61,3 +61,26 @@ def test_path_and_query_parameters_have_descriptions(client: TestClient) -> None
         for method, operation in item.items():
             for parameter in operation.get("parameters", []):
                 assert parameter.get("description"), (method, path, parameter["name"])
+
+
+def _allowed(client: TestClient, path: str, param: str) -> list[str]:
+    """The values a list accepts for ``param``, as its 422 problem names them."""
+    detail = client.get(path, params={param: "no_such_name"}).json()["detail"]
+    return [name.strip(" .`") for name in detail.rsplit(": ", 1)[1].split(",")]
+
+
+def test_each_list_documents_its_sorts_and_facets(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    lists = [
+        path
+        for path, item in spec["paths"].items()
+        if "get" in item
+        and any(p["name"] == "facet" for p in item["get"].get("parameters", []))
+    ]
+    assert len(lists) >= 13
+    for path in lists:
+        description = spec["paths"][path]["get"]["description"]
+        concrete = path.replace("{slug}", "nissan")
+        for param in ("sort", "facet"):
+            for name in _allowed(client, concrete, param):
+                assert f"`{name}`" in description, (path, param, name)

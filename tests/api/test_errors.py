@@ -3,8 +3,7 @@
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.conftest import client_for
-from tests.problems import assert_problem
+from tests.helpers import assert_problem, client_for
 
 
 def test_unknown_path_is_a_404_problem(client: TestClient) -> None:

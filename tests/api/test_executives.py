@@ -5,69 +5,59 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import Engine
 
-from app.core.db import make_engine
-from app.importer import import_facts, parse_facts
-from tests.conftest import client_for, fresh_database_url, migrate
-from tests.problems import assert_problem
-
-
-def _data(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
-    response = client.get(path, params={"limit": 200, **params})
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
-
-
-def _slugs(client: TestClient, path: str, **params: Any) -> list[str]:
-    return [row["slug"] for row in _data(client, path, **params)]
-
-
-def assert_verbatim(client: TestClient, citations: list[dict[str, Any]]) -> None:
-    """Each quote is its source's text between its offsets (modulo whitespace)."""
-    assert citations
-    for citation in citations:
-        text = client.get(f"/v1/sources/{citation['source_id']}").json()["text"]
-        span = text[citation["start_offset"] : citation["end_offset"]]
-        assert span.split() == citation["quote"].split(), citation
-
+from tests.helpers import (
+    assert_problem,
+    assert_slugs_in_order,
+    assert_verbatim,
+    cite,
+    client_for_facts,
+    get_data,
+    get_slugs,
+    walk_pages,
+)
 
 # -- the seed ---------------------------------------------------------------------------------
 
 
 def test_list_shows_espinosa_without_roles_or_citations_unless_asked(client: TestClient) -> None:
-    rows = _data(client, "/v1/executives")
+    rows = get_data(client, "/v1/executives")
     assert [(r["slug"], r["name"]) for r in rows] == [("ivan-espinosa", "Ivan Espinosa")]
     assert "roles" not in rows[0] and "citations" not in rows[0]
     assert rows[0]["certainty"] == "confirmed"
 
 
-def test_list_embeds_roles_and_citations_on_request(client: TestClient) -> None:
-    (row,) = _data(client, "/v1/executives", include="roles,citations")
-    assert_verbatim(client, row["citations"])
+def test_list_embeds_roles_and_citations_on_request(
+    client: TestClient, seeded_engine: Engine
+) -> None:
+    (row,) = get_data(client, "/v1/executives", include="roles,citations")
+    assert_verbatim(seeded_engine, row["citations"])
     (role,) = row["roles"]
     assert role["title"] == "CEO"
     assert role["company"] == {"slug": "nissan", "name": "Nissan"}
     assert role["started_on"] == role["valid_from"] == "2025-04"
     assert role["ended_on"] is None
-    assert_verbatim(client, role["citations"])
-    (only_roles,) = _data(client, "/v1/executives", include="roles")
+    assert_verbatim(seeded_engine, role["citations"])
+    (only_roles,) = get_data(client, "/v1/executives", include="roles")
     assert "citations" not in only_roles and "citations" not in only_roles["roles"][0]
 
 
-def test_espinosa_is_ceo_of_nissan_since_april_2025(client: TestClient) -> None:
+def test_espinosa_is_ceo_of_nissan_since_april_2025(
+    client: TestClient, seeded_engine: Engine
+) -> None:
     response = client.get("/v1/executives/ivan-espinosa")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["name"] == "Ivan Espinosa"
-    assert_verbatim(client, body["citations"])
+    assert_verbatim(seeded_engine, body["citations"])
     (role,) = body["roles"]
     assert role["title"] == "CEO"
     assert role["company"] == {"slug": "nissan", "name": "Nissan"}
     assert (role["started_on"], role["ended_on"]) == ("2025-04", None)
     assert role["certainty"] == "confirmed"
     assert isinstance(role["id"], int)
-    assert_verbatim(client, role["citations"])
+    assert_verbatim(seeded_engine, role["citations"])
     assert any("CEO since April" in c["quote"] for c in role["citations"])
 
 
@@ -76,40 +66,40 @@ def test_valid_at_filters_roles(client: TestClient) -> None:
     assert before["roles"] == []
     during = client.get("/v1/executives/ivan-espinosa", params={"valid_at": "2025-04-15"}).json()
     assert [r["title"] for r in during["roles"]] == ["CEO"]
-    assert _slugs(client, "/v1/executives", company="nissan", valid_at="2025-03-01") == []
-    assert _slugs(client, "/v1/executives", company="nissan", valid_at="2025-11-14") == [
+    assert get_slugs(client, "/v1/executives", company="nissan", valid_at="2025-03-01") == []
+    assert get_slugs(client, "/v1/executives", company="nissan", valid_at="2025-11-14") == [
         "ivan-espinosa"
     ]
 
 
 def test_known_at_before_the_article_knows_nothing(client: TestClient) -> None:
-    assert _data(client, "/v1/executives", known_at="2025-11-13") == []
+    assert get_data(client, "/v1/executives", known_at="2025-11-13") == []
     assert_problem(
         client.get("/v1/executives/ivan-espinosa", params={"known_at": "2025-11-13"}), 404
     )
-    assert _slugs(client, "/v1/executives", known_at="2025-11-14") == ["ivan-espinosa"]
+    assert get_slugs(client, "/v1/executives", known_at="2025-11-14") == ["ivan-espinosa"]
 
 
 def test_filters(client: TestClient) -> None:
-    assert _slugs(client, "/v1/executives", company="nissan") == ["ivan-espinosa"]
-    assert _slugs(client, "/v1/executives", company="honda") == []
-    assert _slugs(client, "/v1/executives", company="no-such-company") == []
-    assert _slugs(client, "/v1/executives", title="CEO") == ["ivan-espinosa"]
-    assert _slugs(client, "/v1/executives", title="CFO") == []
-    assert _slugs(client, "/v1/executives", company="nissan", title="CEO") == ["ivan-espinosa"]
+    assert get_slugs(client, "/v1/executives", company="nissan") == ["ivan-espinosa"]
+    assert get_slugs(client, "/v1/executives", company="honda") == []
+    assert get_slugs(client, "/v1/executives", company="no-such-company") == []
+    assert get_slugs(client, "/v1/executives", title="CEO") == ["ivan-espinosa"]
+    assert get_slugs(client, "/v1/executives", title="CFO") == []
+    assert get_slugs(client, "/v1/executives", company="nissan", title="CEO") == ["ivan-espinosa"]
 
 
-def test_company_executives(client: TestClient) -> None:
-    (item,) = _data(client, "/v1/companies/nissan/executives")
+def test_company_executives(client: TestClient, seeded_engine: Engine) -> None:
+    (item,) = get_data(client, "/v1/companies/nissan/executives")
     assert item["executive"] == {"slug": "ivan-espinosa", "name": "Ivan Espinosa"}
     role = item["role"]
     assert (role["title"], role["started_on"], role["ended_on"]) == ("CEO", "2025-04", None)
     assert role["certainty"] == "confirmed"
     assert "citations" not in role
-    (cited,) = _data(client, "/v1/companies/nissan/executives", include="citations")
-    assert_verbatim(client, cited["role"]["citations"])
-    assert _data(client, "/v1/companies/nissan/executives", valid_at="2025-03-01") == []
-    assert _data(client, "/v1/companies/honda/executives") == []
+    (cited,) = get_data(client, "/v1/companies/nissan/executives", include="citations")
+    assert_verbatim(seeded_engine, cited["role"]["citations"])
+    assert get_data(client, "/v1/companies/nissan/executives", valid_at="2025-03-01") == []
+    assert get_data(client, "/v1/companies/honda/executives") == []
 
 
 def test_errors(client: TestClient) -> None:
@@ -146,10 +136,6 @@ TEXT = (
 LATER = "Bob Burr, Beta's chairman, has also advised Beta since 2024."
 
 
-def _cite(quote: str, source: str = "early") -> list[dict[str, str]]:
-    return [{"source": source, "quote": quote}]
-
-
 FACTS = {
     "format": "autofacts/v1",
     "sources": [
@@ -162,7 +148,7 @@ FACTS = {
             "name": name,
             "kind": "automaker",
             "certainty": "confirmed",
-            "citations": _cite(name),
+            "citations": cite(name),
         }
         for slug, name in (("acme", "Acme"), ("beta", "Beta"))
     ],
@@ -172,14 +158,14 @@ FACTS = {
             "slug": "b-cole",
             "name": "Carol Cole",
             "certainty": "confirmed",
-            "citations": _cite("Carol Cole"),
+            "citations": cite("Carol Cole"),
             "roles": [
                 {
                     "company": "acme",
                     "title": "CEO",
                     "started_on": "2020",
                     "certainty": "confirmed",
-                    "citations": _cite("Carol Cole has been CEO of Acme since 2020."),
+                    "citations": cite("Carol Cole has been CEO of Acme since 2020."),
                 }
             ],
         },
@@ -187,7 +173,7 @@ FACTS = {
             "slug": "c-ames",
             "name": "Alice Ames",
             "certainty": "confirmed",
-            "citations": _cite("Alice Ames"),
+            "citations": cite("Alice Ames"),
             "roles": [
                 {
                     "company": "acme",
@@ -195,7 +181,7 @@ FACTS = {
                     "started_on": "2023-03",
                     "ended_on": "2024",
                     "certainty": "confirmed",
-                    "citations": _cite("she became CFO in March 2023 and left in 2024"),
+                    "citations": cite("she became CFO in March 2023 and left in 2024"),
                 }
             ],
         },
@@ -203,20 +189,20 @@ FACTS = {
             "slug": "a-burr",
             "name": "Bob Burr",
             "certainty": "confirmed",
-            "citations": _cite("Bob Burr"),
+            "citations": cite("Bob Burr"),
             "roles": [
                 {
                     "company": "beta",
                     "title": "Chair",
                     "certainty": "reported",
-                    "citations": _cite("Bob Burr chairs Beta."),
+                    "citations": cite("Bob Burr chairs Beta."),
                 },
                 {
                     "company": "beta",
                     "title": "Adviser",
                     "started_on": "2024",
                     "certainty": "confirmed",
-                    "citations": _cite("has also advised Beta since 2024", "later"),
+                    "citations": cite("has also advised Beta since 2024", "later"),
                 },
             ],
         },
@@ -226,14 +212,8 @@ FACTS = {
 
 @pytest.fixture(scope="module")
 def several(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    url = fresh_database_url(tmp_path_factory.mktemp("executives"), "executives")
-    migrate(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        import_facts(session, parse_facts(FACTS))
-    with client_for(engine) as test_client:
+    with client_for_facts(tmp_path_factory, "executives", FACTS) as test_client:
         yield test_client
-    engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -250,33 +230,23 @@ def several(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 )
 def test_sorts(several: TestClient, sort: str | None, expected: list[str]) -> None:
     params = {"sort": sort} if sort else {}
-    assert _slugs(several, "/v1/executives", **params) == expected
-    walked, cursor = [], None
-    while True:
-        page = {"cursor": cursor} if cursor else {}
-        response = several.get("/v1/executives", params={**params, **page, "limit": 1})
-        body = response.json()
-        walked += [row["slug"] for row in body["data"]]
-        if (cursor := body["next_cursor"]) is None:
-            break
-        assert 'rel="next"' in response.headers["Link"]
-    assert walked == expected
+    assert_slugs_in_order(several, "/v1/executives", expected, **params)
 
 
 def test_filters_need_one_role_to_match_both(several: TestClient) -> None:
-    assert _slugs(several, "/v1/executives", company="acme") == ["c-ames", "b-cole"]
-    assert _slugs(several, "/v1/executives", company="acme", title="CFO") == ["c-ames"]
-    assert _slugs(several, "/v1/executives", company="beta", title="CFO") == []
-    assert _slugs(several, "/v1/executives", title="Adviser") == ["a-burr"]
+    assert get_slugs(several, "/v1/executives", company="acme") == ["c-ames", "b-cole"]
+    assert get_slugs(several, "/v1/executives", company="acme", title="CFO") == ["c-ames"]
+    assert get_slugs(several, "/v1/executives", company="beta", title="CFO") == []
+    assert get_slugs(several, "/v1/executives", title="Adviser") == ["a-burr"]
 
 
 def test_roles_answer_valid_at(several: TestClient) -> None:
-    assert _slugs(several, "/v1/executives", company="acme", valid_at="2023-06-01") == [
+    assert get_slugs(several, "/v1/executives", company="acme", valid_at="2023-06-01") == [
         "c-ames",
         "b-cole",
     ]
     # The CFO left in 2024: valid_to is exclusive.
-    assert _slugs(several, "/v1/executives", company="acme", valid_at="2024-01-01") == ["b-cole"]
+    assert get_slugs(several, "/v1/executives", company="acme", valid_at="2024-01-01") == ["b-cole"]
     ames = several.get("/v1/executives/c-ames").json()
     (role,) = ames["roles"]
     assert (role["started_on"], role["ended_on"]) == ("2023-03", "2024")
@@ -286,7 +256,7 @@ def test_roles_answer_valid_at(several: TestClient) -> None:
     )
     titles = [
         item["role"]["title"]
-        for item in _data(several, "/v1/companies/acme/executives", valid_at="2023-06-01")
+        for item in get_data(several, "/v1/companies/acme/executives", valid_at="2023-06-01")
     ]
     assert titles == ["CEO", "CFO"]
 
@@ -297,29 +267,23 @@ def test_known_at_hides_what_was_said_later(several: TestClient) -> None:
     assert [r["certainty"] for r in burr["roles"]] == ["reported", "confirmed"]
     early = several.get("/v1/executives/a-burr", params={"known_at": "2024-12-31"}).json()
     assert [r["title"] for r in early["roles"]] == ["Chair"]
-    assert _slugs(several, "/v1/executives", title="Adviser", known_at="2024-12-31") == []
-    assert len(_data(several, "/v1/companies/beta/executives", known_at="2024-12-31")) == 1
+    assert get_slugs(several, "/v1/executives", title="Adviser", known_at="2024-12-31") == []
+    assert len(get_data(several, "/v1/companies/beta/executives", known_at="2024-12-31")) == 1
     assert_problem(several.get("/v1/executives/a-burr", params={"known_at": "2024-05-31"}), 404)
 
 
 def test_company_executives_sort_by_role(several: TestClient) -> None:
     def titles(**params: Any) -> list[str]:
         return [
-            i["role"]["title"] for i in _data(several, "/v1/companies/beta/executives", **params)
+            i["role"]["title"] for i in get_data(several, "/v1/companies/beta/executives", **params)
         ]
 
     assert titles() == ["Chair", "Adviser"]
     assert titles(sort="-id") == ["Adviser", "Chair"]
     assert titles(sort="title") == ["Adviser", "Chair"]
     assert titles(sort="-title") == ["Chair", "Adviser"]
-    items = _data(several, "/v1/companies/beta/executives")
+    items = get_data(several, "/v1/companies/beta/executives")
     assert {i["executive"]["slug"] for i in items} == {"a-burr"}
-    first = several.get("/v1/companies/beta/executives", params={"limit": 1}).json()
-    second = several.get(
-        "/v1/companies/beta/executives", params={"limit": 1, "cursor": first["next_cursor"]}
-    ).json()
-    assert [first["data"][0]["role"]["title"], second["data"][0]["role"]["title"]] == [
-        "Chair",
-        "Adviser",
-    ]
-    assert second["next_cursor"] is None
+    # Two rows, one a page: two pages, the second the last.
+    walked = walk_pages(several, "/v1/companies/beta/executives", max_pages=2)
+    assert [item["role"]["title"] for item in walked] == ["Chair", "Adviser"]

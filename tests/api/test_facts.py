@@ -10,9 +10,14 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from app.models import Citation, Company, Fact, Source
-from tests.api.test_tariffs import SEED_DAY, assert_verbatim, count_queries
-from tests.conftest import client_for
-from tests.problems import assert_problem
+from tests.helpers import (
+    SEED_DAY,
+    assert_problem,
+    assert_verbatim,
+    client_for,
+    count_queries,
+    get_data,
+)
 
 # Every table whose rows state a fact, each mirrored in the flat list.
 FACT_TABLES = (
@@ -165,9 +170,7 @@ def test_one_fact(client: TestClient, facts: list[dict[str, Any]]) -> None:
 
 
 def _ids(client: TestClient, **params: Any) -> list[int]:
-    response = client.get("/v1/facts", params={"limit": 200, **params})
-    assert response.status_code == 200, response.text
-    return [f["id"] for f in response.json()["data"]]
+    return [f["id"] for f in get_data(client, "/v1/facts", **params)]
 
 
 def test_filters(client: TestClient, facts: list[dict[str, Any]]) -> None:

@@ -1,19 +1,18 @@
 """Every list pages the same way: walking it one row at a time visits each row once."""
 
 import json
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.problems import assert_problem
+from tests.helpers import assert_problem, walk_pages
 
 LISTS: dict[str, list[str]] = {
     "/v1/companies": ["name", "-name", "slug", "-slug", "id", "-id"],
     "/v1/executives": ["name", "-name", "slug", "id"],
     "/v1/partnerships": ["id", "-id", "title", "-title"],
     "/v1/tariffs": ["id", "-id", "product"],
-    "/v1/restructuring-plans": ["id", "-id", "target_year"],
+    "/v1/restructuring-plans": ["id", "-id"],
     "/v1/sources": ["published_on", "-published_on", "slug", "id"],
     "/v1/facts": ["id", "-id"],
     "/v1/companies/nissan/executives": [],
@@ -26,25 +25,6 @@ LISTS: dict[str, list[str]] = {
 CASES = [(path, sort) for path, sorts in LISTS.items() for sort in [None, *sorts]]
 
 
-def _walk(client: TestClient, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(10_000):
-        page = {"limit": 1} if cursor is None else {"limit": 1, "cursor": cursor}
-        response = client.get(path, params={**params, **page})
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert len(body["data"]) <= 1
-        rows += body["data"]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            assert "Link" not in response.headers
-            return rows
-        assert response.headers["Link"].endswith('>; rel="next"')
-        assert "cursor=" in response.headers["Link"]
-    raise AssertionError("pagination never ended")
-
-
 @pytest.mark.parametrize(("path", "sort"), CASES)
 def test_walking_with_limit_1_visits_every_row_once(
     client: TestClient, path: str, sort: str | None
@@ -53,7 +33,7 @@ def test_walking_with_limit_1_visits_every_row_once(
     whole = client.get(path, params={**params, "limit": 200}).json()
     assert whole["next_cursor"] is None
     assert whole["data"], f"{path} is empty in the seed"
-    walked = _walk(client, path, params)
+    walked = walk_pages(client, path, params)
     as_text = [json.dumps(row, sort_keys=True) for row in walked]
     assert len(set(as_text)) == len(as_text), "a row was visited twice"
     assert walked == whole["data"], "walking gave other rows or another order"

@@ -6,12 +6,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import Engine
 
-from app.core.db import make_engine
-from app.importer import import_facts, parse_facts
-from tests.conftest import client_for, fresh_database_url, migrate
-from tests.problems import assert_problem
+from tests.helpers import (
+    assert_problem,
+    assert_slugs_in_order,
+    assert_verbatim,
+    cite,
+    client_for_facts,
+    get_data,
+    get_slugs,
+)
 
 MERGER = "honda-nissan-merger"
 AGREEMENT = "honda-nissan-2024-agreement"
@@ -19,37 +24,18 @@ US_TALKS = "honda-nissan-us-collaboration"
 HONDA_NISSAN = [{"slug": "honda", "name": "Honda"}, {"slug": "nissan", "name": "Nissan"}]
 
 
-def _data(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
-    response = client.get(path, params={"limit": 200, **params})
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
-
-
-def _slugs(client: TestClient, path: str, **params: Any) -> list[str]:
-    return [row["slug"] for row in _data(client, path, **params)]
-
-
 def _detail(client: TestClient, slug: str, **params: Any) -> dict[str, Any]:
-    (row,) = [row for row in _data(client, "/v1/partnerships") if row["slug"] == slug]
+    (row,) = [row for row in get_data(client, "/v1/partnerships") if row["slug"] == slug]
     response = client.get(f"/v1/partnerships/{row['id']}", params=params)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def assert_verbatim(client: TestClient, citations: list[dict[str, Any]]) -> None:
-    """Each quote is its source's text between its offsets (modulo whitespace)."""
-    assert citations
-    for citation in citations:
-        text = client.get(f"/v1/sources/{citation['source_id']}").json()["text"]
-        span = text[citation["start_offset"] : citation["end_offset"]]
-        assert span.split() == citation["quote"].split(), citation
 
 
 # -- the seed ---------------------------------------------------------------------------------
 
 
 def test_list_shows_the_three_partnerships_with_their_current_status(client: TestClient) -> None:
-    rows = _data(client, "/v1/partnerships")
+    rows = get_data(client, "/v1/partnerships")
     assert {row["slug"]: row["status"] for row in rows} == {
         MERGER: "abandoned",
         AGREEMENT: "signed",
@@ -64,20 +50,22 @@ def test_list_shows_the_three_partnerships_with_their_current_status(client: Tes
     assert titles[US_TALKS] == "Honda\u2013Nissan collaboration in the United States"
 
 
-def test_list_embeds_members_and_citations_on_request(client: TestClient) -> None:
-    for row in _data(client, "/v1/partnerships", include="members,citations"):
+def test_list_embeds_members_and_citations_on_request(
+    client: TestClient, seeded_engine: Engine
+) -> None:
+    for row in get_data(client, "/v1/partnerships", include="members,citations"):
         assert row["members"] == HONDA_NISSAN
-        assert_verbatim(client, row["citations"])
-    row = _data(client, "/v1/partnerships", include="members")[0]
+        assert_verbatim(seeded_engine, row["citations"])
+    row = get_data(client, "/v1/partnerships", include="members")[0]
     assert "citations" not in row
 
 
-def test_the_us_talks_in_full(client: TestClient) -> None:
+def test_the_us_talks_in_full(client: TestClient, seeded_engine: Engine) -> None:
     body = _detail(client, US_TALKS)
     assert body["status"] == "in_talks"
     assert body["members"] == HONDA_NISSAN
     assert "flexible and targeted collaborations" in body["notes"]
-    assert_verbatim(client, body["citations"])
+    assert_verbatim(seeded_engine, body["citations"])
     scope = {s["area"]: s["certainty"] for s in body["scope"]}
     assert scope == {
         "joint development of vehicles and powertrains": "reported",
@@ -91,7 +79,7 @@ def test_the_us_talks_in_full(client: TestClient) -> None:
         ("cross-shareholding", "excluded"),
     ]
     for row in body["scope"] + body["excluded"]:
-        assert_verbatim(client, row["citations"])
+        assert_verbatim(seeded_engine, row["citations"])
     assert any("capital ties" in c["quote"] for c in body["excluded"][0]["citations"])
     (status,) = body["status_history"]
     assert (status["status"], status["valid_from"], status["valid_to"]) == (
@@ -100,10 +88,10 @@ def test_the_us_talks_in_full(client: TestClient) -> None:
         None,
     )
     assert status["certainty"] == "confirmed"
-    assert_verbatim(client, status["citations"])
+    assert_verbatim(seeded_engine, status["citations"])
 
 
-def test_the_merger_and_the_2024_agreement(client: TestClient) -> None:
+def test_the_merger_and_the_2024_agreement(client: TestClient, seeded_engine: Engine) -> None:
     merger = _detail(client, MERGER)
     assert merger["status"] == "abandoned"
     assert [(s["status"], s["valid_from"]) for s in merger["status_history"]] == [
@@ -111,7 +99,7 @@ def test_the_merger_and_the_2024_agreement(client: TestClient) -> None:
     ]
     assert merger["scope"] == [] and merger["excluded"] == []
     assert "abandoned a few months before" in merger["notes"]
-    assert_verbatim(client, merger["citations"])
+    assert_verbatim(seeded_engine, merger["citations"])
     agreement = _detail(client, AGREEMENT)
     assert agreement["status"] == "signed"
     assert [(s["status"], s["valid_from"]) for s in agreement["status_history"]] == [
@@ -122,18 +110,20 @@ def test_the_merger_and_the_2024_agreement(client: TestClient) -> None:
         ("electrification technologies", "confirmed"),
     ]
     assert agreement["notes"] is None
-    assert_verbatim(client, agreement["citations"])
+    assert_verbatim(seeded_engine, agreement["citations"])
 
 
 def test_status_answers_valid_at(client: TestClient) -> None:
     # In mid-2024 only the agreement had a status; the others had none the article dates.
     rows = {
-        r["slug"]: r["status"] for r in _data(client, "/v1/partnerships", valid_at="2024-06-01")
+        r["slug"]: r["status"] for r in get_data(client, "/v1/partnerships", valid_at="2024-06-01")
     }
     assert rows == {MERGER: None, AGREEMENT: "signed", US_TALKS: None}
-    assert _slugs(client, "/v1/partnerships", status="signed", valid_at="2024-06-01") == [AGREEMENT]
-    assert _slugs(client, "/v1/partnerships", status="in_talks", valid_at="2024-06-01") == []
-    assert _slugs(client, "/v1/partnerships", status="in_talks", valid_at="2025-06-01") == [
+    assert get_slugs(client, "/v1/partnerships", status="signed", valid_at="2024-06-01") == [
+        AGREEMENT
+    ]
+    assert get_slugs(client, "/v1/partnerships", status="in_talks", valid_at="2024-06-01") == []
+    assert get_slugs(client, "/v1/partnerships", status="in_talks", valid_at="2025-06-01") == [
         US_TALKS
     ]
     merger = _detail(client, MERGER, valid_at="2024-06-01")
@@ -141,40 +131,42 @@ def test_status_answers_valid_at(client: TestClient) -> None:
 
 
 def test_known_at_before_the_article_knows_nothing(client: TestClient) -> None:
-    assert _data(client, "/v1/partnerships", known_at="2025-11-13") == []
-    assert len(_data(client, "/v1/partnerships", known_at="2025-11-14")) == 3
+    assert get_data(client, "/v1/partnerships", known_at="2025-11-13") == []
+    assert len(get_data(client, "/v1/partnerships", known_at="2025-11-14")) == 3
     merger_id = _detail(client, MERGER)["id"]
     response = client.get(f"/v1/partnerships/{merger_id}", params={"known_at": "2025-11-13"})
     assert_problem(response, 404)
 
 
 def test_filters(client: TestClient) -> None:
-    assert _slugs(client, "/v1/partnerships", status="abandoned") == [MERGER]
-    assert _slugs(client, "/v1/partnerships", status="active") == []
-    assert len(_data(client, "/v1/partnerships", member="nissan")) == 3
-    assert _data(client, "/v1/partnerships", member="byd") == []
-    assert _data(client, "/v1/partnerships", member="no-such-company") == []
-    assert len(_data(client, "/v1/partnerships", certainty="confirmed")) == 3
-    assert _data(client, "/v1/partnerships", certainty="unconfirmed") == []
-    assert _slugs(client, "/v1/partnerships", member="honda", status="signed") == [AGREEMENT]
+    assert get_slugs(client, "/v1/partnerships", status="abandoned") == [MERGER]
+    assert get_slugs(client, "/v1/partnerships", status="active") == []
+    assert len(get_data(client, "/v1/partnerships", member="nissan")) == 3
+    assert get_data(client, "/v1/partnerships", member="byd") == []
+    assert get_data(client, "/v1/partnerships", member="no-such-company") == []
+    assert len(get_data(client, "/v1/partnerships", certainty="confirmed")) == 3
+    assert get_data(client, "/v1/partnerships", certainty="unconfirmed") == []
+    assert get_slugs(client, "/v1/partnerships", member="honda", status="signed") == [AGREEMENT]
 
 
 def test_sorts(client: TestClient) -> None:
-    by_id = _data(client, "/v1/partnerships")
+    by_id = get_data(client, "/v1/partnerships")
     ids = [row["id"] for row in by_id]
     assert ids == sorted(ids)
-    assert [r["id"] for r in _data(client, "/v1/partnerships", sort="-id")] == ids[::-1]
-    assert _slugs(client, "/v1/partnerships", sort="title") == [AGREEMENT, US_TALKS, MERGER]
-    assert _slugs(client, "/v1/partnerships", sort="-title") == [MERGER, US_TALKS, AGREEMENT]
+    assert [r["id"] for r in get_data(client, "/v1/partnerships", sort="-id")] == ids[::-1]
+    assert get_slugs(client, "/v1/partnerships", sort="title") == [AGREEMENT, US_TALKS, MERGER]
+    assert get_slugs(client, "/v1/partnerships", sort="-title") == [MERGER, US_TALKS, AGREEMENT]
 
 
 def test_company_partnerships(client: TestClient) -> None:
-    assert _data(client, "/v1/companies/honda/partnerships") == _data(client, "/v1/partnerships")
-    rows = _data(client, "/v1/companies/nissan/partnerships", include="members", sort="-id")
+    assert get_data(client, "/v1/companies/honda/partnerships") == get_data(
+        client, "/v1/partnerships"
+    )
+    rows = get_data(client, "/v1/companies/nissan/partnerships", include="members", sort="-id")
     assert len(rows) == 3 and all(row["members"] == HONDA_NISSAN for row in rows)
-    assert _slugs(client, "/v1/companies/nissan/partnerships", status="in_talks") == [US_TALKS]
-    assert _data(client, "/v1/companies/byd/partnerships") == []
-    assert _data(client, "/v1/companies/honda/partnerships", member="byd") == []
+    assert get_slugs(client, "/v1/companies/nissan/partnerships", status="in_talks") == [US_TALKS]
+    assert get_data(client, "/v1/companies/byd/partnerships") == []
+    assert get_data(client, "/v1/companies/honda/partnerships", member="byd") == []
 
 
 def test_errors(client: TestClient) -> None:
@@ -209,10 +201,6 @@ EARLY = (
 LATER = "The Acme-Beta talks collapsed in 2024. Acme and Delta formed a chip venture."
 
 
-def _cite(quote: str, source: str = "early") -> list[dict[str, str]]:
-    return [{"source": source, "quote": quote}]
-
-
 def _company(slug: str) -> dict[str, Any]:
     name = slug.capitalize()
     quote_source = "later" if slug == "delta" else "early"
@@ -221,7 +209,7 @@ def _company(slug: str) -> dict[str, Any]:
         "name": name,
         "kind": "automaker",
         "certainty": "confirmed",
-        "citations": _cite(name, quote_source),
+        "citations": cite(name, quote_source),
     }
 
 
@@ -240,20 +228,20 @@ FACTS = {
             "members": ["acme", "beta"],
             "announced_on": "2023-03",
             "certainty": "confirmed",
-            "citations": _cite("Acme and Beta began talks on a tie-up in March 2023."),
+            "citations": cite("Acme and Beta began talks on a tie-up in March 2023."),
             "statuses": [
                 {
                     "status": "in_talks",
                     "valid_from": "2023-03",
                     "valid_to": "2024",
                     "certainty": "confirmed",
-                    "citations": _cite("began talks on a tie-up in March 2023"),
+                    "citations": cite("began talks on a tie-up in March 2023"),
                 },
                 {
                     "status": "abandoned",
                     "valid_from": "2024",
                     "certainty": "confirmed",
-                    "citations": _cite("The Acme-Beta talks collapsed in 2024.", "later"),
+                    "citations": cite("The Acme-Beta talks collapsed in 2024.", "later"),
                 },
             ],
         },
@@ -262,12 +250,12 @@ FACTS = {
             "title": "Alpha battery pact",
             "members": ["acme", "gamma"],
             "certainty": "confirmed",
-            "citations": _cite("Acme and Gamma signed a battery pact."),
+            "citations": cite("Acme and Gamma signed a battery pact."),
             "statuses": [
                 {
                     "status": "signed",
                     "certainty": "confirmed",
-                    "citations": _cite("Acme and Gamma signed a battery pact."),
+                    "citations": cite("Acme and Gamma signed a battery pact."),
                 }
             ],
         },
@@ -276,12 +264,12 @@ FACTS = {
             "title": "Mid software talks",
             "members": ["beta", "gamma"],
             "certainty": "reported",
-            "citations": _cite("Beta and Gamma may be discussing software."),
+            "citations": cite("Beta and Gamma may be discussing software."),
             "statuses": [
                 {
                     "status": "in_talks",
                     "certainty": "reported",
-                    "citations": _cite("Beta and Gamma may be discussing software."),
+                    "citations": cite("Beta and Gamma may be discussing software."),
                 }
             ],
         },
@@ -290,12 +278,12 @@ FACTS = {
             "title": "Beta chip venture",
             "members": ["acme", "delta"],
             "certainty": "confirmed",
-            "citations": _cite("Acme and Delta formed a chip venture.", "later"),
+            "citations": cite("Acme and Delta formed a chip venture.", "later"),
             "statuses": [
                 {
                     "status": "active",
                     "certainty": "confirmed",
-                    "citations": _cite("Acme and Delta formed a chip venture.", "later"),
+                    "citations": cite("Acme and Delta formed a chip venture.", "later"),
                 }
             ],
         },
@@ -305,14 +293,8 @@ FACTS = {
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    url = fresh_database_url(tmp_path_factory.mktemp("partnerships"), "partnerships")
-    migrate(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        import_facts(session, parse_facts(FACTS))
-    with client_for(engine) as test_client:
+    with client_for_facts(tmp_path_factory, "partnerships", FACTS) as test_client:
         yield test_client
-    engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -328,36 +310,26 @@ def test_sorts_page_one_row_at_a_time(
     history: TestClient, sort: str | None, expected: list[str]
 ) -> None:
     params = {"sort": sort} if sort else {}
-    assert _slugs(history, "/v1/partnerships", **params) == expected
-    walked, cursor = [], None
-    while True:
-        page = {"cursor": cursor} if cursor else {}
-        response = history.get("/v1/partnerships", params={**params, **page, "limit": 1})
-        body = response.json()
-        walked += [row["slug"] for row in body["data"]]
-        if (cursor := body["next_cursor"]) is None:
-            break
-        assert 'rel="next"' in response.headers["Link"]
-    assert walked == expected
+    assert_slugs_in_order(history, "/v1/partnerships", expected, **params)
 
 
 def test_the_status_filter_reads_the_history_on_valid_at(history: TestClient) -> None:
-    assert _slugs(history, "/v1/partnerships", status="abandoned") == ["acme-beta"]
-    assert _slugs(history, "/v1/partnerships", status="in_talks") == ["beta-gamma"]
-    assert _slugs(history, "/v1/partnerships", status="in_talks", valid_at="2023-06-01") == [
+    assert get_slugs(history, "/v1/partnerships", status="abandoned") == ["acme-beta"]
+    assert get_slugs(history, "/v1/partnerships", status="in_talks") == ["beta-gamma"]
+    assert get_slugs(history, "/v1/partnerships", status="in_talks", valid_at="2023-06-01") == [
         "acme-beta",
         "beta-gamma",
     ]
-    assert _slugs(history, "/v1/partnerships", status="abandoned", valid_at="2023-06-01") == []
-    assert _slugs(history, "/v1/partnerships", status="abandoned", valid_at="2024-01-01") == [
+    assert get_slugs(history, "/v1/partnerships", status="abandoned", valid_at="2023-06-01") == []
+    assert get_slugs(history, "/v1/partnerships", status="abandoned", valid_at="2024-01-01") == [
         "acme-beta"
     ]
     # Before it was announced, the tie-up is not there at all.
-    assert "acme-beta" not in _slugs(history, "/v1/partnerships", valid_at="2023-01-01")
+    assert "acme-beta" not in get_slugs(history, "/v1/partnerships", valid_at="2023-01-01")
 
 
 def test_the_detail_answers_valid_at(history: TestClient) -> None:
-    (tie_up,) = [r for r in _data(history, "/v1/partnerships") if r["slug"] == "acme-beta"]
+    (tie_up,) = [r for r in get_data(history, "/v1/partnerships") if r["slug"] == "acme-beta"]
     path = f"/v1/partnerships/{tie_up['id']}"
     now = history.get(path).json()
     assert now["status"] == "abandoned"
@@ -374,19 +346,19 @@ def test_the_detail_answers_valid_at(history: TestClient) -> None:
 
 def test_known_at_tells_what_the_sources_had_said(history: TestClient) -> None:
     # Before the later source, the tie-up's talks had not collapsed, and Delta was unknown.
-    rows = _data(history, "/v1/partnerships", known_at="2024-06-01", include="members")
+    rows = get_data(history, "/v1/partnerships", known_at="2024-06-01", include="members")
     assert {r["slug"]: r["status"] for r in rows} == {
         "acme-beta": "in_talks",
         "acme-gamma": "signed",
         "beta-gamma": "in_talks",
     }
-    assert _slugs(history, "/v1/partnerships", status="in_talks", known_at="2024-06-01") == [
+    assert get_slugs(history, "/v1/partnerships", status="in_talks", known_at="2024-06-01") == [
         "acme-beta",
         "beta-gamma",
     ]
-    assert _slugs(history, "/v1/partnerships", status="abandoned", known_at="2024-06-01") == []
-    assert _slugs(history, "/v1/partnerships", member="delta", known_at="2024-06-01") == []
-    assert _slugs(history, "/v1/partnerships", member="delta") == ["acme-delta"]
+    assert get_slugs(history, "/v1/partnerships", status="abandoned", known_at="2024-06-01") == []
+    assert get_slugs(history, "/v1/partnerships", member="delta", known_at="2024-06-01") == []
+    assert get_slugs(history, "/v1/partnerships", member="delta") == ["acme-delta"]
     tie_up = next(r for r in rows if r["slug"] == "acme-beta")
     early = history.get(
         f"/v1/partnerships/{tie_up['id']}", params={"known_at": "2024-06-01"}
@@ -395,17 +367,17 @@ def test_known_at_tells_what_the_sources_had_said(history: TestClient) -> None:
 
 
 def test_member_and_certainty_filters(history: TestClient) -> None:
-    assert _slugs(history, "/v1/partnerships", member="gamma") == ["acme-gamma", "beta-gamma"]
-    assert _slugs(history, "/v1/partnerships", certainty="reported") == ["beta-gamma"]
-    assert _slugs(history, "/v1/companies/gamma/partnerships") == ["acme-gamma", "beta-gamma"]
-    assert _slugs(history, "/v1/companies/gamma/partnerships", status="signed") == ["acme-gamma"]
-    assert _slugs(history, "/v1/companies/acme/partnerships", member="gamma") == ["acme-gamma"]
-    assert _slugs(history, "/v1/companies/acme/partnerships", sort="title") == [
+    assert get_slugs(history, "/v1/partnerships", member="gamma") == ["acme-gamma", "beta-gamma"]
+    assert get_slugs(history, "/v1/partnerships", certainty="reported") == ["beta-gamma"]
+    assert get_slugs(history, "/v1/companies/gamma/partnerships") == ["acme-gamma", "beta-gamma"]
+    assert get_slugs(history, "/v1/companies/gamma/partnerships", status="signed") == ["acme-gamma"]
+    assert get_slugs(history, "/v1/companies/acme/partnerships", member="gamma") == ["acme-gamma"]
+    assert get_slugs(history, "/v1/companies/acme/partnerships", sort="title") == [
         "acme-gamma",
         "acme-delta",
         "acme-beta",
     ]
-    members = _data(history, "/v1/companies/gamma/partnerships", include="members")
+    members = get_data(history, "/v1/companies/gamma/partnerships", include="members")
     assert [[m["slug"] for m in r["members"]] for r in members] == [
         ["acme", "gamma"],
         ["beta", "gamma"],

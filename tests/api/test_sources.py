@@ -6,33 +6,29 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
 from app.core.config import ROOT
-from app.core.db import make_engine
-from app.importer import import_facts, parse_facts
-from tests.conftest import client_for, fresh_database_url, migrate
-from tests.problems import assert_problem
+from tests.helpers import (
+    assert_problem,
+    assert_slugs_in_order,
+    client_for_facts,
+    get_data,
+    get_slugs,
+)
 
 SLUG = "2025-11-14-honda-nissan"
 ARTICLE = ROOT / "seed" / "article-2025-11-14-honda-nissan.txt"
 
 
-def _data(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
-    response = client.get(path, params={"limit": 200, **params})
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
-
-
 def _slugs(client: TestClient, **params: Any) -> list[str]:
-    return [row["slug"] for row in _data(client, "/v1/sources", **params)]
+    return get_slugs(client, "/v1/sources", **params)
 
 
 # -- the seed ---------------------------------------------------------------------------------
 
 
 def test_list_shows_the_article_without_its_text(client: TestClient) -> None:
-    (row,) = _data(client, "/v1/sources")
+    (row,) = get_data(client, "/v1/sources")
     assert row["slug"] == SLUG
     assert row["published_on"] == "2025-11-14"
     assert row["reported_by"] == "Nikkei Asia"
@@ -43,7 +39,7 @@ def test_list_shows_the_article_without_its_text(client: TestClient) -> None:
 
 
 def test_detail_by_id_and_by_slug_carries_the_full_text(client: TestClient) -> None:
-    (row,) = _data(client, "/v1/sources")
+    (row,) = get_data(client, "/v1/sources")
     by_slug = client.get(f"/v1/sources/{SLUG}")
     by_id = client.get(f"/v1/sources/{row['id']}")
     assert by_slug.status_code == by_id.status_code == 200
@@ -112,14 +108,8 @@ FACTS = {
 
 @pytest.fixture(scope="module")
 def several(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    url = fresh_database_url(tmp_path_factory.mktemp("sources"), "sources")
-    migrate(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        import_facts(session, parse_facts(FACTS))
-    with client_for(engine) as test_client:
+    with client_for_facts(tmp_path_factory, "sources", FACTS) as test_client:
         yield test_client
-    engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -138,17 +128,7 @@ def test_sorts_page_one_row_at_a_time(
     several: TestClient, sort: str | None, expected: list[str]
 ) -> None:
     params = {"sort": sort} if sort else {}
-    assert _slugs(several, **params) == expected
-    walked, cursor = [], None
-    while True:
-        page = {"cursor": cursor} if cursor else {}
-        response = several.get("/v1/sources", params={**params, **page, "limit": 1})
-        body = response.json()
-        walked += [row["slug"] for row in body["data"]]
-        if (cursor := body["next_cursor"]) is None:
-            break
-        assert 'rel="next"' in response.headers["Link"]
-    assert walked == expected
+    assert_slugs_in_order(several, "/v1/sources", expected, **params)
 
 
 def test_several_filtered(several: TestClient) -> None:

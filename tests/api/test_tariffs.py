@@ -1,51 +1,19 @@
 """Tariffs, their impacts on companies, and a company's impacts, read back from the seed."""
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.models import Company, Source, Tariff, TariffImpact
-from tests.conftest import client_for
-from tests.problems import assert_problem
+from app.models import Company, Tariff, TariffImpact
+from tests.helpers import SEED_DAY, assert_problem, assert_verbatim, client_for, count_queries
 
-SEED_DAY = "2025-11-14"
 NISSAN_IMPACT = {"amount": "275000000000", "currency": "JPY", "usd": "1800000000"}
 HONDA_IMPACT = {"amount": "385000000000", "currency": "JPY", "usd": "2500000000"}
-
-
-def assert_verbatim(engine: Engine, citations: list[dict[str, Any]], *words: str) -> None:
-    """Each quote is its source's text between its offsets (modulo whitespace), and the
-    quotes together say ``words``."""
-    assert citations
-    with Session(engine) as session:
-        for citation in citations:
-            text = session.get(Source, citation["source_id"]).text  # type: ignore[union-attr]
-            span = text[citation["start_offset"] : citation["end_offset"]]
-            assert citation["quote"].split() == span.split(), citation
-    quoted = " ".join(" ".join(c["quote"].split()) for c in citations)
-    for word in words:
-        assert word in quoted, (word, quoted)
-
-
-@contextmanager
-def count_queries(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(scope="module")

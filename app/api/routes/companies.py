@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import CompanySlug, PageDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page
 from app.core.temporal import AsOfDep
 from app.models import Certainty
 from app.models.company import CompanyPublic
@@ -36,7 +38,7 @@ def company_filters(
     summary="List companies",
     response_model=Page[CompanyPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(422),
+    responses=list_responses(),
 )
 def list_companies(
     request: Request,
@@ -46,14 +48,20 @@ def list_companies(
     as_of: AsOfDep,
     page: PageDep,
     include: CompanyInclude,
-) -> Page[CompanyPublic]:
-    """Companies, filtered by country, kind or certainty; sort by `name` (default), `slug`
-    or `id`."""
-    result = companies.list_companies(
-        session=session, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[CompanyPublic] | StreamingResponse:
+    """Companies, filtered by country, kind or certainty. Sorts: `name` (default), `slug`,
+    `id`. Facets: `country`, `kind`, `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: companies.list_companies(
+            session=session, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        CompanyPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(

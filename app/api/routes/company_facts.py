@@ -3,13 +3,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import CompanySlug, PageDep
 from app.api.routes.restructuring_plans import TargetYear
 from app.core.db import SessionDep
-from app.core.errors import problem_responses
+from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page
 from app.core.temporal import AsOfDep
 from app.models.company_facts import FinancialResultPublic, PlantPublic, RestructuringPlanPublic
 from app.models.tariff import TariffImpactPublicWithTariff
@@ -61,7 +62,7 @@ def result_filters(
     summary="List a company's tariff impacts",
     response_model=Page[TariffImpactPublicWithTariff],
     response_model_exclude_unset=True,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 def list_company_tariff_impacts(
     request: Request,
@@ -72,14 +73,20 @@ def list_company_tariff_impacts(
     as_of: AsOfDep,
     page: PageDep,
     include: CitationsInclude,
-) -> Page[TariffImpactPublicWithTariff]:
-    """What tariffs cost the company, filtered by fiscal year or metric; sort by `id`
-    (default) or `fiscal_year`."""
-    result = tariffs.list_company_impacts(
-        session=session, slug=slug, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[TariffImpactPublicWithTariff] | StreamingResponse:
+    """What tariffs cost the company, filtered by fiscal year or metric. Sorts: `id`
+    (default), `fiscal_year`. Facets: `fiscal_year`, `metric`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: tariffs.list_company_impacts(
+            session=session, slug=slug, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        TariffImpactPublicWithTariff,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(
@@ -87,7 +94,7 @@ def list_company_tariff_impacts(
     summary="List a company's restructuring plans",
     response_model=Page[RestructuringPlanPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 def list_company_restructuring_plans(
     request: Request,
@@ -97,20 +104,26 @@ def list_company_restructuring_plans(
     as_of: AsOfDep,
     page: PageDep,
     include: CitationsInclude,
+    fmt: ListFormatDep,
     target_year: TargetYear = None,
-) -> Page[RestructuringPlanPublic]:
-    """The company's restructuring plans, filtered by target year; sort by `id` (default)
-    or `target_year` (plans that state none come after every year)."""
-    result = company_facts.list_company_restructuring_plans(
-        session=session,
-        slug=slug,
-        target_year=target_year,
-        as_of=as_of,
-        page=page,
-        include=include,
+) -> Page[RestructuringPlanPublic] | StreamingResponse:
+    """The company's restructuring plans, filtered by target year. Sorts: `id`. Facets:
+    `target_year`, `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: company_facts.list_company_restructuring_plans(
+            session=session,
+            slug=slug,
+            target_year=target_year,
+            as_of=as_of,
+            page=p,
+            include=include,
+        ),
+        RestructuringPlanPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(
@@ -118,7 +131,7 @@ def list_company_restructuring_plans(
     summary="List a company's financial results",
     response_model=Page[FinancialResultPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 def list_company_financial_results(
     request: Request,
@@ -129,14 +142,20 @@ def list_company_financial_results(
     as_of: AsOfDep,
     page: PageDep,
     include: CitationsInclude,
-) -> Page[FinancialResultPublic]:
-    """The company's reported results, filtered by metric or period; sort by `id` (default)
-    or `period`."""
-    result = company_facts.list_company_financial_results(
-        session=session, slug=slug, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[FinancialResultPublic] | StreamingResponse:
+    """The company's reported results, filtered by metric or period. Sorts: `id` (default),
+    `period`. Facets: `metric`, `period`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: company_facts.list_company_financial_results(
+            session=session, slug=slug, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        FinancialResultPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(
@@ -144,7 +163,7 @@ def list_company_financial_results(
     summary="List a company's plants",
     response_model=Page[PlantPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 def list_company_plants(
     request: Request,
@@ -154,10 +173,16 @@ def list_company_plants(
     as_of: AsOfDep,
     page: PageDep,
     include: CitationsInclude,
-) -> Page[PlantPublic]:
-    """The company's plants; sort by `id` (default) or `name`."""
-    result = company_facts.list_company_plants(
-        session=session, slug=slug, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[PlantPublic] | StreamingResponse:
+    """The company's plants. Sorts: `id` (default), `name`. Facets: `country`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: company_facts.list_company_plants(
+            session=session, slug=slug, as_of=as_of, page=p, include=include
+        ),
+        PlantPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result

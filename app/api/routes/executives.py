@@ -1,12 +1,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import SLUG_PATTERN, CompanySlug, PageDep
 from app.core.db import SessionDep
-from app.core.errors import problem_responses
+from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page
 from app.core.temporal import AsOfDep
 from app.models.executive import CompanyExecutivePublic, ExecutivePublic
 from app.services import executives
@@ -60,7 +61,7 @@ def executive_filters(
     summary="List executives",
     response_model=Page[ExecutivePublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(422),
+    responses=list_responses(),
 )
 def list_executives(
     request: Request,
@@ -70,21 +71,27 @@ def list_executives(
     as_of: AsOfDep,
     page: PageDep,
     include: ExecutiveInclude,
-) -> Page[ExecutivePublic]:
-    """Executives, filtered by a role's company or title; sort by `name` (default), `slug`
-    or `id`."""
-    result = executives.list_executives(
-        session=session, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[ExecutivePublic] | StreamingResponse:
+    """Executives, filtered by a role's company or title. Sorts: `name` (default), `slug`,
+    `id`. Facets: `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: executives.list_executives(
+            session=session, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        ExecutivePublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(
     "/v1/executives/{slug}",
     summary="Get an executive",
     response_model=ExecutivePublic,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 def get_executive(slug: ExecutiveSlug, session: SessionDep, as_of: AsOfDep) -> ExecutivePublic:
     """One executive with the roles that answer `valid_at`/`known_at`, and their quotes."""
@@ -96,7 +103,7 @@ def get_executive(slug: ExecutiveSlug, session: SessionDep, as_of: AsOfDep) -> E
     summary="List a company's executives",
     response_model=Page[CompanyExecutivePublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 def list_company_executives(
     request: Request,
@@ -106,11 +113,17 @@ def list_company_executives(
     as_of: AsOfDep,
     page: PageDep,
     include: RoleInclude,
-) -> Page[CompanyExecutivePublic]:
-    """Who holds which role at the company, one item per role; sort by role `id` (default,
-    the order roles were recorded) or `title`."""
-    result = executives.list_company_executives(
-        session=session, slug=slug, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[CompanyExecutivePublic] | StreamingResponse:
+    """Who holds which role at the company, one item per role. Sorts: role `id` (default,
+    the order roles were recorded), `title`. Facets: `title`, `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: executives.list_company_executives(
+            session=session, slug=slug, as_of=as_of, page=p, include=include
+        ),
+        CompanyExecutivePublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result

@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import SLUG_PATTERN, PageDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page
 from app.core.temporal import AsOfDep
 from app.models import Certainty
 from app.models.fact import FactItemPublic
@@ -55,7 +57,7 @@ def fact_filters(
     summary="List facts",
     response_model=Page[FactItemPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(422),
+    responses=list_responses(),
 )
 def list_facts(
     request: Request,
@@ -65,14 +67,21 @@ def list_facts(
     as_of: AsOfDep,
     page: PageDep,
     include: FactInclude,
-) -> Page[FactItemPublic]:
+    fmt: ListFormatDep,
+) -> Page[FactItemPublic] | StreamingResponse:
     """Every fact as subject, predicate and value, filtered by company, subject type,
-    predicate or certainty; sort by `id`."""
-    result = fact_list.list_facts(
-        session=session, filters=filters, as_of=as_of, page=page, include=include
+    predicate or certainty. Sorts: `id`. Facets: `predicate`, `subject_type`, `fact_type`,
+    `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: fact_list.list_facts(
+            session=session, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        FactItemPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(

@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import SLUG_PATTERN, CompanySlug, PageDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page
 from app.core.temporal import AsOfDep
 from app.models import Certainty, PartnershipStatus
 from app.models.partnership import PartnershipDetail, PartnershipPublic
@@ -54,7 +56,7 @@ FiltersDep = Annotated[PartnershipFilters, Depends(partnership_filters)]
     summary="List partnerships",
     response_model=Page[PartnershipPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(422),
+    responses=list_responses(),
 )
 def list_partnerships(
     request: Request,
@@ -64,21 +66,27 @@ def list_partnerships(
     as_of: AsOfDep,
     page: PageDep,
     include: PartnershipInclude,
-) -> Page[PartnershipPublic]:
-    """Partnerships, filtered by status, member or certainty; sort by `id` (default) or
-    `title`."""
-    result = partnerships.list_partnerships(
-        session=session, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[PartnershipPublic] | StreamingResponse:
+    """Partnerships, filtered by status, member or certainty. Sorts: `id` (default),
+    `title`. Facets: `status`, `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: partnerships.list_partnerships(
+            session=session, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        PartnershipPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(
     "/v1/partnerships/{partnership_id}",
     summary="Get a partnership",
     response_model=PartnershipDetail,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 def get_partnership(
     partnership_id: PartnershipId, session: SessionDep, as_of: AsOfDep
@@ -103,11 +111,17 @@ def list_company_partnerships(
     as_of: AsOfDep,
     page: PageDep,
     include: PartnershipInclude,
-) -> Page[PartnershipPublic]:
-    """Partnerships the company is a member of, with the same filters and sorts as the
-    partnership list."""
-    result = partnerships.list_company_partnerships(
-        session=session, slug=slug, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[PartnershipPublic] | StreamingResponse:
+    """Partnerships the company is a member of, with the partnership list's filters.
+    Sorts: `id` (default), `title`. Facets: `status`, `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: partnerships.list_company_partnerships(
+            session=session, slug=slug, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        PartnershipPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result

@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import SLUG_PATTERN, PageDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page
 from app.core.temporal import AsOfDep
 from app.models.company_facts import RestructuringPlanPublic
 from app.services import company_facts
@@ -45,7 +47,7 @@ def plan_filters(
     summary="List restructuring plans",
     response_model=Page[RestructuringPlanPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(422),
+    responses=list_responses(),
 )
 def list_restructuring_plans(
     request: Request,
@@ -55,14 +57,20 @@ def list_restructuring_plans(
     as_of: AsOfDep,
     page: PageDep,
     include: PlanInclude,
-) -> Page[RestructuringPlanPublic]:
-    """Restructuring plans, filtered by company or target year; sort by `id` (default) or
-    `target_year` (plans that state none come after every year)."""
-    result = company_facts.list_restructuring_plans(
-        session=session, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[RestructuringPlanPublic] | StreamingResponse:
+    """Restructuring plans, filtered by company or target year. Sorts: `id`. Facets:
+    `target_year`, `certainty`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: company_facts.list_restructuring_plans(
+            session=session, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        RestructuringPlanPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(

@@ -1,11 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import PageDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page, PageParams, cursor_params, set_link_header
 from app.models.search import DocumentType, SearchHit
 from app.services import search as search_service
 
@@ -16,6 +15,7 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
     "",
     summary="Search everything",
     response_model=Page[SearchHit],
+    response_model_exclude_unset=True,
     responses=problem_responses(422),
 )
 def search(
@@ -32,7 +32,7 @@ def search(
             examples=["Espinosa"],
         ),
     ],
-    page: PageDep,
+    page: Annotated[PageParams, Depends(cursor_params)],
     type: Annotated[DocumentType | None, Query(description="Only results of this type.")] = None,
 ) -> Page[SearchHit]:
     """Companies, executives, partnerships, tariffs, plans, plants and source texts

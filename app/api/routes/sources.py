@@ -2,11 +2,13 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import SLUG_PATTERN, PageDep
 from app.core.db import SessionDep
 from app.core.errors import InvalidParameter, problem_responses
-from app.core.pagination import Page, set_link_header
+from app.core.export import ListFormatDep, list_response, list_responses
+from app.core.pagination import Page
 from app.models.source import SourcePublic, SourceSummary
 from app.services import sources
 from app.services.sources import SourceFilters
@@ -61,7 +63,7 @@ def no_include(
     "",
     summary="List sources",
     response_model=Page[SourceSummary],
-    responses=problem_responses(422),
+    responses=list_responses(),
     dependencies=[Depends(no_include)],
 )
 def list_sources(
@@ -70,13 +72,19 @@ def list_sources(
     session: SessionDep,
     filters: Annotated[SourceFilters, Depends(source_filters)],
     page: PageDep,
+    fmt: ListFormatDep,
     known_at: KnownAt = None,
-) -> Page[SourceSummary]:
-    """The articles facts are quoted from, without their text; sort by `published_on`
-    (default), `slug` or `id`."""
-    result = sources.list_sources(session=session, filters=filters, known_at=known_at, page=page)
-    set_link_header(request, response, result.next_cursor)
-    return result
+) -> Page[SourceSummary] | StreamingResponse:
+    """The articles facts are quoted from, without their text. Sorts: `published_on`
+    (default), `slug`, `id`. Facets: `reported_by`, `published_on`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: sources.list_sources(session=session, filters=filters, known_at=known_at, page=p),
+        SourceSummary,
+    )
 
 
 @router.get(

@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import PageDep
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page, set_link_header
+from app.core.pagination import Page
 from app.core.temporal import AsOfDep
 from app.models.tariff import TariffPublic
 from app.services import tariffs
@@ -51,7 +53,7 @@ def tariff_filters(
     summary="List tariffs",
     response_model=Page[TariffPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(422),
+    responses=list_responses(),
 )
 def list_tariffs(
     request: Request,
@@ -61,14 +63,20 @@ def list_tariffs(
     as_of: AsOfDep,
     page: PageDep,
     include: TariffInclude,
-) -> Page[TariffPublic]:
-    """Tariffs, filtered by imposing or target country or product; sort by `id` (default) or
-    `product`."""
-    result = tariffs.list_tariffs(
-        session=session, filters=filters, as_of=as_of, page=page, include=include
+    fmt: ListFormatDep,
+) -> Page[TariffPublic] | StreamingResponse:
+    """Tariffs, filtered by imposing or target country or product. Sorts: `id` (default),
+    `product`. Facets: `imposing_country`, `target_country`, `product`."""
+    return list_response(
+        request,
+        response,
+        fmt,
+        page,
+        lambda p: tariffs.list_tariffs(
+            session=session, filters=filters, as_of=as_of, page=p, include=include
+        ),
+        TariffPublic,
     )
-    set_link_header(request, response, result.next_cursor)
-    return result
 
 
 @router.get(

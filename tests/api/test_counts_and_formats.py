@@ -1,0 +1,159 @@
+"""Counts, facets, and every list streamed as NDJSON or CSV with the same filters."""
+
+import csv
+import io
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.core import export
+from app.core.config import get_settings
+from app.importer import import_facts, load_file
+from app.models import Company, Fact
+from tests.helpers import assert_problem, client_for
+
+LISTS = [
+    "/v1/companies",
+    "/v1/executives",
+    "/v1/partnerships",
+    "/v1/tariffs",
+    "/v1/restructuring-plans",
+    "/v1/sources",
+    "/v1/facts",
+    "/v1/companies/nissan/executives",
+    "/v1/companies/honda/partnerships",
+    "/v1/companies/nissan/tariff-impacts",
+    "/v1/companies/nissan/restructuring-plans",
+    "/v1/companies/nissan/financial-results",
+    "/v1/companies/honda/plants",
+]
+
+
+def _all(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
+    body = client.get(path, params={"limit": 200, **params}).json()
+    assert body["next_cursor"] is None
+    return body["data"]
+
+
+def test_count_is_absent_unless_asked_and_exact_when_asked(client: TestClient) -> None:
+    plain = client.get("/v1/companies").json()
+    assert "total" not in plain and "facets" not in plain
+    counted = client.get("/v1/companies", params={"count": "true", "limit": 1}).json()
+    assert counted["total"] == 4
+    assert len(counted["data"]) == 1
+    filtered = client.get("/v1/companies", params={"count": "true", "country": "JP"}).json()
+    assert filtered["total"] == 2
+
+
+def test_facets_match_a_hand_count(client: TestClient, seeded_engine: Engine) -> None:
+    body = client.get("/v1/companies", params={"facet": "country,kind"}).json()
+    with Session(seeded_engine) as session:
+        companies = session.exec(select(Company)).all()
+    by_country = Counter(c.country for c in companies)
+    assert {f["value"]: f["count"] for f in body["facets"]["country"]} == by_country
+    assert body["facets"]["country"][0] == {"value": "JP", "count": 2}
+    assert body["facets"]["country"][-1] == {"value": None, "count": 1}
+    assert {f["value"]: f["count"] for f in body["facets"]["kind"]} == {"automaker": 3, "media": 1}
+
+
+def test_facets_follow_the_filters(client: TestClient, seeded_engine: Engine) -> None:
+    body = client.get(
+        "/v1/facts", params={"facet": ["predicate", "certainty"], "company": "nissan"}
+    ).json()
+    with Session(seeded_engine) as session:
+        nissan = session.exec(select(Company).where(Company.slug == "nissan")).one()
+        facts = session.exec(
+            select(Fact).where(Fact.company_id == nissan.id, Fact.known_to.is_(None))  # type: ignore[union-attr]
+        ).all()
+    assert {f["value"]: f["count"] for f in body["facets"]["predicate"]} == Counter(
+        f.predicate for f in facts
+    )
+    assert sum(f["count"] for f in body["facets"]["certainty"]) == len(facts)
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_every_list_counts_and_refuses_unknown_facets(client: TestClient, path: str) -> None:
+    rows = _all(client, path)
+    assert client.get(path, params={"count": "true"}).json()["total"] == len(rows)
+    assert_problem(client.get(path, params={"facet": "no_such_column"}), 422, field="facet")
+    assert_problem(client.get(path, params={"count": "maybe"}), 422, field="count")
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_every_list_streams_as_ndjson(client: TestClient, path: str) -> None:
+    rows = _all(client, path, include="citations") if "sources" not in path else _all(client, path)
+    params = {"format": "ndjson"} | ({"include": "citations"} if "sources" not in path else {})
+    response = client.get(path, params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    streamed = [json.loads(line) for line in response.text.splitlines()]
+    assert streamed == rows
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_every_list_streams_as_csv(client: TestClient, path: str) -> None:
+    rows = _all(client, path)
+    response = client.get(path, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(table) == len(rows)
+    for row, item in zip(table, rows, strict=True):
+        assert list(row) == list(item)
+        for key, value in item.items():
+            expected = (
+                ""
+                if value is None
+                else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+                if isinstance(value, dict | list)
+                else str(value)
+            )
+            assert row[key] == expected
+
+
+def test_streams_keep_the_filters_and_refuse_bad_ones(client: TestClient) -> None:
+    response = client.get("/v1/companies", params={"format": "ndjson", "country": "JP"})
+    assert [json.loads(line)["slug"] for line in response.text.splitlines()] == ["honda", "nissan"]
+    assert_problem(client.get("/v1/companies", params={"format": "xml"}), 422, field="format")
+    assert_problem(
+        client.get("/v1/companies", params={"format": "csv", "cursor": "junk"}), 422, field="cursor"
+    )
+
+
+def test_an_empty_list_streams_a_header_only_csv(client: TestClient) -> None:
+    response = client.get("/v1/companies", params={"format": "csv", "country": "FR"})
+    assert response.text.splitlines() == [
+        "certainty,valid_from,valid_to,known_from,known_to,slug,name,country,kind,description"
+    ]
+
+
+def test_a_long_list_streams_in_batches(
+    empty_db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many batches, each one keyset page: the stream never holds the whole list."""
+    with Session(empty_db_engine) as session:
+        import_facts(session, load_file(get_settings().seed_file))
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
+    batches: list[int] = []
+    real_rows = export._rows
+
+    def counting_rows(first: Any, fetch: Any, batch: Any) -> Any:
+        def fetch_and_count(params: Any) -> Any:
+            page = fetch(params)
+            batches.append(len(page.data))
+            return page
+
+        batches.append(len(first.data))
+        return real_rows(first, fetch_and_count, batch)
+
+    monkeypatch.setattr(export, "_rows", counting_rows)
+    with client_for(empty_db_engine) as test_client:
+        whole = _all(test_client, "/v1/facts")
+        response = test_client.get("/v1/facts", params={"format": "ndjson"})
+    assert [json.loads(line) for line in response.text.splitlines()] == whole
+    assert max(batches) == 2 and sum(batches) == len(whole) and len(batches) > 10

@@ -1,0 +1,205 @@
+"""What the tests share: scratch databases and clients, the problem+json shape, walking a
+list page by page, verbatim citations, counting queries."""
+
+import itertools
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.core.config import ROOT
+from app.core.db import get_session, make_engine
+from app.core.errors import PROBLEM_JSON
+from app.importer import import_facts, parse_facts
+from app.main import create_app
+from app.models import Source
+
+POSTGRES_URL = os.environ.get("AUTOFACTS_TEST_DATABASE_URL")
+SEED_DAY = "2025-11-14"
+_scratch_numbers = itertools.count()
+
+# -- databases and clients ---------------------------------------------------------------------
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url)
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrate(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")
+
+
+def recreate_postgres_database(url: str) -> None:
+    """Drop and create the database ``url`` names, through the server's maintenance db."""
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def fresh_database_url(tmp_path: Path, name: str) -> str:
+    """The URL of a new, empty database (not migrated)."""
+    if POSTGRES_URL:
+        url = make_url(POSTGRES_URL)
+        scratch = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
+        recreate_postgres_database(scratch)
+        return scratch
+    return f"sqlite:///{tmp_path / (name + '.db')}"
+
+
+@contextmanager
+def scratch_engine(tmp_path: Path, name: str | None = None) -> Iterator[Engine]:
+    """A freshly migrated, empty database of its own; ``name`` defaults to a new one."""
+    url = fresh_database_url(tmp_path, name or f"scratch{next(_scratch_numbers)}")
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def client_for(engine: Engine) -> TestClient:
+    """The app over real HTTP semantics (httpx), bound to ``engine``."""
+    app = create_app()
+
+    def session_override() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+
+    app.dependency_overrides[get_session] = session_override
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@contextmanager
+def client_for_facts(
+    tmp_path_factory: pytest.TempPathFactory, name: str, facts: Mapping[str, Any]
+) -> Iterator[TestClient]:
+    """The app over a scratch database ``name`` holding only ``facts``, an inline facts file."""
+    with scratch_engine(tmp_path_factory.mktemp(name), name) as engine:
+        with Session(engine) as session:
+            import_facts(session, parse_facts(facts))
+        with client_for(engine) as test_client:
+            yield test_client
+
+
+def cite(quote: str, source: str = "early") -> list[dict[str, str]]:
+    """The citations of an inline facts file entry: one ``quote`` from ``source``."""
+    return [{"source": source, "quote": quote}]
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+def assert_problem(
+    response: httpx.Response, status: int, *, field: str | None = None
+) -> dict[str, Any]:
+    """``response`` is an RFC 9457 problem with ``status``; ``field`` names the query or
+    body field a 422 must point at. Returns the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"] and body["detail"] and body["instance"]
+    assert "Traceback" not in response.text
+    if field is not None:
+        assert any(error["loc"][-1] == field for error in body["errors"]), body
+    return body
+
+
+def get_data(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows of the list at ``path``, all on one page."""
+    response = client.get(path, params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def get_slugs(client: TestClient, path: str, **params: Any) -> list[str]:
+    return [row["slug"] for row in get_data(client, path, **params)]
+
+
+def walk_pages(
+    client: TestClient,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    limit: int = 1,
+    max_pages: int = 1000,
+) -> list[dict[str, Any]]:
+    """The rows of the list at ``path``, fetched ``limit`` at a time by following
+    ``next_cursor``; each page is a 200 with a ``Link: <…>; rel="next"`` header exactly when
+    it has a next cursor. Fails past ``max_pages`` requests rather than looping forever."""
+    rows: list[dict[str, Any]] = []
+    page: dict[str, Any] = {"limit": limit}
+    for _ in range(max_pages):
+        response = client.get(path, params={**(params or {}), **page})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["data"]) <= limit
+        rows += body["data"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert "Link" not in response.headers
+            return rows
+        link = response.headers["Link"]
+        assert link.startswith("<") and link.endswith('>; rel="next"'), link
+        assert "cursor=" in link
+        page = {"limit": limit, "cursor": cursor}
+    raise AssertionError(f"{path} still had a next page after {max_pages}")
+
+
+def assert_slugs_in_order(
+    client: TestClient, path: str, expected: list[str], **params: Any
+) -> None:
+    """The list at ``path`` holds the rows with the slugs ``expected``, in that order, read
+    whole and walked one row a page."""
+    assert get_slugs(client, path, **params) == expected
+    assert [row["slug"] for row in walk_pages(client, path, params)] == expected
+
+
+# -- the database behind the responses ---------------------------------------------------------
+
+
+def assert_verbatim(engine: Engine, citations: list[dict[str, Any]], *words: str) -> None:
+    """Each quote is its source's text between its offsets (modulo whitespace), and the
+    quotes together say ``words``."""
+    assert citations
+    with Session(engine) as session:
+        for citation in citations:
+            text = session.get(Source, citation["source_id"]).text  # type: ignore[union-attr]
+            span = text[citation["start_offset"] : citation["end_offset"]]
+            assert citation["quote"].split() == span.split(), citation
+    quoted = " ".join(" ".join(c["quote"].split()) for c in citations)
+    for word in words:
+        assert word in quoted, (word, quoted)
+
+
+@contextmanager
+def count_queries(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` runs inside the block."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
