@@ -74,8 +74,7 @@ def test_each_list_documents_its_sorts_and_facets(client: TestClient) -> None:
     lists = [
         path
         for path, item in spec["paths"].items()
-        if "get" in item
-        and any(p["name"] == "facet" for p in item["get"].get("parameters", []))
+        if "get" in item and any(p["name"] == "facet" for p in item["get"].get("parameters", []))
     ]
     assert len(lists) >= 13
     for path in lists:
