@@ -11,11 +11,14 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from app.models.api_key import ApiKey  # noqa: E402
 from app.models.base import Certainty, FactBase  # noqa: E402
+from app.models.change import Change  # noqa: E402
 from app.models.company import Company  # noqa: E402
 from app.models.company_facts import FinancialResult, Plant, RestructuringPlan  # noqa: E402
 from app.models.executive import Executive, ExecutiveRole  # noqa: E402
 from app.models.fact import Fact  # noqa: E402
+from app.models.idempotency import IdempotentRequest  # noqa: E402
 from app.models.partnership import (  # noqa: E402
     Partnership,
     PartnershipMember,
@@ -28,7 +31,9 @@ from app.models.source import Citation, Source  # noqa: E402
 from app.models.tariff import Tariff, TariffImpact  # noqa: E402
 
 __all__ = [
+    "ApiKey",
     "Certainty",
+    "Change",
     "Citation",
     "Company",
     "Executive",
@@ -36,6 +41,7 @@ __all__ = [
     "Fact",
     "FactBase",
     "FinancialResult",
+    "IdempotentRequest",
     "Partnership",
     "PartnershipMember",
     "PartnershipScope",

@@ -4,7 +4,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, Self
 
-from sqlalchemy import Enum, Numeric
+from sqlalchemy import Enum, Index, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from app.core.dates import Precision, format_partial_date
@@ -38,7 +38,9 @@ class FactBase(SQLModel):
     """When a fact held (``valid_*``), when our sources said so (``known_*``), how sure they are.
 
     ``valid_to`` and ``known_to`` are exclusive: the first day the fact no longer held, or no
-    longer was our sources' word (a correction supersedes a row by closing its ``known_to``).
+    longer was our sources' word. A correction keeps the row (and so its id and URL) for
+    the new state and copies the old state into a new row with ``known_to`` closed and
+    ``version_of`` pointing back; a retraction closes ``known_to`` on the row itself.
     """
 
     valid_from: dt.date | None = Field(default=None, index=True)
@@ -54,6 +56,24 @@ class FactBase(SQLModel):
     )
     known_from: dt.date = Field(index=True)
     known_to: dt.date | None = Field(default=None, index=True)
+    version_of: int | None = Field(
+        default=None,
+        index=True,
+        description="On a superseded copy: the id of the row that now holds the fact.",
+    )
+
+
+def current_unique(table: str, *columns: str) -> Index:
+    """Unique among the rows that are our sources' current word: superseded copies and
+    retracted rows keep their slug without blocking a new row from taking it."""
+    current = text("known_to IS NULL")
+    return Index(
+        f"uq_{table}_{'_'.join(columns)}_current",
+        *columns,
+        unique=True,
+        sqlite_where=current,
+        postgresql_where=current,
+    )
 
 
 def money_column(*, nullable: bool = False) -> Any:

@@ -1,14 +1,15 @@
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
-from app.models.base import FactBase, FactPublic
+from app.models.base import FactBase, FactPublic, current_unique
 
 
 class Company(FactBase, table=True):
     __tablename__ = "company"
+    __table_args__ = (current_unique("company", "slug"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=100, unique=True)
+    slug: str = Field(max_length=100)
     name: str = Field(max_length=200, index=True)
     country: str | None = Field(default=None, max_length=2, index=True)
     kind: str = Field(max_length=40, index=True)

@@ -1,15 +1,16 @@
 from pydantic import computed_field
 from sqlmodel import Field, SQLModel
 
-from app.models.base import FactBase, FactPublic
+from app.models.base import FactBase, FactPublic, current_unique
 from app.models.company import CompanyRef
 
 
 class Executive(FactBase, table=True):
     __tablename__ = "executive"
+    __table_args__ = (current_unique("executive", "slug"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=100, unique=True)
+    slug: str = Field(max_length=100)
     name: str = Field(max_length=200, index=True)
 
 

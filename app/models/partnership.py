@@ -4,7 +4,7 @@ from pydantic import computed_field
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field
 
-from app.models.base import FactBase, FactPublic, enum_column
+from app.models.base import FactBase, FactPublic, current_unique, enum_column
 from app.models.company import CompanyRef
 
 
@@ -25,9 +25,10 @@ class Partnership(FactBase, table=True):
     """
 
     __tablename__ = "partnership"
+    __table_args__ = (current_unique("partnership", "slug"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=200, unique=True, description="Natural key for imports.")
+    slug: str = Field(max_length=200, description="Natural key for imports.")
     title: str = Field(max_length=300)
     status: PartnershipStatus = enum_column(PartnershipStatus, column="status", index=True)
     notes: str | None = Field(default=None, sa_type=Text)
