@@ -1,4 +1,4 @@
-"""The ``autofacts`` command: migrate, load facts, serve."""
+"""The ``autofacts`` command: migrate, load and export facts, serve."""
 
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +11,15 @@ from sqlmodel import Session, select
 
 from app.core.config import ROOT, get_settings
 from app.core.db import get_engine
+from app.core.errors import DomainError
+from app.exporter import STDOUT, ExportRefused, export_file, snapshot_session
 from app.importer import ImportRefused, ImportReport, import_facts, load_file
 from app.models import Source
+from app.services import api_keys
 
 app = typer.Typer(help="Autofacts: automotive-industry facts, each traced to its quote.")
+api_keys_app = typer.Typer(help="List and revoke the API keys writes need.")
+app.add_typer(api_keys_app, name="api-keys")
 
 
 @app.command("import")
@@ -25,6 +30,29 @@ def import_file(
 ) -> None:
     """Load a facts file: all of it, or (on any problem) none of it."""
     _import(file)
+
+
+@app.command("export")
+def export_database(
+    file: Annotated[
+        Path, typer.Argument(help="Where to write the facts file (YAML); - for standard output.")
+    ],
+) -> None:
+    """Write the whole database as a facts file that `autofacts import` loads back unchanged."""
+    # With the file on standard output, the counts go to standard error.
+    to_stderr = str(file) == STDOUT
+    try:
+        with snapshot_session(get_engine()) as session:
+            report = export_file(session, file)
+    except (ExportRefused, OSError) as exc:
+        typer.echo(f"{file}: not exported: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{file}: {report.total} rows exported.", err=to_stderr)
+    width = max(len(table) for table in report.written)
+    for table, count in report.written.items():
+        typer.echo(f"  {table:<{width}}  {count}", err=to_stderr)
+    for note in report.left_out:
+        typer.echo(f"  not in the file (the format cannot say it): {note}", err=True)
 
 
 @app.command()
@@ -75,3 +103,39 @@ def _print_report(path: Path, report: ImportReport) -> None:
     width = max(len(table) for table in report.created)
     for table, count in report.created.items():
         typer.echo(f"  {table:<{width}}  {count}")
+
+
+@app.command("create-api-key")
+def create_api_key(
+    name: Annotated[str, typer.Option(help="Who or what the key is for; unique.")],
+) -> None:
+    """Create a key for writes. It is printed once, alone on the last line: store it."""
+    try:
+        with Session(get_engine()) as session:
+            key = api_keys.create_api_key(session=session, name=name)
+    except DomainError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"API key {name!r} created; it cannot be shown again:")
+    typer.echo(key)
+
+
+@api_keys_app.command("list")
+def list_api_keys() -> None:
+    """The keys by name, with when they were created and revoked (never the keys)."""
+    with Session(get_engine()) as session:
+        for key in api_keys.list_api_keys(session=session):
+            revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "live"
+            typer.echo(f"{key.name}\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
+
+
+@api_keys_app.command("revoke")
+def revoke_api_key(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a key: writes with it are refused from now on."""
+    try:
+        with Session(get_engine()) as session:
+            api_keys.revoke_api_key(session=session, name=name)
+    except DomainError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"API key {name!r} revoked.")

@@ -17,17 +17,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     model_validator,
@@ -35,9 +31,19 @@ from pydantic import (
 from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.citations import locate_quote
+from app.core.citations import CitationIn, locate_quote
 from app.core.dates import PartialDate, parse_partial_date
 from app.core.errors import DomainError
+from app.core.fields import (
+    Count,
+    CountryCode,
+    CurrencyCode,
+    MoneyAmount,
+    NonEmpty,
+    Percent,
+    Slug,
+    Year,
+)
 from app.core.money import decimal_to_str
 from app.models import (
     Certainty,
@@ -83,57 +89,8 @@ class ImportRefused(DomainError):
 # The file format. Lengths follow the columns, so PostgreSQL never truncates what SQLite kept.
 
 
-def _pattern(pattern: str, what: str) -> AfterValidator:
-    compiled = re.compile(pattern)
-
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(f"{value!r} is not {what}")
-        return value
-
-    return AfterValidator(check)
-
-
-Slug = Annotated[
-    str, _pattern(r"[a-z0-9]+(?:-[a-z0-9]+)*", "a slug (lower-case words joined by hyphens)")
-]
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
-CountryCode = Annotated[str, _pattern(r"[A-Z]{2}", "an ISO 3166-1 alpha-2 code, such as JP")]
-CurrencyCode = Annotated[str, _pattern(r"[A-Z]{3}", "an ISO 4217 code, such as JPY")]
-_PLAIN_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def _decimal_text(value: Any) -> Decimal:
-    # A YAML number is a float (or an int standing in for one): refuse it rather than let
-    # 0.1 + 0.2 into a money column.
-    if not isinstance(value, str):
-        raise ValueError('must be a decimal in quotes, such as "2.5", not a YAML number')
-    if not _PLAIN_DECIMAL.fullmatch(value):
-        raise ValueError(f"{value!r} is not a plain decimal such as 2.5 or 275000000000")
-    return Decimal(value)
-
-
-# Digits as the columns hold them: Numeric(24, 4) for money, Numeric(7, 3) for percents.
-MoneyAmount = Annotated[
-    Decimal, BeforeValidator(_decimal_text), Field(max_digits=24, decimal_places=4)
-]
-Percent = Annotated[
-    Decimal, BeforeValidator(_decimal_text), Field(ge=0, max_digits=7, decimal_places=3)
-]
-Count = Annotated[StrictInt, Field(ge=0)]
-Year = Annotated[StrictInt, Field(ge=1000, le=9999)]
-
-
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class CitationIn(_Entry):
-    """A verbatim span of a source. ``quote`` must occur in the source's text; runs of
-    whitespace count as one space, and nothing else is forgiven (curly quotes, dashes)."""
-
-    source: Slug = Field(max_length=200, description="A source of this file or of the database.")
-    quote: NonEmpty
 
 
 class _Fact(_Entry):
@@ -564,7 +521,10 @@ class _Plan:
             if isinstance(e, RoleIn | ImpactIn | PlanIn | ResultIn | PlantIn)
         }
         slugs = referenced | {c.slug for c in file.companies}
-        statement = select(Company).where(col(Company.slug).in_(slugs))
+        # Only our current word: superseded copies and retracted rows are history.
+        statement = select(Company).where(
+            col(Company.slug).in_(slugs), col(Company.known_to).is_(None)
+        )
         stored = {c.slug: c for c in self.session.exec(statement)}
         for i, company in enumerate(file.companies):
             where = f"companies[{i}]"
@@ -787,7 +747,8 @@ class _Plan:
                         for k in batch
                     )
                 )
-                for stored in self.session.exec(select(model).where(condition)):
+                current = col(model.known_to).is_(None)  # type: ignore[attr-defined]
+                for stored in self.session.exec(select(model).where(condition, current)):
                     identity = tuple(getattr(stored, n) for n in names)
                     if (twin := planned.get(identity)) is not None:
                         twin.obj = stored

@@ -7,6 +7,7 @@ from fastapi_offline import FastAPIOffline
 
 from app.api.deps import reject_control_characters
 from app.api.routes import (
+    changes,
     companies,
     company_facts,
     executives,
@@ -20,6 +21,8 @@ from app.api.routes import (
 )
 from app.core.config import get_settings
 from app.core.errors import Problem, install_error_handlers
+from app.core.etags import EtagMiddleware
+from app.core.limits import BodySizeLimitMiddleware
 
 DESCRIPTION = """
 Automotive-industry facts — companies, executives, partnerships, tariffs and
@@ -50,9 +53,13 @@ def create_app() -> FastAPI:
             {"name": "facts", "description": "Every fact as subject, predicate and value."},
             {"name": "sources", "description": "The articles every quote comes from."},
             {"name": "search", "description": "Full-text search across every resource."},
+            {"name": "changes", "description": "The change log other services sync from."},
             {"name": "health", "description": "Liveness and readiness probes."},
         ],
     )
+    # Added before CORS, so CORS wraps them and 304s and 413s carry its headers too.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(EtagMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -71,6 +78,7 @@ def create_app() -> FastAPI:
         sources,
         facts,
         search,
+        changes,
         health,
     ):
         app.include_router(module.router)

@@ -3,12 +3,13 @@
 tests that write get an empty database of their own."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
 
 from app.core.config import get_settings
 from app.core.db import make_engine
@@ -57,3 +58,32 @@ def empty_db_engine(tmp_path: Path) -> Iterator[Engine]:
 def client(seeded_engine: Engine) -> Iterator[TestClient]:
     with client_for(seeded_engine) as test_client:
         yield test_client
+
+
+@dataclass
+class Curator:
+    """A client on a seeded database of this test's own, with a live API key."""
+
+    client: TestClient
+    engine: Engine
+    headers: dict[str, str]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: a refused write must leave every one as it was."""
+        with self.engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in SQLModel.metadata.tables
+            }
+
+
+@pytest.fixture
+def curator(empty_db_engine: Engine) -> Iterator[Curator]:
+    from app.importer import import_facts, load_file
+    from app.services.api_keys import create_api_key
+
+    with Session(empty_db_engine) as session:
+        import_facts(session, load_file(get_settings().seed_file))
+        key = create_api_key(session=session, name="curator")
+    with client_for(empty_db_engine) as test_client:
+        yield Curator(test_client, empty_db_engine, {"Authorization": f"Bearer {key}"})

@@ -3,10 +3,14 @@
 import re
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.core.errors import InvalidParameter
+from app.core.db import WriteSessionDep
+from app.core.errors import InvalidParameter, Unauthorized
 from app.core.pagination import PageParams, page_params
+from app.services import api_keys
+from app.services.writing import Written
 
 PageDep = Annotated[PageParams, Depends(page_params)]
 
@@ -34,3 +38,53 @@ def reject_control_characters(request: Request) -> None:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A key from `autofacts create-api-key`, as `Authorization: Bearer <key>`.",
+)
+
+
+def require_writer(
+    session: WriteSessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The name of the API key the request carries; 401 without a live one."""
+    name = (
+        api_keys.authenticate(session=session, key=credentials.credentials)
+        if credentials is not None
+        else None
+    )
+    if name is None:
+        raise Unauthorized("Writes need `Authorization: Bearer <key>` with a live API key.")
+    return name
+
+
+ActorDep = Annotated[str, Depends(require_writer)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Makes a POST safe to retry: the same key with the same body returns "
+        "the first response and creates nothing; with another body it is a 422.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1000,
+        description="The ETag the change is based on; a stale one is a 412.",
+    ),
+]
+
+
+def to_response(written: Written) -> Response:
+    media_type = "application/json" if written.body else None
+    return Response(
+        written.body or None, written.status, headers=written.headers, media_type=media_type
+    )

@@ -2,6 +2,20 @@
 
 import re
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.fields import NonEmpty, Slug
+
+
+class CitationIn(BaseModel):
+    """A verbatim span of a source. ``quote`` must occur in the source's text; runs of
+    whitespace count as one space, and nothing else is forgiven (curly quotes, dashes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Slug = Field(max_length=200, description="The slug of a source.")
+    quote: NonEmpty = Field(max_length=10_000)
+
 
 def locate_quote(text: str, quote: str) -> tuple[int, int] | None:
     """The ``(start, end)`` offsets of ``quote`` in ``text`` (``text[start:end]`` is the span),

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     cache_max_age: int = Field(
         default=60, ge=0, description="Seconds a client may cache a GET response."
     )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="Largest request body accepted, in bytes (413 above)."
+    )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     log_level: str = Field(default="info", description="Log level of the server.")
 

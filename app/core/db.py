@@ -57,3 +57,30 @@ def is_sqlite(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "sqlite"
+
+
+# Any constant: the key of the advisory lock every PostgreSQL write transaction takes.
+_WRITE_LOCK = 0x4155_544F
+
+
+def begin_write(session: Session) -> None:
+    """Start ``session``'s transaction as the only writer until it ends.
+
+    Writes are serialised on purpose: change-log ids then become visible in order (a feed
+    reader never skips one), an If-Match check and the write it guards cannot interleave
+    with another write, and a repeated Idempotency-Key always finds the first request's
+    row. SQLite takes its write lock up front; PostgreSQL a transaction advisory lock.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
+
+
+def get_write_session(session: SessionDep) -> Session:
+    begin_write(session)
+    return session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]

@@ -2,7 +2,7 @@
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +41,7 @@ class Problem(BaseModel):
 class DomainError(Exception):
     status: int = 500
     slug: str = "internal-error"
+    headers: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
@@ -56,6 +57,12 @@ class Conflict(DomainError):
     status, slug = 409, "conflict"
 
 
+class PreconditionFailed(DomainError):
+    """A write whose ``If-Match`` names an ETag the resource no longer has."""
+
+    status, slug = 412, "precondition-failed"
+
+
 class InvalidParameter(DomainError):
     """A query parameter that passed type checks but makes no sense (a bad cursor, an
     unknown sort key). Reported like FastAPI's own validation errors."""
@@ -64,6 +71,26 @@ class InvalidParameter(DomainError):
 
     def __init__(self, detail: str, *, loc: list[str | int], type_: str = "value_error") -> None:
         super().__init__(detail, errors=[{"loc": loc, "msg": detail, "type": type_}])
+
+
+class Unauthorized(DomainError):
+    status, slug = 401, "unauthorized"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="autofacts"'}
+
+
+class BodyInvalid(DomainError):
+    """A request body that is well-formed but wrong (a quote not in its source, a company
+    that does not exist), reported like FastAPI's own validation errors."""
+
+    status, slug = 422, "validation-error"
+
+    def __init__(self, errors: list[tuple[list[str | int], str]]) -> None:
+        super().__init__(
+            "; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors),
+            errors=[
+                {"loc": ["body", *loc], "msg": msg, "type": "value_error"} for loc, msg in errors
+            ],
+        )
 
 
 class ServiceUnavailable(DomainError):
@@ -107,7 +134,9 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail, slug=exc.slug, errors=exc.errors)
+        return problem_response(
+            request, exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -131,14 +131,16 @@ def encode_cursor(payload: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+def decode_cursor(cursor: str, *, param: str = "cursor") -> list[Any]:
+    """The payload of a cursor this API made; a 422 naming ``param`` for anything else."""
+    invalid = InvalidParameter("The cursor is not valid.", loc=["query", param])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"]) from exc
+        raise invalid from exc
     if not (isinstance(payload, list) and len(payload) == 3 and type(payload[2]) is int):
-        raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"])
+        raise invalid
     return payload
 
 

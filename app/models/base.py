@@ -109,6 +109,8 @@ class FactPublic(SQLModel):
             for name in cls.model_fields
             if name not in _RENDERED and hasattr(row, name)
         }
+        if row.version_of is not None and "id" in cls.model_fields:
+            values["id"] = row.version_of  # a superseded copy shows the id its URL uses
         values["valid_from"] = format_partial_date(row.valid_from, row.valid_from_precision)
         values["valid_to"] = format_partial_date(row.valid_to, row.valid_to_precision)
         values.update(fields)

@@ -23,3 +23,23 @@ class Change(SQLModel, table=True):
     resource_id: str = Field(max_length=200, description="Its slug or id.")
     before: Any = Field(default=None, sa_type=JSON)
     after: Any = Field(default=None, sa_type=JSON)
+
+
+class ChangePublic(SQLModel):
+    id: int
+    occurred_at: dt.datetime
+    actor: str
+    operation: str = Field(schema_extra={"examples": ["update"]})
+    resource: str = Field(schema_extra={"examples": ["companies"]})
+    resource_id: str = Field(schema_extra={"examples": ["nissan"]})
+    before: Any = Field(description="The resource as it was (null on create).")
+    after: Any = Field(description="The resource as it is now (null on delete).")
+
+
+class ChangePage(SQLModel):
+    data: list[ChangePublic]
+    next_cursor: str = Field(
+        description="Pass as `since` to get the changes after these; poll with it when "
+        "`has_more` is false."
+    )
+    has_more: bool

@@ -1,7 +1,12 @@
+from typing import ClassVar
+
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
-from app.models.base import FactBase, FactPublic, current_unique
+from app.core.citations import CitationIn
+from app.core.fields import CountryCode, NonEmpty
+from app.core.patch import MergePatch
+from app.models.base import Certainty, FactBase, FactPublic, current_unique
 
 
 class Company(FactBase, table=True):
@@ -31,3 +36,18 @@ class CompanyRef(SQLModel):
 
     slug: str = Field(schema_extra={"examples": ["nissan"]})
     name: str = Field(schema_extra={"examples": ["Nissan"]})
+
+
+class CompanyUpdate(MergePatch):
+    """A correction: the old values stay answerable through ``known_at``."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"name", "kind", "certainty", "citations"})
+
+    name: NonEmpty | None = Field(default=None, max_length=200)
+    country: CountryCode | None = None
+    kind: NonEmpty | None = Field(default=None, max_length=40)
+    description: str | None = Field(default=None, max_length=10_000)
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the company."
+    )

@@ -1,15 +1,39 @@
 """Companies: the list, one company, and the lookup every per-company route starts from."""
 
 from dataclasses import dataclass
+from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
+from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
-from app.models import Certainty, Company
-from app.models.company import CompanyPublic
+from app.importer import CompanyIn
+from app.models import (
+    Certainty,
+    Company,
+    ExecutiveRole,
+    FinancialResult,
+    PartnershipMember,
+    Plant,
+    RestructuringPlan,
+    TariffImpact,
+)
+from app.models.company import CompanyPublic, CompanyUpdate
+from app.models.search import DocumentType
+from app.services.changes import record_change
 from app.services.citations import to_public
+from app.services.writing import (
+    Idempotency,
+    Written,
+    add_fact,
+    commit_write,
+    correct_fact,
+    refresh_search,
+    retract_fact,
+    verify_citations,
+)
 
 COMPANY_LIST = ListSpec(
     sort_keys={"name": Company.name, "slug": Company.slug, "id": Company.id},
@@ -59,3 +83,112 @@ def list_companies(
     rows = fetched.rows
     data = to_public(session, rows, CompanyPublic, with_citations="citations" in include)
     return fetched.page(data)
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+_DEPENDENTS = (
+    ExecutiveRole,
+    PartnershipMember,
+    TariffImpact,
+    RestructuringPlan,
+    FinancialResult,
+    Plant,
+)
+
+
+def _location(slug: str) -> str:
+    return f"/v1/companies/{slug}"
+
+
+def create_company(
+    *, session: Session, actor: str, payload: CompanyIn, idempotency: Idempotency | None
+) -> Written:
+    def write() -> Written:
+        if _current(session, payload.slug) is not None:
+            raise Conflict(f"A company with slug {payload.slug!r} exists already.")
+        quotes = verify_citations(session, payload.citations)
+        company = Company(**payload.model_dump(exclude={"citations"}))
+        add_fact(session, company, quotes)
+        refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
+        after = get_company(session=session, slug=payload.slug, as_of=AsOf())
+        record_change(
+            session,
+            actor=actor,
+            operation="create",
+            resource="companies",
+            resource_id=payload.slug,
+            before=None,
+            after=after,
+        )
+        headers = {"Location": _location(payload.slug), "ETag": etag_of(after)}
+        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def update_company(
+    *, session: Session, actor: str, slug: str, patch: CompanyUpdate, if_match: str | None
+) -> Written:
+    def write() -> Written:
+        company = find_company(session=session, slug=slug, as_of=AsOf())
+        before = get_company(session=session, slug=slug, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        changes = patch.changes()
+        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
+        if changes or quotes is not None:
+            correct_fact(session, company, changes, quotes, today=date.today())
+            refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
+        after = get_company(session=session, slug=slug, as_of=AsOf())
+        if after != before:
+            record_change(
+                session,
+                actor=actor,
+                operation="update",
+                resource="companies",
+                resource_id=slug,
+                before=before,
+                after=after,
+            )
+        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def delete_company(*, session: Session, actor: str, slug: str, if_match: str | None) -> Written:
+    def write() -> Written:
+        company = find_company(session=session, slug=slug, as_of=AsOf())
+        before = get_company(session=session, slug=slug, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        for model in _DEPENDENTS:
+            dependent = session.exec(
+                select(model.id).where(  # type: ignore[attr-defined]
+                    model.company_id == company.id,  # type: ignore[attr-defined]
+                    col(model.known_to).is_(None),  # type: ignore[attr-defined]
+                )
+            ).first()
+            if dependent is not None:
+                raise Conflict(
+                    f"Company {slug!r} still has current {model.__tablename__} facts; "
+                    "retract them first."
+                )
+        retract_fact(session, company, today=date.today())
+        refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
+        record_change(
+            session,
+            actor=actor,
+            operation="delete",
+            resource="companies",
+            resource_id=slug,
+            before=before,
+            after=None,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def _current(session: Session, slug: str) -> Company | None:
+    return session.exec(
+        select(Company).where(Company.slug == slug, as_of_condition(Company, AsOf()))
+    ).first()

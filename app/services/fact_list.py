@@ -96,8 +96,12 @@ def list_facts(
     statement = select(Fact).where(as_of_condition(Fact, as_of))
     if filters.company is not None:
         # An unknown slug filters everything out, as any other filter value matching nothing.
-        company_id = select(Company.id).where(Company.slug == filters.company).scalar_subquery()
-        statement = statement.where(Fact.company_id == company_id)
+        # Facts name a company by the id of its row (never of a superseded copy); a slug
+        # retracted and taken again names two such rows.
+        companies = select(Company.id).where(
+            Company.slug == filters.company, col(Company.version_of).is_(None)
+        )
+        statement = statement.where(col(Fact.company_id).in_(companies))
     if filters.subject_type is not None:
         statement = statement.where(Fact.subject_type == filters.subject_type)
     if filters.predicate is not None:

@@ -32,7 +32,8 @@ from app.models import (
 )
 
 # The columns a fact shares with the row it mirrors: when it held, when we knew, how sure.
-_MIRRORED = tuple(FactBase.model_fields)
+# A fact row has its own history; which domain row it mirrors is (fact_type, fact_id).
+_MIRRORED = tuple(name for name in FactBase.model_fields if name != "version_of")
 
 # Foreign keys whose rows name a fact's subject or appear in its value.
 _REFERENCES: dict[str, type[SQLModel]] = {
@@ -138,7 +139,8 @@ def _percent(value: Any) -> str | None:
 
 def _statement(row: FactBase, related: _Related) -> _Statement:
     """Subject, predicate and value of one row, by its table."""
-    row_id = _fact_key(row)[1]
+    # A superseded copy speaks of the same subject as the row that replaced it.
+    row_id = row.version_of or _fact_key(row)[1]
     value: Any
 
     def about_company(company_id: int, predicate: str, value: Any) -> _Statement:

@@ -43,10 +43,14 @@ def test_every_operation_has_summary_description_and_problem_errors(client: Test
         name = f"{method.upper()} {path}"
         assert operation.get("summary"), name
         assert operation.get("description"), name
-        assert "200" in operation["responses"], name
+        success = {"get": "200", "post": "201", "patch": "200", "delete": "204"}[method]
+        assert success in operation["responses"], name
         errors = {code: r for code, r in operation["responses"].items() if code >= "400"}
         if path.startswith("/v1"):
             assert "422" in errors, f"{name} documents no 422"
+        if method != "get":
+            assert {"401", "422"} <= set(errors), f"{name} documents no 401"
+            assert operation.get("security") or "Authorization" in str(operation), name
         if "{" in path:
             assert "404" in errors, f"{name} documents no 404"
         for code, response in errors.items():

@@ -3,17 +3,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import CompanySlug, PageDep
-from app.core.db import SessionDep
+from app.api.deps import (
+    ActorDep,
+    CompanySlug,
+    IdempotencyKey,
+    IfMatch,
+    PageDep,
+    to_response,
+)
+from app.core.db import SessionDep, WriteSessionDep
 from app.core.errors import problem_responses
+from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
 from app.core.temporal import AsOfDep
+from app.importer import CompanyIn
 from app.models import Certainty
-from app.models.company import CompanyPublic
+from app.models.company import CompanyPublic, CompanyUpdate
 from app.services import companies
 from app.services.companies import CompanyFilters
+from app.services.writing import Idempotency
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"])
 
@@ -70,6 +80,69 @@ def list_companies(
     response_model=CompanyPublic,
     responses=problem_responses(404, 422),
 )
-def get_company(slug: CompanySlug, session: SessionDep, as_of: AsOfDep) -> CompanyPublic:
+def get_company(
+    slug: CompanySlug, response: Response, session: SessionDep, as_of: AsOfDep
+) -> CompanyPublic:
     """One company with the quotes that back it."""
-    return companies.get_company(session=session, slug=slug, as_of=as_of)
+    company = companies.get_company(session=session, slug=slug, as_of=as_of)
+    response.headers["ETag"] = etag_of(company)
+    return company
+
+
+@router.post(
+    "",
+    summary="Create a company",
+    status_code=201,
+    response_model=CompanyPublic,
+    responses=problem_responses(401, 409, 413, 422),
+)
+def create_company(
+    request: Request,
+    payload: CompanyIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a company; every quote must be found in its source. Returns it with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        companies.create_company(
+            session=session, actor=actor, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/{slug}",
+    summary="Correct a company",
+    response_model=CompanyPublic,
+    responses=problem_responses(401, 404, 412, 413, 422),
+)
+def update_company(
+    slug: CompanySlug,
+    patch: CompanyUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch; the previous values stay answerable with `known_at`."""
+    return to_response(
+        companies.update_company(
+            session=session, actor=actor, slug=slug, patch=patch, if_match=if_match
+        )
+    )
+
+
+@router.delete(
+    "/{slug}",
+    summary="Retract a company",
+    status_code=204,
+    responses=problem_responses(401, 404, 409, 412, 422),
+)
+def delete_company(
+    slug: CompanySlug, session: WriteSessionDep, actor: ActorDep, if_match: IfMatch = None
+) -> Response:
+    """Withdraw a company (it has no current facts left); it stays in the history."""
+    return to_response(
+        companies.delete_company(session=session, actor=actor, slug=slug, if_match=if_match)
+    )

@@ -1,4 +1,4 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from app.core.db import SessionDep
@@ -13,15 +13,17 @@ class HealthStatus(BaseModel):
 
 
 @router.get("/live", summary="Liveness", response_model=HealthStatus)
-def live() -> HealthStatus:
+def live(response: Response) -> HealthStatus:
     """The process is up (it does not touch the database)."""
+    response.headers["Cache-Control"] = "no-store"
     return HealthStatus(status="ok")
 
 
 @router.get(
     "/ready", summary="Readiness", response_model=HealthStatus, responses=problem_responses(503)
 )
-def ready(session: SessionDep) -> HealthStatus:
+def ready(session: SessionDep, response: Response) -> HealthStatus:
     """The database answers; a 503 problem otherwise."""
+    response.headers["Cache-Control"] = "no-store"
     health.database_ready(session=session)
     return HealthStatus(status="ok")

@@ -1,0 +1,36 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.models.change import ChangePage
+from app.services import changes
+
+router = APIRouter(prefix="/v1/changes", tags=["changes"])
+
+
+@router.get(
+    "", summary="Follow the change log", response_model=ChangePage, responses=problem_responses(422)
+)
+def list_changes(
+    response: Response,
+    session: SessionDep,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="The `next_cursor` of the previous call; omit to start at the "
+            "first change.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Changes per call (max {MAX_LIMIT}).")
+    ] = DEFAULT_LIMIT,
+) -> ChangePage:
+    """Every write in the order it was made (who, when, what, before and after), so
+    another service can mirror Autofacts: store `next_cursor`, call again with it."""
+    # Revalidate every time: a poller must see a new change at once.
+    response.headers["Cache-Control"] = "no-cache"
+    return changes.list_changes(session=session, since=since or None, limit=limit)

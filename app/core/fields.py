@@ -1,0 +1,51 @@
+"""Validated value types shared by the facts file and the API's request bodies.
+
+Lengths and digits follow the columns, so PostgreSQL never truncates what SQLite kept.
+"""
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StringConstraints
+
+
+def _pattern(pattern: str, what: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Slug = Annotated[
+    str, _pattern(r"[a-z0-9]+(?:-[a-z0-9]+)*", "a slug (lower-case words joined by hyphens)")
+]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+CountryCode = Annotated[str, _pattern(r"[A-Z]{2}", "an ISO 3166-1 alpha-2 code, such as JP")]
+CurrencyCode = Annotated[str, _pattern(r"[A-Z]{3}", "an ISO 4217 code, such as JPY")]
+_PLAIN_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _decimal_text(value: Any) -> Decimal:
+    # A YAML number is a float (or an int standing in for one): refuse it rather than let
+    # 0.1 + 0.2 into a money column.
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal in quotes, such as "2.5", not a YAML number')
+    if not _PLAIN_DECIMAL.fullmatch(value):
+        raise ValueError(f"{value!r} is not a plain decimal such as 2.5 or 275000000000")
+    return Decimal(value)
+
+
+# Digits as the columns hold them: Numeric(24, 4) for money, Numeric(7, 3) for percents.
+MoneyAmount = Annotated[
+    Decimal, BeforeValidator(_decimal_text), Field(max_digits=24, decimal_places=4)
+]
+Percent = Annotated[
+    Decimal, BeforeValidator(_decimal_text), Field(ge=0, max_digits=7, decimal_places=3)
+]
+Count = Annotated[StrictInt, Field(ge=0)]
+Year = Annotated[StrictInt, Field(ge=1000, le=9999)]

@@ -1,0 +1,82 @@
+"""A cap on request body size: larger bodies are a 413 problem, never read to the end."""
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import problem_response
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once a body passes the limit.
+
+    An ``HTTPException`` so that FastAPI re-raises it from body parsing (rather than
+    calling it a 400) and the app's handler renders it as a problem; the middleware catches
+    it too, for readers outside the routes.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, _detail(max_bytes))
+
+
+def _detail(max_bytes: int) -> str:
+    return f"The request body is larger than the limit of {max_bytes} bytes."
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with a 413 problem.
+
+    A declared ``Content-Length`` over the limit is refused before the app runs. A body
+    without one (chunked) is counted as it is read, and refused as soon as it passes.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            # Once a response has started there is no status left to change; the server
+            # closes the connection, which is all a client streaming too much can expect.
+            if not response_started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(Request(scope), 413, _detail(self.max_bytes))
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    try:
+        return int(Headers(scope=scope)["content-length"])
+    except (KeyError, ValueError):
+        return None

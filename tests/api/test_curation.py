@@ -1,0 +1,315 @@
+"""Writes: keys, verified quotes, history instead of erasure, the change feed, conditional
+requests and idempotency. Each test writes to a seeded database of its own."""
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from app.services import api_keys, changes
+from tests.conftest import Curator
+from tests.helpers import assert_problem
+
+SOURCE = "2025-11-14-honda-nissan"
+TODAY = dt.date.today()
+BYD_QUOTE = "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
+
+
+def _toyota(**overrides: Any) -> dict[str, Any]:
+    # The article never names Toyota: a curator citing it anyway must be refused, so the
+    # tests that need a new company quote a sentence that is there.
+    body = {
+        "slug": "chinese-manufacturers",
+        "name": "Chinese manufacturers",
+        "country": "CN",
+        "kind": "automaker",
+        "certainty": "reported",
+        "citations": [{"source": SOURCE, "quote": BYD_QUOTE}],
+    }
+    return body | overrides
+
+
+# -- who may write ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer nope", "Basic abc", "Bearer af_123_456", "Bearer "]
+)
+def test_writes_need_a_live_key(curator: Curator, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    before = curator.counts()
+    response = curator.client.post("/v1/companies", json=_toyota(), headers=headers)
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert curator.counts() == before
+
+
+def test_a_revoked_key_stops_working(curator: Curator) -> None:
+    with Session(curator.engine) as session:
+        api_keys.revoke_api_key(session=session, name="curator")
+    assert_problem(
+        curator.client.post("/v1/companies", json=_toyota(), headers=curator.headers), 401
+    )
+
+
+def test_reads_stay_public(curator: Curator) -> None:
+    assert curator.client.get("/v1/companies/honda").status_code == 200
+
+
+# -- create --------------------------------------------------------------------------------
+
+
+def test_create_returns_201_location_etag_and_is_readable_everywhere(curator: Curator) -> None:
+    response = curator.client.post("/v1/companies", json=_toyota(), headers=curator.headers)
+    assert response.status_code == 201, response.text
+    assert response.headers["Location"] == "/v1/companies/chinese-manufacturers"
+    created = response.json()
+    assert created["name"] == "Chinese manufacturers" and created["certainty"] == "reported"
+    [citation] = created["citations"]
+    assert citation["quote"] == BYD_QUOTE
+    read = curator.client.get(response.headers["Location"])
+    assert read.json() == created
+    assert read.headers["ETag"] == response.headers["ETag"]
+    facts = curator.client.get("/v1/facts", params={"company": "chinese-manufacturers"}).json()
+    assert [f["predicate"] for f in facts["data"]] == ["company"]
+    hits = curator.client.get(
+        "/v1/search", params={"q": "Chinese manufacturers", "type": "company"}
+    )
+    assert [h["key"] for h in hits.json()["data"]] == ["chinese-manufacturers"]
+
+
+def test_a_duplicate_slug_is_409_and_changes_nothing(curator: Curator) -> None:
+    before = curator.counts()
+    response = curator.client.post(
+        "/v1/companies", json=_toyota(slug="honda"), headers=curator.headers
+    )
+    assert_problem(response, 409)
+    assert curator.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("citation", "field"),
+    [
+        ({"source": SOURCE, "quote": "Toyota leads the market"}, "quote"),
+        ({"source": SOURCE, "quote": BYD_QUOTE.replace("BYD", "byd")}, "quote"),
+        ({"source": "no-such-article", "quote": BYD_QUOTE}, "source"),
+    ],
+)
+def test_a_quote_not_in_its_source_is_refused_by_name(
+    curator: Curator, citation: dict[str, str], field: str
+) -> None:
+    before = curator.counts()
+    body = _toyota(citations=[{"source": SOURCE, "quote": BYD_QUOTE}, citation])
+    problem = assert_problem(
+        curator.client.post("/v1/companies", json=body, headers=curator.headers), 422
+    )
+    assert problem["errors"][0]["loc"] == ["body", "citations", 1, field]
+    assert curator.counts() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"slug": "Not A Slug"},
+        {"country": "China"},
+        {"citations": []},
+        {"certainty": "sure"},
+        {"unknown": 1},
+        {"name": "x" * 201},
+    ],
+)
+def test_bad_values_are_field_errors(curator: Curator, body: dict[str, Any]) -> None:
+    before = curator.counts()
+    response = curator.client.post("/v1/companies", json=_toyota(**body), headers=curator.headers)
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["loc"][0] == "body"
+    assert curator.counts() == before
+
+
+def test_bad_json_is_422(curator: Curator) -> None:
+    response = curator.client.post(
+        "/v1/companies",
+        content=b'{"slug": ',
+        headers={**curator.headers, "Content-Type": "application/json"},
+    )
+    assert_problem(response, 422)
+
+
+# -- idempotency ---------------------------------------------------------------------------
+
+
+def test_a_retry_with_the_same_key_returns_the_first_response(curator: Curator) -> None:
+    headers = {**curator.headers, "Idempotency-Key": "create-cm-1"}
+    first = curator.client.post("/v1/companies", json=_toyota(), headers=headers)
+    after_first = curator.counts()
+    again = curator.client.post("/v1/companies", json=_toyota(), headers=headers)
+    assert (again.status_code, again.json(), again.headers["Location"]) == (
+        first.status_code,
+        first.json(),
+        first.headers["Location"],
+    )
+    assert curator.counts() == after_first
+
+
+def test_the_same_key_with_another_body_is_422(curator: Curator) -> None:
+    headers = {**curator.headers, "Idempotency-Key": "create-cm-2"}
+    assert curator.client.post("/v1/companies", json=_toyota(), headers=headers).status_code == 201
+    before = curator.counts()
+    response = curator.client.post("/v1/companies", json=_toyota(name="Other"), headers=headers)
+    assert_problem(response, 422)
+    assert curator.counts() == before
+
+
+# -- corrections keep history ---------------------------------------------------------------
+
+
+def test_a_correction_keeps_the_old_state_answerable(curator: Curator) -> None:
+    old = curator.client.get("/v1/companies/byd")
+    response = curator.client.patch(
+        "/v1/companies/byd",
+        json={"description": None, "certainty": "reported"},
+        headers={**curator.headers, "If-Match": old.headers["ETag"]},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["description"] is None
+    assert response.headers["ETag"] != old.headers["ETag"]
+    assert curator.client.get("/v1/companies/byd").json() == response.json()
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    past = curator.client.get("/v1/companies/byd", params={"known_at": yesterday}).json()
+    # The old state, now closed: our sources' word until today.
+    assert past == old.json() | {"known_to": TODAY.isoformat()}
+    listed = curator.client.get("/v1/companies", params={"known_at": yesterday}).json()["data"]
+    assert [c for c in listed if c["slug"] == "byd"] == [
+        {k: v for k, v in past.items() if k != "citations"}
+    ]
+    history = curator.client.get(
+        "/v1/facts", params={"company": "byd", "known_at": yesterday}
+    ).json()["data"]
+    assert [f["value"]["name"] for f in history if f["predicate"] == "company"] == ["BYD"]
+
+
+def test_a_stale_if_match_is_412_and_changes_nothing(curator: Curator) -> None:
+    before = curator.counts()
+    response = curator.client.patch(
+        "/v1/companies/byd",
+        json={"name": "BYD Auto"},
+        headers={**curator.headers, "If-Match": '"stale"'},
+    )
+    assert_problem(response, 412)
+    assert curator.counts() == before
+
+
+def test_null_for_a_required_field_is_422(curator: Curator) -> None:
+    assert_problem(
+        curator.client.patch("/v1/companies/byd", json={"name": None}, headers=curator.headers),
+        422,
+    )
+
+
+def test_two_concurrent_patches_with_one_etag_exactly_one_wins(curator: Curator) -> None:
+    etag = curator.client.get("/v1/companies/byd").headers["ETag"]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def patch(name: str) -> None:
+        barrier.wait()
+        response = curator.client.patch(
+            "/v1/companies/byd",
+            json={"name": name},
+            headers={**curator.headers, "If-Match": etag},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=patch, args=(n,)) for n in ("BYD One", "BYD Two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 412]
+    assert curator.client.get("/v1/companies/byd").json()["name"] in ("BYD One", "BYD Two")
+
+
+def test_delete_retracts_and_keeps_history(curator: Curator) -> None:
+    created = curator.client.post("/v1/companies", json=_toyota(), headers=curator.headers)
+    response = curator.client.delete(
+        "/v1/companies/chinese-manufacturers",
+        headers={**curator.headers, "If-Match": created.headers["ETag"]},
+    )
+    assert response.status_code == 204 and response.content == b""
+    assert_problem(curator.client.get("/v1/companies/chinese-manufacturers"), 404)
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    past = curator.client.get("/v1/companies/chinese-manufacturers", params={"known_at": yesterday})
+    assert past.status_code == 200
+    # The slug is free again for a new company.
+    again = curator.client.post("/v1/companies", json=_toyota(), headers=curator.headers)
+    assert again.status_code == 201
+
+
+def test_a_company_with_current_facts_cannot_be_retracted(curator: Curator) -> None:
+    before = curator.counts()
+    assert_problem(curator.client.delete("/v1/companies/nissan", headers=curator.headers), 409)
+    assert curator.counts() == before
+
+
+# -- the change feed -------------------------------------------------------------------------
+
+
+def test_the_feed_records_every_write_in_order_and_mirrors_the_api(curator: Curator) -> None:
+    start = curator.client.get("/v1/changes").json()
+    assert start["data"] == [] and start["has_more"] is False
+    cursor = start["next_cursor"]
+    etag = curator.client.get("/v1/companies/byd").headers["ETag"]
+    curator.client.post("/v1/companies", json=_toyota(), headers=curator.headers)
+    curator.client.patch(
+        "/v1/companies/byd",
+        json={"name": "BYD Auto"},
+        headers={**curator.headers, "If-Match": etag},
+    )
+    curator.client.delete("/v1/companies/chinese-manufacturers", headers=curator.headers)
+    # A refused write leaves no change behind.
+    curator.client.post("/v1/companies", json=_toyota(slug="honda"), headers=curator.headers)
+
+    mirror: dict[str, Any] = {}
+    seen: list[tuple[str, str]] = []
+    for _ in range(10):
+        page = curator.client.get("/v1/changes", params={"since": cursor, "limit": 1}).json()
+        for change in page["data"]:
+            seen.append((change["operation"], change["resource_id"]))
+            assert change["actor"] == "curator"
+            if change["after"] is None:
+                mirror.pop(change["resource_id"], None)
+            else:
+                mirror[change["resource_id"]] = change["after"]
+        cursor = page["next_cursor"]
+        if not page["has_more"] and not page["data"]:
+            break
+    assert seen == [
+        ("create", "chinese-manufacturers"),
+        ("update", "byd"),
+        ("delete", "chinese-manufacturers"),
+    ]
+    assert mirror == {"byd": curator.client.get("/v1/companies/byd").json()}
+    # Polling again from the end gives nothing new, and the cursor holds.
+    tail = curator.client.get("/v1/changes", params={"since": cursor}).json()
+    assert tail["data"] == [] and tail["next_cursor"] == cursor
+    assert_problem(curator.client.get("/v1/changes", params={"since": "junk"}), 422, field="since")
+
+
+def test_a_write_failing_half_way_leaves_no_trace(
+    curator: Curator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = curator.counts()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    # The company, its citation and fact row are written before the change log fails.
+    monkeypatch.setattr("app.services.companies.record_change", broken)
+    headers = {**curator.headers, "Idempotency-Key": "half-way"}
+    response = curator.client.post("/v1/companies", json=_toyota(), headers=headers)
+    assert_problem(response, 500)
+    assert curator.counts() == before
+    monkeypatch.setattr("app.services.companies.record_change", changes.record_change)
+    assert curator.client.post("/v1/companies", json=_toyota(), headers=headers).status_code == 201
