@@ -1,10 +1,15 @@
 from enum import StrEnum
+from typing import ClassVar
 
-from pydantic import computed_field
-from sqlalchemy import Text, UniqueConstraint
+from pydantic import BaseModel, ConfigDict, computed_field
+from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.models.base import FactBase, FactPublic, current_unique, enum_column
+from app.core.citations import CitationIn
+from app.core.dates import PartialDate
+from app.core.fields import NonEmpty, Slug
+from app.core.patch import MergePatch
+from app.models.base import Certainty, FactBase, FactPublic, current_unique, enum_column
 from app.models.company import CompanyRef
 
 
@@ -36,7 +41,7 @@ class Partnership(FactBase, table=True):
 
 class PartnershipMember(FactBase, table=True):
     __tablename__ = "partnership_member"
-    __table_args__ = (UniqueConstraint("partnership_id", "company_id"),)
+    __table_args__ = (current_unique("partnership_member", "partnership_id", "company_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
@@ -66,6 +71,7 @@ class PartnershipScope(FactBase, table=True):
 class PartnershipScopePublic(FactPublic):
     """An area the partnership covers, or (certainty ``excluded``) rules out."""
 
+    id: int = Field(description="Its id under `/v1/partnerships/{id}/scope/`.")
     area: str = Field(schema_extra={"examples": ["joint development of vehicles and powertrains"]})
 
 
@@ -119,4 +125,45 @@ class PartnershipDetail(PartnershipPublic):
     )
     status_history: list[PartnershipStatusPublic] = Field(
         description="Its dated status rows that answer `valid_at`/`known_at`, oldest first."
+    )
+
+
+class PartnershipUpdate(MergePatch):
+    """A correction: the old values stay answerable through ``known_at``. ``slug`` and
+    ``status`` are not patchable: a change of status is a dated row of its own
+    (``POST /v1/partnerships/{id}/statuses``)."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"title", "certainty", "citations"})
+
+    title: NonEmpty | None = Field(default=None, max_length=300)
+    notes: str | None = Field(default=None, max_length=10_000)
+    announced_on: PartialDate | None = Field(default=None, schema_extra={"examples": ["2024"]})
+    ended_on: PartialDate | None = Field(default=None, description="Exclusive; null: it has not.")
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the partnership."
+    )
+
+
+class PartnershipMemberIn(BaseModel):
+    """A company joining a partnership; it holds as long as the partnership does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company: Slug = Field(
+        max_length=100, description="The company's slug.", schema_extra={"examples": ["byd"]}
+    )
+    certainty: Certainty
+    citations: list[CitationIn] = Field(min_length=1)
+
+
+class PartnershipScopeUpdate(MergePatch):
+    """A correction of one scope row; certainty ``excluded`` makes it an exclusion."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"area", "certainty", "citations"})
+
+    area: NonEmpty | None = Field(default=None, max_length=300)
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the area."
     )

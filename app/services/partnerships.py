@@ -3,15 +3,20 @@
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.core.errors import NotFound
+from app.core.citations import CitationIn
+from app.core.dates import format_partial_date, parse_partial_date
+from app.core.errors import BodyInvalid, Conflict, NotFound
+from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
+from app.importer import ExclusionIn, PartnershipIn, ScopeIn, StatusIn, _latest
 from app.models import (
     Certainty,
     Company,
@@ -24,12 +29,28 @@ from app.models import (
 from app.models.company import CompanyRef
 from app.models.partnership import (
     PartnershipDetail,
+    PartnershipMemberIn,
     PartnershipPublic,
     PartnershipScopePublic,
+    PartnershipScopeUpdate,
     PartnershipStatusPublic,
+    PartnershipUpdate,
 )
+from app.models.search import DocumentType
+from app.services.changes import record_change
 from app.services.citations import to_public
 from app.services.companies import find_company
+from app.services.writing import (
+    Idempotency,
+    Quote,
+    Written,
+    add_fact,
+    commit_write,
+    correct_fact,
+    refresh_search,
+    retract_fact,
+    verify_citations,
+)
 
 PARTNERSHIP_LIST = ListSpec(
     sort_keys={"id": Partnership.id, "title": Partnership.title},
@@ -61,12 +82,22 @@ def _status_order() -> list[Any]:
     ]
 
 
+def _entity_id(partnership: Partnership) -> int:
+    """The id its children point to: a superseded copy stands for the row it was."""
+    return partnership.version_of or partnership.id  # type: ignore[return-value]
+
+
+# The same, in SQL, for the enclosing query's partnership; and for a member company.
+_ENTITY_ID = func.coalesce(col(Partnership.version_of), col(Partnership.id))
+_COMPANY_ID = func.coalesce(col(Company.version_of), col(Company.id))
+
+
 def _status_as_of(as_of: AsOf) -> ColumnElement[Any]:
     """The status of the enclosing query's partnership that answers ``as_of``."""
     return (
         select(PartnershipStatusChange.status)
         .where(
-            PartnershipStatusChange.partnership_id == Partnership.id,
+            PartnershipStatusChange.partnership_id == _ENTITY_ID,
             as_of_condition(PartnershipStatusChange, as_of),
         )
         .order_by(*_status_order())
@@ -100,7 +131,7 @@ def _members(
     members: dict[int, list[CompanyRef]] = defaultdict(list)
     statement = (
         select(PartnershipMember.partnership_id, Company.slug, Company.name)
-        .join(Company, col(Company.id) == PartnershipMember.company_id)
+        .join(Company, col(PartnershipMember.company_id) == _COMPANY_ID)
         .where(
             col(PartnershipMember.partnership_id).in_(partnership_ids),
             as_of_condition(PartnershipMember, as_of),
@@ -121,24 +152,29 @@ def _fields(
     with_members: bool,
 ) -> list[dict[str, object]]:
     """Per partnership, the fields its row does not answer by itself."""
-    ids = [p.id for p in partnerships if p.id is not None]
+    ids = [_entity_id(p) for p in partnerships]
     statuses = _statuses(session, ids, as_of) if _asks_for_the_past(as_of) and ids else None
     members = _members(session, ids, as_of) if with_members and ids else None
     result: list[dict[str, object]] = []
     for partnership in partnerships:
+        entity_id = _entity_id(partnership)
         fields: dict[str, object] = {
-            "status": partnership.status if statuses is None else statuses.get(partnership.id)  # type: ignore[arg-type]
+            "status": partnership.status if statuses is None else statuses.get(entity_id)
         }
         if members is not None:
-            fields["members"] = members.get(partnership.id, [])  # type: ignore[arg-type]
+            fields["members"] = members.get(entity_id, [])
         result.append(fields)
     return result
 
 
 def _find_partnership(session: Session, partnership_id: int, as_of: AsOf) -> Partnership:
+    # Under known_at the answer may be a superseded copy, found by the id it stands for.
     partnership = session.exec(
         select(Partnership).where(
-            Partnership.id == partnership_id, as_of_condition(Partnership, as_of)
+            or_(
+                col(Partnership.id) == partnership_id, col(Partnership.version_of) == partnership_id
+            ),
+            as_of_condition(Partnership, as_of),
         )
     ).first()
     if partnership is None:
@@ -149,6 +185,7 @@ def _find_partnership(session: Session, partnership_id: int, as_of: AsOf) -> Par
 def get_partnership(*, session: Session, partnership_id: int, as_of: AsOf) -> PartnershipDetail:
     partnership = _find_partnership(session, partnership_id, as_of)
     fields = _fields(session, [partnership], as_of, with_members=True)[0]
+    partnership_id = _entity_id(partnership)
     scope_rows = session.exec(
         select(PartnershipScope)
         .where(
@@ -204,9 +241,9 @@ def _list(
     if filters.member is not None:
         member = (
             select(PartnershipMember.id)
-            .join(Company, col(Company.id) == PartnershipMember.company_id)
+            .join(Company, col(PartnershipMember.company_id) == _COMPANY_ID)
             .where(
-                PartnershipMember.partnership_id == Partnership.id,
+                PartnershipMember.partnership_id == _ENTITY_ID,
                 Company.slug == filters.member,
                 as_of_condition(PartnershipMember, as_of),
                 as_of_condition(Company, as_of),
@@ -249,9 +286,521 @@ def list_company_partnerships(
 ) -> Page[PartnershipPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
     membership = select(PartnershipMember.id).where(
-        PartnershipMember.partnership_id == Partnership.id,
-        PartnershipMember.company_id == company.id,
+        PartnershipMember.partnership_id == _ENTITY_ID,
+        PartnershipMember.company_id == (company.version_of or company.id),
         as_of_condition(PartnershipMember, as_of),
     )
     statement = select(Partnership).where(membership.exists())
     return _list(session, statement, filters, as_of, page, include)
+
+
+# -- writes ------------------------------------------------------------------------------------
+# Every write is recorded on the partnership it touches (resource ``partnerships``, its id),
+# before and after as its detail: a consumer mirrors one resource whatever part changed.
+
+
+def _location(partnership_id: int) -> str:
+    return f"/v1/partnerships/{partnership_id}"
+
+
+def _date_columns(column: str, text: str | None) -> dict[str, Any]:
+    """A partial date as its two columns: ``valid_from`` and ``valid_from_precision``."""
+    day, precision = parse_partial_date(text) if text is not None else (None, None)
+    return {column: day, f"{column}_precision": precision}
+
+
+def _dates(valid_from: str | None, valid_to: str | None) -> dict[str, Any]:
+    return _date_columns("valid_from", valid_from) | _date_columns("valid_to", valid_to)
+
+
+def _current(session: Session, slug: str) -> Partnership | None:
+    return session.exec(
+        select(Partnership).where(Partnership.slug == slug, as_of_condition(Partnership, AsOf()))
+    ).first()
+
+
+def _current_company(session: Session, slug: str) -> Company | None:
+    return session.exec(
+        select(Company).where(Company.slug == slug, as_of_condition(Company, AsOf()))
+    ).first()
+
+
+def _current_children(session: Session, model: Any, partnership_id: int) -> list[Any]:
+    """The rows of ``model`` that are our sources' current word about the partnership."""
+    return list(
+        session.exec(
+            select(model)
+            .where(model.partnership_id == partnership_id, col(model.known_to).is_(None))
+            .order_by(col(model.id))
+        )
+    )
+
+
+def _verify_all(
+    session: Session,
+    groups: Sequence[tuple[tuple[str | int, ...], Sequence[CitationIn]]],
+    errors: list[tuple[list[str | int], str]],
+) -> list[list[Quote]]:
+    """Verify each group's quotes (``loc`` names the group's ``citations``), collecting every
+    fault into ``errors`` so one refusal names them all."""
+    quotes: list[list[Quote]] = []
+    for loc, citations in groups:
+        try:
+            quotes.append(verify_citations(session, citations, loc=loc))
+        except BodyInvalid as exc:
+            errors.extend((list(e["loc"][1:]), e["msg"]) for e in exc.errors or [])
+            quotes.append([])
+    return quotes
+
+
+def _latest_status(session: Session, partnership_id: int) -> PartnershipStatus:
+    """The status the partnership's current rows make current, by the importer's rule."""
+    rows = _current_children(session, PartnershipStatusChange, partnership_id)
+    return _latest((row.valid_from, row.status) for row in rows)
+
+
+def _detail(session: Session, partnership_id: int) -> PartnershipDetail:
+    return get_partnership(session=session, partnership_id=partnership_id, as_of=AsOf())
+
+
+def _record(
+    session: Session,
+    *,
+    actor: str,
+    operation: str,
+    partnership_id: int,
+    before: PartnershipDetail | None,
+) -> PartnershipDetail:
+    """Refresh search and record the change; returns the partnership as it now is."""
+    refresh_search(session, DocumentType.partnership, partnership_id)
+    after = _detail(session, partnership_id)
+    if after != before:
+        record_change(
+            session,
+            actor=actor,
+            operation=operation,
+            resource="partnerships",
+            resource_id=partnership_id,
+            before=before,
+            after=after,
+        )
+    return after
+
+
+def _answer(after: PartnershipDetail, status: int) -> Written:
+    headers = {"ETag": etag_of(after)}
+    if status == 201:
+        headers["Location"] = _location(after.id)
+    return Written(status, after.model_dump_json(exclude_unset=True), headers)
+
+
+def _guarded(
+    session: Session, partnership_id: int, if_match: str | None
+) -> tuple[Partnership, PartnershipDetail]:
+    """The current partnership and its detail, once ``If-Match`` is found fresh."""
+    partnership = _find_partnership(session, partnership_id, AsOf())
+    before = _detail(session, partnership_id)
+    require_if_match(if_match, etag_of(before))
+    return partnership, before
+
+
+def create_partnership(
+    *, session: Session, actor: str, payload: PartnershipIn, idempotency: Idempotency | None
+) -> Written:
+    def write() -> Written:
+        if _current(session, payload.slug) is not None:
+            raise Conflict(f"A partnership with slug {payload.slug!r} exists already.")
+        errors: list[tuple[list[str | int], str]] = []
+        companies: list[Company] = []
+        for i, slug in enumerate(payload.members):
+            company = _current_company(session, slug)
+            if company is None:
+                errors.append((["members", i], f"no company {slug!r}"))
+            elif company in companies:
+                errors.append((["members", i], f"{slug!r} is named twice"))
+            else:
+                companies.append(company)
+        areas: dict[str, str] = {}
+        scope: list[tuple[tuple[str, int], ScopeIn | ExclusionIn]] = [
+            *((("scope", i), area) for i, area in enumerate(payload.scope)),
+            *((("excluded", i), area) for i, area in enumerate(payload.excluded)),
+        ]
+        for loc, area in scope:
+            if area.area in areas:
+                errors.append(([*loc, "area"], f"{area.area!r} is stated at {areas[area.area]}"))
+            areas.setdefault(area.area, ".".join(map(str, loc)))
+        quotes = _verify_all(
+            session,
+            [
+                (("citations",), payload.citations),
+                *(
+                    (("statuses", i, "citations"), s.citations)
+                    for i, s in enumerate(payload.statuses)
+                ),
+                *(((*loc, "citations"), area.citations) for loc, area in scope),
+            ],
+            errors,
+        )
+        if errors:
+            raise BodyInvalid(errors)
+        own_quotes, status_quotes = quotes[0], quotes[1 : 1 + len(payload.statuses)]
+        scope_quotes = quotes[1 + len(payload.statuses) :]
+        dates = _dates(payload.announced_on, payload.ended_on)
+        partnership = Partnership(
+            slug=payload.slug,
+            title=payload.title,
+            notes=payload.notes,
+            certainty=payload.certainty,
+            status=_latest(
+                (parse_partial_date(s.valid_from)[0] if s.valid_from else None, s.status)
+                for s in payload.statuses
+            ),
+            **dates,
+        )
+        add_fact(session, partnership, own_quotes)
+        partnership_id: int = partnership.id  # type: ignore[assignment]
+        # Membership is stated by the partnership's own quotes, and holds as long.
+        for company in companies:
+            member = PartnershipMember(
+                partnership_id=partnership_id,
+                company_id=company.id,  # type: ignore[arg-type]
+                certainty=payload.certainty,
+                **dates,
+            )
+            add_fact(session, member, own_quotes)
+        for status, cited in zip(payload.statuses, status_quotes, strict=True):
+            row = PartnershipStatusChange(
+                partnership_id=partnership_id,
+                status=status.status,
+                certainty=status.certainty,
+                **_dates(status.valid_from, status.valid_to),
+            )
+            add_fact(session, row, cited)
+        for (_, area), cited in zip(scope, scope_quotes, strict=True):
+            area_row = PartnershipScope(  # type: ignore[call-arg]  # add_fact sets known_from
+                partnership_id=partnership_id, area=area.area, certainty=area.certainty
+            )
+            add_fact(session, area_row, cited)
+        after = _record(
+            session,
+            actor=actor,
+            operation="create",
+            partnership_id=partnership_id,
+            before=None,
+        )
+        return _answer(after, 201)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def update_partnership(
+    *,
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    patch: PartnershipUpdate,
+    if_match: str | None,
+) -> Written:
+    def write() -> Written:
+        partnership, before = _guarded(session, partnership_id, if_match)
+        changes = patch.changes()
+        for field, column in (("announced_on", "valid_from"), ("ended_on", "valid_to")):
+            if field in changes:
+                changes |= _date_columns(column, changes.pop(field))
+        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
+        if changes or quotes is not None:
+            correct_fact(session, partnership, changes, quotes, today=date.today())
+        after = _record(
+            session,
+            actor=actor,
+            operation="update",
+            partnership_id=partnership_id,
+            before=before,
+        )
+        return _answer(after, 200)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def delete_partnership(
+    *, session: Session, actor: str, partnership_id: int, if_match: str | None
+) -> Written:
+    def write() -> Written:
+        partnership, before = _guarded(session, partnership_id, if_match)
+        today = date.today()
+        for model in (PartnershipMember, PartnershipStatusChange, PartnershipScope):
+            for row in _current_children(session, model, partnership_id):
+                retract_fact(session, row, today=today)
+        retract_fact(session, partnership, today=today)
+        refresh_search(session, DocumentType.partnership, partnership_id)
+        record_change(
+            session,
+            actor=actor,
+            operation="delete",
+            resource="partnerships",
+            resource_id=partnership_id,
+            before=before,
+            after=None,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def add_status(
+    *,
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    payload: StatusIn,
+    idempotency: Idempotency | None,
+) -> Written:
+    """A status change: a new dated row; the status it follows ends on that date."""
+
+    def write() -> Written:
+        partnership = _find_partnership(session, partnership_id, AsOf())
+        before = _detail(session, partnership_id)
+        if payload.valid_from is None:
+            raise BodyInvalid([(["valid_from"], "a status change needs the date it took effect")])
+        day, precision = parse_partial_date(payload.valid_from)
+        if payload.valid_to is not None and parse_partial_date(payload.valid_to)[0] <= day:
+            raise BodyInvalid([(["valid_to"], "must be after valid_from")])
+        open_rows = session.exec(
+            select(PartnershipStatusChange)
+            .where(
+                PartnershipStatusChange.partnership_id == partnership_id,
+                col(PartnershipStatusChange.known_to).is_(None),
+                col(PartnershipStatusChange.valid_to).is_(None),
+            )
+            .order_by(*_status_order())
+        ).all()
+        previous = open_rows[0] if open_rows else None
+        if previous is not None:
+            if previous.status == payload.status:
+                raise Conflict(f"Partnership {partnership_id} is {payload.status} already.")
+            if previous.valid_from is not None and day <= previous.valid_from:
+                since = format_partial_date(previous.valid_from, previous.valid_from_precision)
+                raise BodyInvalid(
+                    [
+                        (
+                            ["valid_from"],
+                            f"must be after {since}, when the current status "
+                            f"({previous.status}) began",
+                        )
+                    ]
+                )
+        quotes = verify_citations(session, payload.citations)
+        today = date.today()
+        if previous is not None:
+            # A correction, not an edit: known_at before today still finds it open.
+            ended = {"valid_to": day, "valid_to_precision": precision}
+            correct_fact(session, previous, ended, None, today=today)
+        row = PartnershipStatusChange(
+            partnership_id=partnership_id,
+            status=payload.status,
+            certainty=payload.certainty,
+            **_dates(payload.valid_from, payload.valid_to),
+        )
+        add_fact(session, row, quotes)
+        # The stored status is derived from the rows (it is not a fact of its own), so it
+        # is set, not corrected: known_at reads the status from the rows themselves.
+        partnership.status = _latest_status(session, partnership_id)
+        session.add(partnership)
+        after = _record(
+            session,
+            actor=actor,
+            operation="update",
+            partnership_id=partnership_id,
+            before=before,
+        )
+        return _answer(after, 201)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def add_member(
+    *,
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    payload: PartnershipMemberIn,
+    idempotency: Idempotency | None,
+) -> Written:
+    def write() -> Written:
+        partnership = _find_partnership(session, partnership_id, AsOf())
+        before = _detail(session, partnership_id)
+        company = _current_company(session, payload.company)
+        if company is None:
+            raise BodyInvalid([(["company"], f"no company {payload.company!r}")])
+        stated = session.exec(
+            select(PartnershipMember).where(
+                PartnershipMember.partnership_id == partnership_id,
+                PartnershipMember.company_id == company.id,
+            )
+        ).first()
+        if stated is not None and stated.known_to is None:
+            raise Conflict(f"{payload.company!r} is a member of partnership {partnership_id}.")
+        if stated is not None:
+            # partnership_member is unique on (partnership, company) across its history.
+            raise Conflict(
+                f"{payload.company!r} was a member of partnership {partnership_id} and was "
+                "retracted; its membership cannot be stated again."
+            )
+        quotes = verify_citations(session, payload.citations)
+        # A member holds as long as the partnership, as the importer's members do.
+        dates = {
+            column: getattr(partnership, column)
+            for column in ("valid_from", "valid_from_precision", "valid_to", "valid_to_precision")
+        }
+        member = PartnershipMember(
+            partnership_id=partnership_id,
+            company_id=company.id,  # type: ignore[arg-type]
+            certainty=payload.certainty,
+            **dates,
+        )
+        add_fact(session, member, quotes)
+        after = _record(
+            session,
+            actor=actor,
+            operation="update",
+            partnership_id=partnership_id,
+            before=before,
+        )
+        return _answer(after, 201)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def delete_member(
+    *,
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    company_slug: str,
+    if_match: str | None,
+) -> Written:
+    def write() -> Written:
+        _, before = _guarded(session, partnership_id, if_match)
+        members = _current_children(session, PartnershipMember, partnership_id)
+        company = _current_company(session, company_slug)
+        member = next(
+            (m for m in members if company is not None and m.company_id == company.id), None
+        )
+        if member is None:
+            raise NotFound(f"{company_slug!r} is not a member of partnership {partnership_id}.")
+        if len(members) == 1:
+            raise Conflict(
+                f"{company_slug!r} is the partnership's last member; retract the partnership."
+            )
+        retract_fact(session, member, today=date.today())
+        _record(
+            session,
+            actor=actor,
+            operation="update",
+            partnership_id=partnership_id,
+            before=before,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def _area_taken(
+    session: Session, partnership_id: int, area: str, *, other_than: int | None
+) -> None:
+    for row in _current_children(session, PartnershipScope, partnership_id):
+        if row.area == area and row.id != other_than:
+            raise Conflict(f"Partnership {partnership_id} states {area!r} already.")
+
+
+def add_scope(
+    *,
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    payload: ScopeIn,
+    idempotency: Idempotency | None,
+) -> Written:
+    """An area the partnership covers, or (certainty ``excluded``) rules out."""
+
+    def write() -> Written:
+        _find_partnership(session, partnership_id, AsOf())
+        before = _detail(session, partnership_id)
+        _area_taken(session, partnership_id, payload.area, other_than=None)
+        quotes = verify_citations(session, payload.citations)
+        row = PartnershipScope(  # type: ignore[call-arg]  # add_fact sets known_from
+            partnership_id=partnership_id, area=payload.area, certainty=payload.certainty
+        )
+        add_fact(session, row, quotes)
+        after = _record(
+            session,
+            actor=actor,
+            operation="update",
+            partnership_id=partnership_id,
+            before=before,
+        )
+        return _answer(after, 201)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def _find_scope(session: Session, partnership_id: int, scope_id: int) -> PartnershipScope:
+    row = session.exec(
+        select(PartnershipScope).where(
+            PartnershipScope.id == scope_id,
+            PartnershipScope.partnership_id == partnership_id,
+            col(PartnershipScope.known_to).is_(None),
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Partnership {partnership_id} has no scope row {scope_id}.")
+    return row
+
+
+def update_scope(
+    *,
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    scope_id: int,
+    patch: PartnershipScopeUpdate,
+    if_match: str | None,
+) -> Written:
+    def write() -> Written:
+        _, before = _guarded(session, partnership_id, if_match)
+        row = _find_scope(session, partnership_id, scope_id)
+        changes = patch.changes()
+        if "area" in changes:
+            _area_taken(session, partnership_id, changes["area"], other_than=scope_id)
+        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
+        if changes or quotes is not None:
+            correct_fact(session, row, changes, quotes, today=date.today())
+        after = _record(
+            session,
+            actor=actor,
+            operation="update",
+            partnership_id=partnership_id,
+            before=before,
+        )
+        return _answer(after, 200)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def delete_scope(
+    *, session: Session, actor: str, partnership_id: int, scope_id: int, if_match: str | None
+) -> Written:
+    def write() -> Written:
+        _, before = _guarded(session, partnership_id, if_match)
+        row = _find_scope(session, partnership_id, scope_id)
+        retract_fact(session, row, today=date.today())
+        _record(
+            session,
+            actor=actor,
+            operation="update",
+            partnership_id=partnership_id,
+            before=before,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)

@@ -100,7 +100,10 @@ def _partnerships(session: Session, ids: Sequence[int]) -> list[Document]:
     for partnership_id, name in session.exec(
         select(PartnershipMember.partnership_id, Company.name)
         .join(Company, col(Company.id) == PartnershipMember.company_id)
-        .where(col(PartnershipMember.partnership_id).in_(ids))
+        .where(
+            col(PartnershipMember.partnership_id).in_(ids),
+            col(PartnershipMember.known_to).is_(None),
+        )
         .order_by(col(PartnershipMember.id))
     ):
         members[partnership_id].append(name)

@@ -3,17 +3,34 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import SLUG_PATTERN, CompanySlug, PageDep
-from app.core.db import SessionDep
+from app.api.deps import (
+    SLUG_PATTERN,
+    ActorDep,
+    CompanySlug,
+    IdempotencyKey,
+    IfMatch,
+    PageDep,
+    to_response,
+)
+from app.core.db import SessionDep, WriteSessionDep
 from app.core.errors import problem_responses
+from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
 from app.core.temporal import AsOfDep
+from app.importer import PartnershipIn, ScopeIn, StatusIn
 from app.models import Certainty, PartnershipStatus
-from app.models.partnership import PartnershipDetail, PartnershipPublic
+from app.models.partnership import (
+    PartnershipDetail,
+    PartnershipMemberIn,
+    PartnershipPublic,
+    PartnershipScopeUpdate,
+    PartnershipUpdate,
+)
 from app.services import partnerships
 from app.services.partnerships import PartnershipFilters
+from app.services.writing import Idempotency
 
 router = APIRouter(tags=["partnerships"])
 
@@ -22,6 +39,15 @@ PartnershipInclude = Annotated[frozenset[str], Depends(include_param("members", 
 PartnershipId = Annotated[
     int,
     Path(ge=1, le=2**31 - 1, description="The partnership's id.", examples=[1]),
+]
+ScopeId = Annotated[
+    int,
+    Path(
+        ge=1,
+        le=2**31 - 1,
+        description="The scope row's id, as the partnership's `scope` or `excluded` lists it.",
+        examples=[7],
+    ),
 ]
 
 
@@ -89,10 +115,14 @@ def list_partnerships(
     responses=list_responses(404),
 )
 def get_partnership(
-    partnership_id: PartnershipId, session: SessionDep, as_of: AsOfDep
+    partnership_id: PartnershipId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> PartnershipDetail:
     """One partnership with its members, scope, exclusions, status history and quotes."""
-    return partnerships.get_partnership(session=session, partnership_id=partnership_id, as_of=as_of)
+    partnership = partnerships.get_partnership(
+        session=session, partnership_id=partnership_id, as_of=as_of
+    )
+    response.headers["ETag"] = etag_of(partnership)
+    return partnership
 
 
 @router.get(
@@ -124,4 +154,242 @@ def list_company_partnerships(
             session=session, slug=slug, filters=filters, as_of=as_of, page=p, include=include
         ),
         PartnershipPublic,
+    )
+
+
+# -- writes: every one answers with (or retracts from) the partnership's detail -------------
+
+
+@router.post(
+    "/v1/partnerships",
+    summary="Create a partnership",
+    status_code=201,
+    response_model=PartnershipDetail,
+    responses=problem_responses(401, 409, 413, 422),
+)
+def create_partnership(
+    request: Request,
+    payload: PartnershipIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a partnership with its members, dated statuses (at least one; the latest is its
+    status), scope and exclusions; every quote must be found in its source."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        partnerships.create_partnership(
+            session=session, actor=actor, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/v1/partnerships/{partnership_id}",
+    summary="Correct a partnership",
+    response_model=PartnershipDetail,
+    responses=problem_responses(401, 404, 412, 413, 422),
+)
+def update_partnership(
+    partnership_id: PartnershipId,
+    patch: PartnershipUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch; the previous values stay answerable with `known_at`. The
+    status changes through `POST /v1/partnerships/{id}/statuses`, not here."""
+    return to_response(
+        partnerships.update_partnership(
+            session=session,
+            actor=actor,
+            partnership_id=partnership_id,
+            patch=patch,
+            if_match=if_match,
+        )
+    )
+
+
+@router.delete(
+    "/v1/partnerships/{partnership_id}",
+    summary="Retract a partnership",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_partnership(
+    partnership_id: PartnershipId,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Withdraw a partnership with its members, statuses and scope; it stays in the history."""
+    return to_response(
+        partnerships.delete_partnership(
+            session=session, actor=actor, partnership_id=partnership_id, if_match=if_match
+        )
+    )
+
+
+@router.post(
+    "/v1/partnerships/{partnership_id}/statuses",
+    summary="Change a partnership's status",
+    status_code=201,
+    response_model=PartnershipDetail,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+def add_partnership_status(
+    request: Request,
+    partnership_id: PartnershipId,
+    payload: StatusIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a dated status (`valid_from` is required): the current status ends on that date,
+    and `valid_at`/`known_at` before it still answer the old one. 409 if it is the status
+    already."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        partnerships.add_status(
+            session=session,
+            actor=actor,
+            partnership_id=partnership_id,
+            payload=payload,
+            idempotency=idempotency,
+        )
+    )
+
+
+@router.post(
+    "/v1/partnerships/{partnership_id}/members",
+    summary="Add a member to a partnership",
+    status_code=201,
+    response_model=PartnershipDetail,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+def add_partnership_member(
+    request: Request,
+    partnership_id: PartnershipId,
+    payload: PartnershipMemberIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a company (by slug) as a member; 409 if it is one already."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        partnerships.add_member(
+            session=session,
+            actor=actor,
+            partnership_id=partnership_id,
+            payload=payload,
+            idempotency=idempotency,
+        )
+    )
+
+
+@router.delete(
+    "/v1/partnerships/{partnership_id}/members/{company_slug}",
+    summary="Retract a partnership member",
+    status_code=204,
+    responses=problem_responses(401, 404, 409, 412, 422),
+)
+def delete_partnership_member(
+    partnership_id: PartnershipId,
+    company_slug: CompanySlug,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Withdraw a membership (`If-Match`: the partnership's ETag); 409 for its last member."""
+    return to_response(
+        partnerships.delete_member(
+            session=session,
+            actor=actor,
+            partnership_id=partnership_id,
+            company_slug=company_slug,
+            if_match=if_match,
+        )
+    )
+
+
+@router.post(
+    "/v1/partnerships/{partnership_id}/scope",
+    summary="Add a scope area or exclusion",
+    status_code=201,
+    response_model=PartnershipDetail,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+def add_partnership_scope(
+    request: Request,
+    partnership_id: PartnershipId,
+    payload: ScopeIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add an area the partnership covers, or (certainty `excluded`) rules out; 409 if it
+    states that area already."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        partnerships.add_scope(
+            session=session,
+            actor=actor,
+            partnership_id=partnership_id,
+            payload=payload,
+            idempotency=idempotency,
+        )
+    )
+
+
+@router.patch(
+    "/v1/partnerships/{partnership_id}/scope/{scope_id}",
+    summary="Correct a scope area",
+    response_model=PartnershipDetail,
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
+)
+def update_partnership_scope(
+    partnership_id: PartnershipId,
+    scope_id: ScopeId,
+    patch: PartnershipScopeUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch to one scope row (`If-Match`: the partnership's ETag); the
+    previous values stay answerable with `known_at`."""
+    return to_response(
+        partnerships.update_scope(
+            session=session,
+            actor=actor,
+            partnership_id=partnership_id,
+            scope_id=scope_id,
+            patch=patch,
+            if_match=if_match,
+        )
+    )
+
+
+@router.delete(
+    "/v1/partnerships/{partnership_id}/scope/{scope_id}",
+    summary="Retract a scope area",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_partnership_scope(
+    partnership_id: PartnershipId,
+    scope_id: ScopeId,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Withdraw one scope row (`If-Match`: the partnership's ETag); it stays in the history."""
+    return to_response(
+        partnerships.delete_scope(
+            session=session,
+            actor=actor,
+            partnership_id=partnership_id,
+            scope_id=scope_id,
+            if_match=if_match,
+        )
     )
