@@ -59,6 +59,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.dates import format_partial_date
 from app.core.money import decimal_to_str
+from app.core.temporal import is_current
 from app.importer import (
     CompanyIn,
     ExecutiveIn,
@@ -424,7 +425,7 @@ class _Writer:
         id_column = col(model.id)  # type: ignore[attr-defined]
         statement = select(model).order_by(id_column).limit(size)
         if current:
-            statement = statement.where(col(model.known_to).is_(None))  # type: ignore[attr-defined]
+            statement = statement.where(is_current(model))
         last: int | None = None
         while True:
             page = statement if last is None else statement.where(id_column > last)
@@ -443,7 +444,7 @@ class _Writer:
         for chunk in _chunks(parent_ids):
             statement = (
                 select(model)
-                .where(parent_column.in_(chunk), col(model.known_to).is_(None))  # type: ignore[attr-defined]
+                .where(parent_column.in_(chunk), is_current(model))
                 .order_by(col(model.id))  # type: ignore[attr-defined]
             )
             for row in self.session.exec(statement):

@@ -45,6 +45,7 @@ from app.core.fields import (
     Year,
 )
 from app.core.money import decimal_to_str
+from app.core.temporal import is_current
 from app.models import (
     Certainty,
     Citation,
@@ -522,9 +523,7 @@ class _Plan:
         }
         slugs = referenced | {c.slug for c in file.companies}
         # Only our current word: superseded copies and retracted rows are history.
-        statement = select(Company).where(
-            col(Company.slug).in_(slugs), col(Company.known_to).is_(None)
-        )
+        statement = select(Company).where(col(Company.slug).in_(slugs), is_current(Company))
         stored = {c.slug: c for c in self.session.exec(statement)}
         for i, company in enumerate(file.companies):
             where = f"companies[{i}]"
@@ -747,8 +746,7 @@ class _Plan:
                         for k in batch
                     )
                 )
-                current = col(model.known_to).is_(None)  # type: ignore[attr-defined]
-                for stored in self.session.exec(select(model).where(condition, current)):
+                for stored in self.session.exec(select(model).where(condition, is_current(model))):
                     identity = tuple(getattr(stored, n) for n in names)
                     if (twin := planned.get(identity)) is not None:
                         twin.obj = stored

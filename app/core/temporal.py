@@ -56,3 +56,9 @@ def as_of_condition(model: Any, as_of: AsOf) -> ColumnElement[bool]:
             or_(model.valid_to.is_(None), model.valid_to > as_of.valid_at),
         ]
     return and_(*conditions)
+
+
+def is_current(model: Any) -> ColumnElement[bool]:
+    """The rows that are our sources' present word on their own: not retracted, not
+    superseded, and not a past period kept beside the row that replaced it."""
+    return and_(model.known_to.is_(None), model.version_of.is_(None))

@@ -1,11 +1,16 @@
 """Facts about one company: restructuring plans, financial results, plants."""
 
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlmodel import Field
 
+from app.core.citations import CitationIn
+from app.core.fields import Count, CountryCode, NonEmpty, Year
 from app.core.money import Money
-from app.models.base import FactBase, FactPublic, money_column
+from app.core.patch import MergePatch
+from app.models.base import Certainty, FactBase, FactPublic, money_column
+from app.models.tariff import MoneyUpdate
 
 
 class RestructuringPlan(FactBase, table=True):
@@ -80,4 +85,55 @@ class PlantPublic(FactPublic):
     region: str | None = Field(schema_extra={"examples": ["Ohio"]})
     country: str | None = Field(
         description="ISO 3166-1 alpha-2.", schema_extra={"examples": ["US"]}
+    )
+
+
+# The company a fact is about is what the fact is: a plan, result or plant of another
+# company is another fact, so no update below can move one.
+
+
+class RestructuringPlanUpdate(MergePatch):
+    """A correction: the old values stay answerable through ``known_at``."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
+
+    name: NonEmpty | None = Field(default=None, max_length=200)
+    job_cuts: Count | None = None
+    plants_before: Count | None = None
+    plants_after: Count | None = None
+    target_year: Year | None = None
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the plan."
+    )
+
+
+class FinancialResultUpdate(MergePatch):
+    """A correction: the old values stay answerable through ``known_at``."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset(
+        {"period", "metric", "amount", "certainty", "citations"}
+    )
+
+    period: NonEmpty | None = Field(default=None, max_length=40)
+    metric: NonEmpty | None = Field(default=None, max_length=40)
+    amount: MoneyUpdate | None = Field(default=None, description="Replaced whole.")
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the result."
+    )
+
+
+class PlantUpdate(MergePatch):
+    """A correction: the old values stay answerable through ``known_at``."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
+
+    name: NonEmpty | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=200)
+    country: CountryCode | None = None
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the plant."
     )

@@ -1,9 +1,15 @@
 from decimal import Decimal
+from typing import ClassVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
+from app.core.citations import CitationIn
+from app.core.dates import PartialDate
+from app.core.fields import CurrencyCode, MoneyAmount, NonEmpty, Percent
 from app.core.money import DecimalString, Money
-from app.models.base import FactBase, FactPublic, money_column, percent_column
+from app.core.patch import MergePatch
+from app.models.base import Certainty, FactBase, FactPublic, money_column, percent_column
 from app.models.company import CompanyRef
 
 
@@ -92,4 +98,63 @@ class TariffPublic(FactPublic):
         default=None,
         description="What the tariff costs companies (always on one tariff; on lists with "
         "include=impacts).",
+    )
+
+
+class MoneyUpdate(BaseModel):
+    """A figure in a PATCH body, replaced whole: decimal strings, never JSON numbers. (The
+    facts file's ``MoneyIn``, which the models cannot import from the importer.)"""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"amount": "275000000000", "currency": "JPY", "usd": "1800000000"}
+        },
+    )
+
+    amount: MoneyAmount
+    currency: CurrencyCode
+    usd: MoneyAmount | None = Field(
+        default=None, description="The dollar figure the source gives; absent means none."
+    )
+
+
+class TariffUpdate(MergePatch):
+    """A correction, or a new rate. The old values stay answerable through ``known_at``;
+    a new ``rate_pct`` with an ``effective_on`` later than the current one is a rate change,
+    and ``valid_at`` before that day still answers the old rate."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"certainty", "citations"})
+
+    rate_pct: Percent | None = Field(default=None, description='In percent, as a string: "10".')
+    previous_rate_pct: Percent | None = Field(
+        default=None,
+        description="The rate before the current one; on a rate change it defaults to the "
+        "rate being replaced.",
+    )
+    baseline_rate_pct: Percent | None = Field(default=None, description="Before the trade war.")
+    effective_on: PartialDate | None = Field(
+        default=None, description="When the rate took effect: YYYY, YYYY-MM or YYYY-MM-DD."
+    )
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the tariff."
+    )
+
+
+class TariffImpactUpdate(MergePatch):
+    """A correction of an impact: the old values stay answerable through ``known_at``. The
+    company is what the impact is about; an impact on another company is another impact."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset(
+        {"fiscal_year", "metric", "kind", "amount", "certainty", "citations"}
+    )
+
+    fiscal_year: NonEmpty | None = Field(default=None, max_length=20)
+    metric: NonEmpty | None = Field(default=None, max_length=40)
+    kind: NonEmpty | None = Field(default=None, max_length=20)
+    amount: MoneyUpdate | None = Field(default=None, description="Replaced whole.")
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the impact."
     )

@@ -1,20 +1,49 @@
-"""Facts about one company: restructuring plans, financial results, plants."""
+"""Facts about one company: restructuring plans, financial results, plants; their reads and
+the writes that add, correct and retract them.
 
+The three are alike: a row about one company, known by that company and a natural key
+(a plan's name, a result's period and metric, a plant's name). ``_Kind`` says what
+differs, and one create, update and delete serve all three.
+"""
+
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.errors import BodyInvalid, Conflict, NotFound
+from app.core.etags import etag_of, require_if_match
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
+from app.importer import PlanIn, PlantIn, ResultIn
 from app.models import Company, FinancialResult, Plant, RestructuringPlan
 from app.models.base import FactPublic
-from app.models.company_facts import FinancialResultPublic, PlantPublic, RestructuringPlanPublic
+from app.models.company_facts import (
+    FinancialResultPublic,
+    FinancialResultUpdate,
+    PlantPublic,
+    PlantUpdate,
+    RestructuringPlanPublic,
+    RestructuringPlanUpdate,
+)
+from app.models.search import DocumentType
+from app.services.changes import record_change
 from app.services.citations import to_public
 from app.services.companies import find_company
+from app.services.writing import (
+    Idempotency,
+    Written,
+    add_fact,
+    commit_write,
+    correct_fact,
+    refresh_search,
+    retract_fact,
+    verify_citations,
+)
 
 P = TypeVar("P", bound=FactPublic)
 
@@ -50,6 +79,25 @@ class ResultFilters:
     period: str | None = None
 
 
+CompanyFact = RestructuringPlan | FinancialResult | Plant
+
+
+def _entity_id(row: Company | CompanyFact) -> int:
+    """The id of the fact a row states: its own, or on a past version the current row's."""
+    entity_id = row.version_of or row.id
+    assert entity_id is not None, "rows are read or flushed before they are named"
+    return entity_id
+
+
+def _version_of(model: type[CompanyFact], entity_id: int) -> ColumnElement[bool]:
+    """The rows stating fact ``entity_id``: the row itself and its past versions, never a
+    past version's own id."""
+    return or_(
+        and_(col(model.id) == entity_id, col(model.version_of).is_(None)),
+        col(model.version_of) == entity_id,
+    )
+
+
 def _company_slugs(session: Session, company_ids: Sequence[int]) -> dict[int, str]:
     # A label only: a company's one row names it whatever the as-of.
     if not company_ids:
@@ -71,7 +119,7 @@ def _public(
 ) -> list[P]:
     # Per-company lists already hold their company: no query to name it.
     slugs = (
-        {company.id: company.slug}
+        {_entity_id(company): company.slug}
         if company is not None
         else _company_slugs(session, [r.company_id for r in rows])
     )
@@ -118,8 +166,11 @@ def list_restructuring_plans(
     statement = select(RestructuringPlan).where(as_of_condition(RestructuringPlan, as_of))
     if filters.company is not None:
         # An unknown slug filters everything out, as any other filter value matching nothing.
-        company_id = select(Company.id).where(Company.slug == filters.company).scalar_subquery()
-        statement = statement.where(RestructuringPlan.company_id == company_id)
+        # A slug names one company at a time, but a retracted one may have held it before.
+        company_ids = select(Company.id).where(
+            Company.slug == filters.company, col(Company.version_of).is_(None)
+        )
+        statement = statement.where(col(RestructuringPlan.company_id).in_(company_ids))
     if filters.target_year is not None:
         statement = statement.where(RestructuringPlan.target_year == filters.target_year)
     return _page(session, statement, PLAN_LIST, page, RestructuringPlanPublic, include=include)
@@ -129,9 +180,9 @@ def get_restructuring_plan(
     *, session: Session, plan_id: int, as_of: AsOf
 ) -> RestructuringPlanPublic:
     plan = session.exec(
-        select(RestructuringPlan).where(
-            RestructuringPlan.id == plan_id, as_of_condition(RestructuringPlan, as_of)
-        )
+        select(RestructuringPlan)
+        .where(_version_of(RestructuringPlan, plan_id), as_of_condition(RestructuringPlan, as_of))
+        .order_by(col(RestructuringPlan.id))
     ).first()
     if plan is None:
         raise NotFound(f"No restructuring plan with id {plan_id}.")
@@ -149,7 +200,8 @@ def list_company_restructuring_plans(
 ) -> Page[RestructuringPlanPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = select(RestructuringPlan).where(
-        RestructuringPlan.company_id == company.id, as_of_condition(RestructuringPlan, as_of)
+        RestructuringPlan.company_id == _entity_id(company),
+        as_of_condition(RestructuringPlan, as_of),
     )
     if target_year is not None:
         statement = statement.where(RestructuringPlan.target_year == target_year)
@@ -175,7 +227,7 @@ def list_company_financial_results(
 ) -> Page[FinancialResultPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = select(FinancialResult).where(
-        FinancialResult.company_id == company.id, as_of_condition(FinancialResult, as_of)
+        FinancialResult.company_id == _entity_id(company), as_of_condition(FinancialResult, as_of)
     )
     if filters.metric is not None:
         statement = statement.where(FinancialResult.metric == filters.metric)
@@ -202,7 +254,411 @@ def list_company_plants(
     include: frozenset[str],
 ) -> Page[PlantPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
-    statement = select(Plant).where(Plant.company_id == company.id, as_of_condition(Plant, as_of))
+    statement = select(Plant).where(
+        Plant.company_id == _entity_id(company), as_of_condition(Plant, as_of)
+    )
     return _page(
         session, statement, PLANT_LIST, page, PlantPublic, include=include, company=company
+    )
+
+
+# -- one row, and writes -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kind(Generic[P]):
+    """What sets plans, results and plants apart, for the reads and writes they share."""
+
+    model: type[CompanyFact]
+    public: type[P]
+    resource: str  # in URLs and the change log
+    label: str  # in messages
+    key: tuple[str, ...]  # the natural key beside the company
+    fields: frozenset[str]  # the body fields stored as they are
+    search: DocumentType | None = None
+    money: bool = False
+    # Under its company's URL (the body's company must be the URL's), or top-level.
+    nested: bool = True
+
+    def location(self, slug: str, row_id: int) -> str:
+        if self.nested:
+            return f"/v1/companies/{slug}/{self.resource}/{row_id}"
+        return f"/v1/{self.resource}/{row_id}"
+
+
+_PLANS = _Kind(
+    RestructuringPlan,
+    RestructuringPlanPublic,
+    "restructuring-plans",
+    "restructuring plan",
+    ("name",),
+    frozenset({"name", "job_cuts", "plants_before", "plants_after", "target_year"}),
+    search=DocumentType.restructuring_plan,
+    nested=False,
+)
+_RESULTS = _Kind(
+    FinancialResult,
+    FinancialResultPublic,
+    "financial-results",
+    "financial result",
+    ("period", "metric"),
+    frozenset({"period", "metric"}),
+    money=True,
+)
+_PLANTS = _Kind(
+    Plant,
+    PlantPublic,
+    "plants",
+    "plant",
+    ("name",),
+    frozenset({"name", "city", "region", "country"}),
+    search=DocumentType.plant,
+)
+
+Entry = PlanIn | ResultIn | PlantIn
+Update = RestructuringPlanUpdate | FinancialResultUpdate | PlantUpdate
+
+
+def _money(entry: Entry | Update) -> dict[str, Any]:
+    amount = getattr(entry, "amount", None)
+    if amount is None:
+        return {}
+    return {"amount": amount.amount, "currency": amount.currency, "usd": amount.usd}
+
+
+def _get(session: Session, kind: _Kind[P], row_id: int, as_of: AsOf, company: Company | None) -> P:
+    statement = select(kind.model).where(
+        _version_of(kind.model, row_id), as_of_condition(kind.model, as_of)
+    )
+    if company is not None:
+        statement = statement.where(col(kind.model.company_id) == _entity_id(company))
+    row = session.exec(statement.order_by(col(kind.model.id))).first()
+    if row is None:
+        raise NotFound(_missing(kind, row_id, company))
+    return _public(session, [row], kind.public, with_citations=True, money=kind.money)[0]
+
+
+def _missing(kind: _Kind[Any], row_id: int, company: Company | None) -> str:
+    of = f" of {company.slug!r}" if company is not None else ""
+    return f"No {kind.label} with id {row_id}{of}."
+
+
+def _current(
+    session: Session, kind: _Kind[Any], row_id: int, company: Company | None
+) -> CompanyFact:
+    statement = select(kind.model).where(
+        col(kind.model.id) == row_id,
+        col(kind.model.version_of).is_(None),
+        col(kind.model.known_to).is_(None),
+    )
+    if company is not None:
+        statement = statement.where(col(kind.model.company_id) == _entity_id(company))
+    row: CompanyFact | None = session.exec(statement).first()  # type: ignore[assignment]
+    if row is None:
+        raise NotFound(_missing(kind, row_id, company))
+    return row
+
+
+def _url_company(session: Session, kind: _Kind[Any], slug: str | None) -> Company | None:
+    """The company of a nested URL (404 when there is none now); None for top-level ones."""
+    if not kind.nested:
+        return None
+    assert slug is not None, "nested resources are reached through their company"
+    return find_company(session=session, slug=slug, as_of=AsOf())
+
+
+def _body_company(
+    session: Session, kind: _Kind[Any], entry: Entry, url_company: Company | None
+) -> Company:
+    """The company a create body names: under a company's URL it must be that company."""
+    if url_company is not None:
+        if entry.company != url_company.slug:
+            raise BodyInvalid(
+                [(["company"], f"is {entry.company!r} but the URL names {url_company.slug!r}")]
+            )
+        return url_company
+    company = session.exec(
+        select(Company).where(Company.slug == entry.company, as_of_condition(Company, AsOf()))
+    ).first()
+    if company is None:
+        raise BodyInvalid([(["company"], f"no company {entry.company!r}")])
+    return company
+
+
+def _refuse_twin(
+    session: Session,
+    kind: _Kind[Any],
+    company_id: int,
+    key: dict[str, Any],
+    *,
+    other_than: int | None = None,
+) -> None:
+    """Refuse a second current row of a company with the same natural key."""
+    statement = select(kind.model.id).where(
+        col(kind.model.company_id) == company_id,
+        col(kind.model.known_to).is_(None),
+        *(col(getattr(kind.model, name)) == value for name, value in key.items()),
+    )
+    if other_than is not None:
+        statement = statement.where(col(kind.model.id) != other_than)
+    if (twin := session.exec(statement).first()) is not None:
+        named = ", ".join(f"{name} {value!r}" for name, value in key.items())
+        raise Conflict(f"The company already has a {kind.label} with {named} (id {twin}).")
+
+
+def _create(
+    *,
+    session: Session,
+    actor: str,
+    kind: _Kind[Any],
+    slug: str | None,
+    entry: Entry,
+    idempotency: Idempotency | None,
+) -> Written:
+    def write() -> Written:
+        company = _body_company(session, kind, entry, _url_company(session, kind, slug))
+        company_id = _entity_id(company)
+        values = entry.model_dump(include=set(kind.fields)) | _money(entry)
+        _refuse_twin(session, kind, company_id, {name: values[name] for name in kind.key})
+        quotes = verify_citations(session, entry.citations)
+        row = kind.model(**values, company_id=company_id, certainty=entry.certainty)
+        add_fact(session, row, quotes)
+        row_id = _entity_id(row)
+        if kind.search is not None:
+            refresh_search(session, kind.search, row_id)
+        after = _get(session, kind, row_id, AsOf(), company if kind.nested else None)
+        record_change(
+            session,
+            actor=actor,
+            operation="create",
+            resource=kind.resource,
+            resource_id=row_id,
+            before=None,
+            after=after,
+        )
+        headers = {"Location": kind.location(company.slug, row_id), "ETag": etag_of(after)}
+        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def _update(
+    *,
+    session: Session,
+    actor: str,
+    kind: _Kind[Any],
+    slug: str | None,
+    row_id: int,
+    patch: Update,
+    if_match: str | None,
+) -> Written:
+    def write() -> Written:
+        company = _url_company(session, kind, slug)
+        row = _current(session, kind, row_id, company)
+        before = _get(session, kind, row_id, AsOf(), company)
+        require_if_match(if_match, etag_of(before))
+        # An amount is replaced whole: its three columns, never the nested object.
+        changes = patch.changes() | _money(patch)
+        if changes.keys() & set(kind.key):
+            key = {name: changes.get(name, getattr(row, name)) for name in kind.key}
+            _refuse_twin(session, kind, row.company_id, key, other_than=row_id)
+        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
+        if changes or quotes is not None:
+            correct_fact(session, row, changes, quotes, today=dt.date.today())
+            if kind.search is not None:
+                refresh_search(session, kind.search, row_id)
+        after = _get(session, kind, row_id, AsOf(), company)
+        if after != before:
+            record_change(
+                session,
+                actor=actor,
+                operation="update",
+                resource=kind.resource,
+                resource_id=row_id,
+                before=before,
+                after=after,
+            )
+        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def _delete(
+    *,
+    session: Session,
+    actor: str,
+    kind: _Kind[Any],
+    slug: str | None,
+    row_id: int,
+    if_match: str | None,
+) -> Written:
+    def write() -> Written:
+        company = _url_company(session, kind, slug)
+        row = _current(session, kind, row_id, company)
+        before = _get(session, kind, row_id, AsOf(), company)
+        require_if_match(if_match, etag_of(before))
+        retract_fact(session, row, today=dt.date.today())
+        if kind.search is not None:
+            refresh_search(session, kind.search, row_id)
+        record_change(
+            session,
+            actor=actor,
+            operation="delete",
+            resource=kind.resource,
+            resource_id=row_id,
+            before=before,
+            after=None,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+# Restructuring plans: top-level resources, the company named in the body.
+
+
+def create_restructuring_plan(
+    *, session: Session, actor: str, payload: PlanIn, idempotency: Idempotency | None
+) -> Written:
+    return _create(
+        session=session,
+        actor=actor,
+        kind=_PLANS,
+        slug=None,
+        entry=payload,
+        idempotency=idempotency,
+    )
+
+
+def update_restructuring_plan(
+    *,
+    session: Session,
+    actor: str,
+    plan_id: int,
+    patch: RestructuringPlanUpdate,
+    if_match: str | None,
+) -> Written:
+    return _update(
+        session=session,
+        actor=actor,
+        kind=_PLANS,
+        slug=None,
+        row_id=plan_id,
+        patch=patch,
+        if_match=if_match,
+    )
+
+
+def delete_restructuring_plan(
+    *, session: Session, actor: str, plan_id: int, if_match: str | None
+) -> Written:
+    return _delete(
+        session=session, actor=actor, kind=_PLANS, slug=None, row_id=plan_id, if_match=if_match
+    )
+
+
+# Financial results and plants: under their company's URL.
+
+
+def get_financial_result(
+    *, session: Session, slug: str, result_id: int, as_of: AsOf
+) -> FinancialResultPublic:
+    company = find_company(session=session, slug=slug, as_of=as_of)
+    return _get(session, _RESULTS, result_id, as_of, company)
+
+
+def create_financial_result(
+    *,
+    session: Session,
+    actor: str,
+    slug: str,
+    payload: ResultIn,
+    idempotency: Idempotency | None,
+) -> Written:
+    return _create(
+        session=session,
+        actor=actor,
+        kind=_RESULTS,
+        slug=slug,
+        entry=payload,
+        idempotency=idempotency,
+    )
+
+
+def update_financial_result(
+    *,
+    session: Session,
+    actor: str,
+    slug: str,
+    result_id: int,
+    patch: FinancialResultUpdate,
+    if_match: str | None,
+) -> Written:
+    return _update(
+        session=session,
+        actor=actor,
+        kind=_RESULTS,
+        slug=slug,
+        row_id=result_id,
+        patch=patch,
+        if_match=if_match,
+    )
+
+
+def delete_financial_result(
+    *, session: Session, actor: str, slug: str, result_id: int, if_match: str | None
+) -> Written:
+    return _delete(
+        session=session, actor=actor, kind=_RESULTS, slug=slug, row_id=result_id, if_match=if_match
+    )
+
+
+def get_plant(*, session: Session, slug: str, plant_id: int, as_of: AsOf) -> PlantPublic:
+    company = find_company(session=session, slug=slug, as_of=as_of)
+    return _get(session, _PLANTS, plant_id, as_of, company)
+
+
+def create_plant(
+    *,
+    session: Session,
+    actor: str,
+    slug: str,
+    payload: PlantIn,
+    idempotency: Idempotency | None,
+) -> Written:
+    return _create(
+        session=session,
+        actor=actor,
+        kind=_PLANTS,
+        slug=slug,
+        entry=payload,
+        idempotency=idempotency,
+    )
+
+
+def update_plant(
+    *,
+    session: Session,
+    actor: str,
+    slug: str,
+    plant_id: int,
+    patch: PlantUpdate,
+    if_match: str | None,
+) -> Written:
+    return _update(
+        session=session,
+        actor=actor,
+        kind=_PLANTS,
+        slug=slug,
+        row_id=plant_id,
+        patch=patch,
+        if_match=if_match,
+    )
+
+
+def delete_plant(
+    *, session: Session, actor: str, slug: str, plant_id: int, if_match: str | None
+) -> Written:
+    return _delete(
+        session=session, actor=actor, kind=_PLANTS, slug=slug, row_id=plant_id, if_match=if_match
     )

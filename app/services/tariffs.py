@@ -1,27 +1,59 @@
-"""Tariffs and what they cost companies: the list, one tariff, a company's impacts."""
+"""Tariffs and what they cost companies: the list, one tariff, a company's impacts, and
+the writes that add, correct and retract them.
 
+A tariff's rate changes over time. A PATCH giving a new ``rate_pct`` with an
+``effective_on`` later than the current one is a rate change: besides the correction (the
+old state stays answerable through ``known_at``), the rate being replaced is kept as our
+current word about the past, a version of the tariff (``version_of`` set, ``known_to``
+open) valid until the new rate took effect, so ``valid_at`` before that day answers it
+under the tariff's own id. Reads without ``valid_at`` leave such past rates out, so a
+tariff is one row in a list. (Tariff rows stored separately per rate period, with ids of
+their own, stay separate tariffs, as the reads always served them.)
+"""
+
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
-from app.core.dates import format_partial_date
-from app.core.errors import NotFound
+from app.core.dates import format_partial_date, parse_partial_date
+from app.core.errors import BodyInvalid, Conflict, NotFound
+from app.core.etags import etag_of, require_if_match
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
-from app.models import Company, Tariff, TariffImpact
+from app.importer import ImpactIn, MoneyIn, TariffIn
+from app.models import Citation, Company, Tariff, TariffImpact
 from app.models.company import CompanyRef
+from app.models.search import DocumentType
 from app.models.tariff import (
+    MoneyUpdate,
     TariffImpactPublic,
     TariffImpactPublicWithTariff,
+    TariffImpactUpdate,
     TariffPublic,
     TariffRef,
+    TariffUpdate,
 )
+from app.services.changes import record_change
 from app.services.citations import to_public
 from app.services.companies import find_company
+from app.services.facts import project_facts
+from app.services.writing import (
+    Idempotency,
+    Quote,
+    Written,
+    add_fact,
+    commit_write,
+    correct_fact,
+    refresh_search,
+    retract_fact,
+    verify_citations,
+)
 
 ImpactT = TypeVar("ImpactT", bound=TariffImpactPublic)
 
@@ -55,6 +87,32 @@ class TariffFilters:
 class ImpactFilters:
     fiscal_year: str | None = None
     metric: str | None = None
+
+
+def _entity_id(row: Tariff | TariffImpact | Company) -> int:
+    """The id of the fact a row states: its own, or on a past version the current row's."""
+    entity_id = row.version_of or row.id
+    assert entity_id is not None, "rows are read or flushed before they are named"
+    return entity_id
+
+
+def _version_of(model: type[Tariff] | type[TariffImpact], entity_id: int) -> ColumnElement[bool]:
+    """The rows stating fact ``entity_id``: the row itself and its past versions, never a
+    past version's own id."""
+    return or_(
+        and_(col(model.id) == entity_id, col(model.version_of).is_(None)),
+        col(model.version_of) == entity_id,
+    )
+
+
+def _tariff_as_of(as_of: AsOf) -> ColumnElement[bool]:
+    """Tariff rows answering ``as_of``. Without ``valid_at``, a tariff's past rates kept by
+    a rate change (versions of it that ended) are left out: one tariff, one row."""
+    condition = as_of_condition(Tariff, as_of)
+    if as_of.valid_at is None:
+        past_rate = and_(col(Tariff.version_of).is_not(None), col(Tariff.valid_to).is_not(None))
+        condition = and_(condition, ~past_rate)
+    return condition
 
 
 def _company_refs(session: Session, company_ids: Sequence[int]) -> dict[int, CompanyRef]:
@@ -91,7 +149,7 @@ def _impacts_public(
 ) -> list[ImpactT]:
     # Per-company lists already hold their company: no query to name it.
     companies = (
-        {company.id: CompanyRef(slug=company.slug, name=company.name)}
+        {_entity_id(company): CompanyRef(slug=company.slug, name=company.name)}
         if company is not None
         else _company_refs(session, [i.company_id for i in impacts])
     )
@@ -120,10 +178,11 @@ def _tariffs_public(
         {"effective_on": format_partial_date(t.valid_from, t.valid_from_precision)} for t in tariffs
     ]
     if with_impacts and tariffs:
+        # A past version of a tariff finds the impacts of the tariff it is a version of.
         impacts = session.exec(
             select(TariffImpact)
             .where(
-                col(TariffImpact.tariff_id).in_([t.id for t in tariffs]),
+                col(TariffImpact.tariff_id).in_([_entity_id(t) for t in tariffs]),
                 as_of_condition(TariffImpact, as_of),
             )
             .order_by(col(TariffImpact.id))
@@ -136,7 +195,7 @@ def _tariffs_public(
         ):
             by_tariff[impact.tariff_id].append(public)
         for fields, tariff in zip(extra, tariffs, strict=True):
-            fields["impacts"] = by_tariff.get(tariff.id, [])  # type: ignore[arg-type]
+            fields["impacts"] = by_tariff.get(_entity_id(tariff), [])  # type: ignore[arg-type]
     return to_public(session, tariffs, TariffPublic, with_citations=with_citations, extra=extra)
 
 
@@ -148,7 +207,7 @@ def list_tariffs(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[TariffPublic]:
-    statement = select(Tariff).where(as_of_condition(Tariff, as_of))
+    statement = select(Tariff).where(_tariff_as_of(as_of))
     if filters.imposing_country is not None:
         statement = statement.where(Tariff.imposing_country == filters.imposing_country)
     if filters.target_country is not None:
@@ -169,7 +228,9 @@ def list_tariffs(
 
 def get_tariff(*, session: Session, tariff_id: int, as_of: AsOf) -> TariffPublic:
     tariff = session.exec(
-        select(Tariff).where(Tariff.id == tariff_id, as_of_condition(Tariff, as_of))
+        select(Tariff)
+        .where(_version_of(Tariff, tariff_id), _tariff_as_of(as_of))
+        .order_by(col(Tariff.id))
     ).first()
     if tariff is None:
         raise NotFound(f"No tariff with id {tariff_id}.")
@@ -189,7 +250,7 @@ def list_company_impacts(
 ) -> Page[TariffImpactPublicWithTariff]:
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = select(TariffImpact).where(
-        TariffImpact.company_id == company.id, as_of_condition(TariffImpact, as_of)
+        TariffImpact.company_id == _entity_id(company), as_of_condition(TariffImpact, as_of)
     )
     if filters.fiscal_year is not None:
         statement = statement.where(TariffImpact.fiscal_year == filters.fiscal_year)
@@ -206,3 +267,438 @@ def list_company_impacts(
         company=company,
     )
     return fetched.page(data)
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+_TARIFF_FIELDS = {
+    "imposing_country",
+    "target_country",
+    "product",
+    "rate_pct",
+    "previous_rate_pct",
+    "baseline_rate_pct",
+}
+
+
+def _tariff_location(tariff_id: int) -> str:
+    return f"/v1/tariffs/{tariff_id}"
+
+
+def _impact_location(tariff_id: int, impact_id: int) -> str:
+    return f"/v1/tariffs/{tariff_id}/impacts/{impact_id}"
+
+
+def _money(money: MoneyIn | MoneyUpdate) -> dict[str, Any]:
+    return {"amount": money.amount, "currency": money.currency, "usd": money.usd}
+
+
+def _valid_from(effective_on: str | None) -> dict[str, Any]:
+    day, precision = parse_partial_date(effective_on) if effective_on else (None, None)
+    return {"valid_from": day, "valid_from_precision": precision}
+
+
+def _current_tariff(session: Session, tariff_id: int) -> Tariff:
+    tariff = session.exec(
+        select(Tariff).where(
+            Tariff.id == tariff_id,
+            col(Tariff.version_of).is_(None),
+            col(Tariff.known_to).is_(None),
+        )
+    ).first()
+    if tariff is None:
+        raise NotFound(f"No tariff with id {tariff_id}.")
+    return tariff
+
+
+def _named_company(session: Session, slug: str) -> Company | None:
+    return session.exec(
+        select(Company).where(Company.slug == slug, as_of_condition(Company, AsOf()))
+    ).first()
+
+
+def _impact_twin(
+    session: Session,
+    *,
+    tariff_id: int,
+    company_id: int,
+    fiscal_year: str,
+    metric: str,
+    other_than: int | None = None,
+) -> None:
+    """Refuse a second current impact of a tariff on a company for one year and metric."""
+    statement = select(TariffImpact.id).where(
+        TariffImpact.tariff_id == tariff_id,
+        TariffImpact.company_id == company_id,
+        TariffImpact.fiscal_year == fiscal_year,
+        TariffImpact.metric == metric,
+        col(TariffImpact.known_to).is_(None),
+    )
+    if other_than is not None:
+        statement = statement.where(TariffImpact.id != other_than)
+    if session.exec(statement).first() is not None:
+        raise Conflict(
+            f"Tariff {tariff_id} already has a {metric!r} impact for {fiscal_year!r} on "
+            "that company."
+        )
+
+
+def _add_impact(
+    session: Session, tariff: Tariff, company: Company, impact: ImpactIn, quotes: list[Quote]
+) -> TariffImpact:
+    row = TariffImpact(
+        tariff_id=_entity_id(tariff),
+        company_id=_entity_id(company),
+        fiscal_year=impact.fiscal_year,
+        metric=impact.metric,
+        kind=impact.kind,
+        certainty=impact.certainty,
+        **_money(impact.amount),
+    )
+    add_fact(session, row, quotes)
+    return row
+
+
+def create_tariff(
+    *, session: Session, actor: str, payload: TariffIn, idempotency: Idempotency | None
+) -> Written:
+    """A tariff and the impacts the body gives (each recorded as its own change too)."""
+
+    def write() -> Written:
+        twin = session.exec(
+            select(Tariff.id).where(
+                Tariff.imposing_country == payload.imposing_country,
+                Tariff.target_country == payload.target_country,
+                Tariff.product == payload.product,
+                col(Tariff.version_of).is_(None),
+                col(Tariff.known_to).is_(None),
+            )
+        ).first()
+        if twin is not None:
+            raise Conflict(
+                f"Tariff {twin} already states what {payload.imposing_country} levies on "
+                f"{payload.product!r} from {payload.target_country}; correct it instead."
+            )
+        companies: list[Company] = []
+        errors: list[tuple[list[str | int], str]] = []
+        seen: dict[tuple[str, str, str], int] = {}
+        for i, impact in enumerate(payload.impacts):
+            key = (impact.company, impact.fiscal_year, impact.metric)
+            if key in seen:
+                errors.append((["impacts", i], f"states again what impacts.{seen[key]} states"))
+            seen.setdefault(key, i)
+            if (company := _named_company(session, impact.company)) is None:
+                errors.append((["impacts", i, "company"], f"no company {impact.company!r}"))
+            else:
+                companies.append(company)
+        if errors:
+            raise BodyInvalid(errors)
+        quotes = verify_citations(session, payload.citations)
+        impact_quotes = [
+            verify_citations(session, impact.citations, loc=("impacts", i, "citations"))
+            for i, impact in enumerate(payload.impacts)
+        ]
+        tariff = Tariff(
+            **payload.model_dump(include=_TARIFF_FIELDS),
+            **_valid_from(payload.effective_on),
+            certainty=payload.certainty,
+        )
+        add_fact(session, tariff, quotes)
+        given = zip(payload.impacts, companies, impact_quotes, strict=True)
+        impacts = [
+            _add_impact(session, tariff, company, impact, cited) for impact, company, cited in given
+        ]
+        tariff_id = _entity_id(tariff)
+        refresh_search(session, DocumentType.tariff, tariff_id)
+        after = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
+        record_change(
+            session,
+            actor=actor,
+            operation="create",
+            resource="tariffs",
+            resource_id=tariff_id,
+            before=None,
+            after=after,
+        )
+        for impact_row in impacts:
+            impact_id = _entity_id(impact_row)
+            record_change(
+                session,
+                actor=actor,
+                operation="create",
+                resource="tariff-impacts",
+                resource_id=impact_id,
+                before=None,
+                after=get_impact(
+                    session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf()
+                ),
+            )
+        headers = {"Location": _tariff_location(tariff_id), "ETag": etag_of(after)}
+        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def update_tariff(
+    *, session: Session, actor: str, tariff_id: int, patch: TariffUpdate, if_match: str | None
+) -> Written:
+    def write() -> Written:
+        tariff = _current_tariff(session, tariff_id)
+        before = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        changes = patch.changes()
+        if "effective_on" in changes:
+            changes |= _valid_from(changes.pop("effective_on"))
+        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
+        if changes or quotes is not None:
+            today = dt.date.today()
+            if _is_rate_change(tariff, changes):
+                _keep_past_rate(session, tariff, changes, today=today)
+                changes.setdefault("previous_rate_pct", tariff.rate_pct)
+            correct_fact(session, tariff, changes, quotes, today=today)
+            refresh_search(session, DocumentType.tariff, tariff_id)
+        after = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
+        if after != before:
+            record_change(
+                session,
+                actor=actor,
+                operation="update",
+                resource="tariffs",
+                resource_id=tariff_id,
+                before=before,
+                after=after,
+            )
+        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def _is_rate_change(tariff: Tariff, changes: dict[str, Any]) -> bool:
+    """A new rate from a day after the current one took effect (or from any day, when the
+    source never said when the current one did): not a correction of the rate, a change."""
+    starts = changes.get("valid_from")
+    return (
+        "rate_pct" in changes
+        and changes["rate_pct"] != tariff.rate_pct
+        and starts is not None
+        and (tariff.valid_from is None or starts > tariff.valid_from)
+    )
+
+
+def _keep_past_rate(
+    session: Session, tariff: Tariff, changes: dict[str, Any], *, today: dt.date
+) -> None:
+    """Keep the rate being replaced as what we now know of the past: valid until the new
+    rate took effect, with the quotes that state it, known from today."""
+    past = Tariff.model_validate(tariff.model_dump(exclude={"id"}))
+    past.valid_to = changes["valid_from"]
+    past.valid_to_precision = changes["valid_from_precision"]
+    past.known_from = today
+    past.version_of = tariff.id
+    session.add(past)
+    session.flush()
+    citations = session.exec(
+        select(Citation)
+        .where(Citation.fact_type == Tariff.__tablename__, Citation.fact_id == tariff.id)
+        .order_by(col(Citation.id))
+    ).all()
+    for citation in citations:
+        # Citations name the row they back by its own id, a version's included.
+        session.add(
+            Citation(
+                **citation.model_dump(exclude={"id", "fact_id"}),
+                fact_id=past.id,  # type: ignore[arg-type]
+            )
+        )
+    project_facts(session, [past])
+
+
+def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str | None) -> Written:
+    """Retract a tariff, its current impacts and the past rates we hold of it."""
+
+    def write() -> Written:
+        tariff = _current_tariff(session, tariff_id)
+        before = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        today = dt.date.today()
+        impacts = session.exec(
+            select(TariffImpact)
+            .where(TariffImpact.tariff_id == tariff_id, col(TariffImpact.known_to).is_(None))
+            .order_by(col(TariffImpact.id))
+        ).all()
+        for impact in impacts:
+            impact_id = _entity_id(impact)
+            impact_before = get_impact(
+                session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf()
+            )
+            retract_fact(session, impact, today=today)
+            record_change(
+                session,
+                actor=actor,
+                operation="delete",
+                resource="tariff-impacts",
+                resource_id=impact_id,
+                before=impact_before,
+                after=None,
+            )
+        past_rates = session.exec(
+            select(Tariff).where(Tariff.version_of == tariff_id, col(Tariff.known_to).is_(None))
+        ).all()
+        for row in [*past_rates, tariff]:
+            retract_fact(session, row, today=today)
+        refresh_search(session, DocumentType.tariff, tariff_id)
+        record_change(
+            session,
+            actor=actor,
+            operation="delete",
+            resource="tariffs",
+            resource_id=tariff_id,
+            before=before,
+            after=None,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+# -- impacts of one tariff -------------------------------------------------------------------
+
+
+def get_impact(
+    *, session: Session, tariff_id: int, impact_id: int, as_of: AsOf
+) -> TariffImpactPublicWithTariff:
+    impact = session.exec(
+        select(TariffImpact)
+        .where(
+            _version_of(TariffImpact, impact_id),
+            TariffImpact.tariff_id == tariff_id,
+            as_of_condition(TariffImpact, as_of),
+        )
+        .order_by(col(TariffImpact.id))
+    ).first()
+    if impact is None:
+        raise NotFound(f"No impact with id {impact_id} of tariff {tariff_id}.")
+    return _impacts_public(
+        session, [impact], TariffImpactPublicWithTariff, with_citations=True, with_tariff=True
+    )[0]
+
+
+def _current_impact(session: Session, tariff_id: int, impact_id: int) -> TariffImpact:
+    impact = session.exec(
+        select(TariffImpact).where(
+            TariffImpact.id == impact_id,
+            TariffImpact.tariff_id == tariff_id,
+            col(TariffImpact.version_of).is_(None),
+            col(TariffImpact.known_to).is_(None),
+        )
+    ).first()
+    if impact is None:
+        raise NotFound(f"No impact with id {impact_id} of tariff {tariff_id}.")
+    return impact
+
+
+def create_impact(
+    *,
+    session: Session,
+    actor: str,
+    tariff_id: int,
+    payload: ImpactIn,
+    idempotency: Idempotency | None,
+) -> Written:
+    def write() -> Written:
+        tariff = _current_tariff(session, tariff_id)
+        company = _named_company(session, payload.company)
+        if company is None:
+            raise BodyInvalid([(["company"], f"no company {payload.company!r}")])
+        _impact_twin(
+            session,
+            tariff_id=tariff_id,
+            company_id=_entity_id(company),
+            fiscal_year=payload.fiscal_year,
+            metric=payload.metric,
+        )
+        quotes = verify_citations(session, payload.citations)
+        impact_id = _entity_id(_add_impact(session, tariff, company, payload, quotes))
+        refresh_search(session, DocumentType.tariff, tariff_id)
+        after = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
+        record_change(
+            session,
+            actor=actor,
+            operation="create",
+            resource="tariff-impacts",
+            resource_id=impact_id,
+            before=None,
+            after=after,
+        )
+        headers = {"Location": _impact_location(tariff_id, impact_id), "ETag": etag_of(after)}
+        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def update_impact(
+    *,
+    session: Session,
+    actor: str,
+    tariff_id: int,
+    impact_id: int,
+    patch: TariffImpactUpdate,
+    if_match: str | None,
+) -> Written:
+    def write() -> Written:
+        impact = _current_impact(session, tariff_id, impact_id)
+        before = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        changes = patch.changes()
+        if patch.amount is not None:
+            changes |= _money(patch.amount)
+        if changes.keys() & {"fiscal_year", "metric"}:
+            _impact_twin(
+                session,
+                tariff_id=tariff_id,
+                company_id=impact.company_id,
+                fiscal_year=changes.get("fiscal_year", impact.fiscal_year),
+                metric=changes.get("metric", impact.metric),
+                other_than=impact_id,
+            )
+        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
+        if changes or quotes is not None:
+            correct_fact(session, impact, changes, quotes, today=dt.date.today())
+            refresh_search(session, DocumentType.tariff, tariff_id)
+        after = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
+        if after != before:
+            record_change(
+                session,
+                actor=actor,
+                operation="update",
+                resource="tariff-impacts",
+                resource_id=impact_id,
+                before=before,
+                after=after,
+            )
+        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def delete_impact(
+    *, session: Session, actor: str, tariff_id: int, impact_id: int, if_match: str | None
+) -> Written:
+    def write() -> Written:
+        impact = _current_impact(session, tariff_id, impact_id)
+        before = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        retract_fact(session, impact, today=dt.date.today())
+        refresh_search(session, DocumentType.tariff, tariff_id)
+        record_change(
+            session,
+            actor=actor,
+            operation="delete",
+            resource="tariff-impacts",
+            resource_id=impact_id,
+            before=before,
+            after=None,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)

@@ -1,26 +1,54 @@
-"""What one company faces or owns: tariff impacts, restructuring plans, results, plants."""
+"""What one company faces or owns: tariff impacts, restructuring plans, results, plants.
+
+Financial results and plants are written under their company's URL. Their create bodies
+are the facts file's entries (``ResultIn``, ``PlantIn``) unchanged, so ``company`` is in
+the body too and must be the URL's slug (a 422 naming ``body.company`` otherwise); the
+company of a stored result or plant never changes.
+"""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import CompanySlug, PageDep
+from app.api.deps import (
+    ActorDep,
+    CompanySlug,
+    IdempotencyKey,
+    IfMatch,
+    PageDep,
+    to_response,
+)
 from app.api.routes.restructuring_plans import TargetYear
-from app.core.db import SessionDep
+from app.core.db import SessionDep, WriteSessionDep
+from app.core.errors import problem_responses
+from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
 from app.core.temporal import AsOfDep
-from app.models.company_facts import FinancialResultPublic, PlantPublic, RestructuringPlanPublic
+from app.importer import PlantIn, ResultIn
+from app.models.company_facts import (
+    FinancialResultPublic,
+    FinancialResultUpdate,
+    PlantPublic,
+    PlantUpdate,
+    RestructuringPlanPublic,
+)
 from app.models.tariff import TariffImpactPublicWithTariff
 from app.services import company_facts, tariffs
 from app.services.company_facts import ResultFilters
 from app.services.tariffs import ImpactFilters
+from app.services.writing import Idempotency
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"])
 
 CitationsInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
+
+ResultId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The financial result's id.", examples=[1])
+]
+PlantId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The plant's id.", examples=[1])]
 
 
 def impact_filters(
@@ -185,4 +213,197 @@ def list_company_plants(
             session=session, slug=slug, as_of=as_of, page=p, include=include
         ),
         PlantPublic,
+    )
+
+
+# -- financial results: one, and writes --------------------------------------------------------
+
+
+@router.get(
+    "/{slug}/financial-results/{result_id}",
+    summary="Get a company's financial result",
+    response_model=FinancialResultPublic,
+    responses=problem_responses(404, 422),
+)
+def get_financial_result(
+    slug: CompanySlug,
+    result_id: ResultId,
+    response: Response,
+    session: SessionDep,
+    as_of: AsOfDep,
+) -> FinancialResultPublic:
+    """One reported result of the company, with the quotes that back it."""
+    result = company_facts.get_financial_result(
+        session=session, slug=slug, result_id=result_id, as_of=as_of
+    )
+    response.headers["ETag"] = etag_of(result)
+    return result
+
+
+@router.post(
+    "/{slug}/financial-results",
+    summary="Add a financial result to a company",
+    status_code=201,
+    response_model=FinancialResultPublic,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+def create_financial_result(
+    request: Request,
+    slug: CompanySlug,
+    payload: ResultIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a reported result; `company` in the body must be the URL's. A current result of
+    the company for the same period and metric is a 409. Returns it with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        company_facts.create_financial_result(
+            session=session, actor=actor, slug=slug, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/{slug}/financial-results/{result_id}",
+    summary="Correct a company's financial result",
+    response_model=FinancialResultPublic,
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
+)
+def update_financial_result(
+    slug: CompanySlug,
+    result_id: ResultId,
+    patch: FinancialResultUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch (`amount` is replaced whole); the previous values stay
+    answerable with `known_at`."""
+    return to_response(
+        company_facts.update_financial_result(
+            session=session,
+            actor=actor,
+            slug=slug,
+            result_id=result_id,
+            patch=patch,
+            if_match=if_match,
+        )
+    )
+
+
+@router.delete(
+    "/{slug}/financial-results/{result_id}",
+    summary="Retract a company's financial result",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_financial_result(
+    slug: CompanySlug,
+    result_id: ResultId,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Withdraw a result; it stays in the history."""
+    return to_response(
+        company_facts.delete_financial_result(
+            session=session, actor=actor, slug=slug, result_id=result_id, if_match=if_match
+        )
+    )
+
+
+# -- plants: one, and writes -------------------------------------------------------------------
+
+
+@router.get(
+    "/{slug}/plants/{plant_id}",
+    summary="Get a company's plant",
+    response_model=PlantPublic,
+    responses=problem_responses(404, 422),
+)
+def get_plant(
+    slug: CompanySlug,
+    plant_id: PlantId,
+    response: Response,
+    session: SessionDep,
+    as_of: AsOfDep,
+) -> PlantPublic:
+    """One plant of the company, with the quotes that back it."""
+    plant = company_facts.get_plant(session=session, slug=slug, plant_id=plant_id, as_of=as_of)
+    response.headers["ETag"] = etag_of(plant)
+    return plant
+
+
+@router.post(
+    "/{slug}/plants",
+    summary="Add a plant to a company",
+    status_code=201,
+    response_model=PlantPublic,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+def create_plant(
+    request: Request,
+    slug: CompanySlug,
+    payload: PlantIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a plant; `company` in the body must be the URL's. A current plant of the company
+    with the same name is a 409. Returns it with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        company_facts.create_plant(
+            session=session, actor=actor, slug=slug, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/{slug}/plants/{plant_id}",
+    summary="Correct a company's plant",
+    response_model=PlantPublic,
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
+)
+def update_plant(
+    slug: CompanySlug,
+    plant_id: PlantId,
+    patch: PlantUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch; the previous values stay answerable with `known_at`."""
+    return to_response(
+        company_facts.update_plant(
+            session=session,
+            actor=actor,
+            slug=slug,
+            plant_id=plant_id,
+            patch=patch,
+            if_match=if_match,
+        )
+    )
+
+
+@router.delete(
+    "/{slug}/plants/{plant_id}",
+    summary="Retract a company's plant",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_plant(
+    slug: CompanySlug,
+    plant_id: PlantId,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Withdraw a plant; it stays in the history."""
+    return to_response(
+        company_facts.delete_plant(
+            session=session, actor=actor, slug=slug, plant_id=plant_id, if_match=if_match
+        )
     )

@@ -3,16 +3,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import SLUG_PATTERN, PageDep
-from app.core.db import SessionDep
+from app.api.deps import SLUG_PATTERN, ActorDep, IdempotencyKey, IfMatch, PageDep, to_response
+from app.core.db import SessionDep, WriteSessionDep
 from app.core.errors import problem_responses
+from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
 from app.core.temporal import AsOfDep
-from app.models.company_facts import RestructuringPlanPublic
+from app.importer import PlanIn
+from app.models.company_facts import RestructuringPlanPublic, RestructuringPlanUpdate
 from app.services import company_facts
 from app.services.company_facts import PlanFilters
+from app.services.writing import Idempotency
 
 router = APIRouter(prefix="/v1/restructuring-plans", tags=["restructuring plans"])
 
@@ -80,7 +83,71 @@ def list_restructuring_plans(
     responses=problem_responses(404, 422),
 )
 def get_restructuring_plan(
-    plan_id: PlanId, session: SessionDep, as_of: AsOfDep
+    plan_id: PlanId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> RestructuringPlanPublic:
     """One restructuring plan with the quotes that back it."""
-    return company_facts.get_restructuring_plan(session=session, plan_id=plan_id, as_of=as_of)
+    plan = company_facts.get_restructuring_plan(session=session, plan_id=plan_id, as_of=as_of)
+    response.headers["ETag"] = etag_of(plan)
+    return plan
+
+
+@router.post(
+    "",
+    summary="Create a restructuring plan",
+    status_code=201,
+    response_model=RestructuringPlanPublic,
+    responses=problem_responses(401, 409, 413, 422),
+)
+def create_restructuring_plan(
+    request: Request,
+    payload: PlanIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a company's plan; every quote must be found in its source. A current plan of the
+    company with the same name is a 409. Returns it with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        company_facts.create_restructuring_plan(
+            session=session, actor=actor, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/{plan_id}",
+    summary="Correct a restructuring plan",
+    response_model=RestructuringPlanPublic,
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
+)
+def update_restructuring_plan(
+    plan_id: PlanId,
+    patch: RestructuringPlanUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch; the previous values stay answerable with `known_at`."""
+    return to_response(
+        company_facts.update_restructuring_plan(
+            session=session, actor=actor, plan_id=plan_id, patch=patch, if_match=if_match
+        )
+    )
+
+
+@router.delete(
+    "/{plan_id}",
+    summary="Retract a restructuring plan",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_restructuring_plan(
+    plan_id: PlanId, session: WriteSessionDep, actor: ActorDep, if_match: IfMatch = None
+) -> Response:
+    """Withdraw a plan; it stays in the history."""
+    return to_response(
+        company_facts.delete_restructuring_plan(
+            session=session, actor=actor, plan_id=plan_id, if_match=if_match
+        )
+    )

@@ -3,22 +3,31 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import PageDep
-from app.core.db import SessionDep
+from app.api.deps import ActorDep, IdempotencyKey, IfMatch, PageDep, to_response
+from app.core.db import SessionDep, WriteSessionDep
 from app.core.errors import problem_responses
+from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
 from app.core.temporal import AsOfDep
-from app.models.tariff import TariffPublic
+from app.importer import ImpactIn, TariffIn
+from app.models.tariff import (
+    TariffImpactPublicWithTariff,
+    TariffImpactUpdate,
+    TariffPublic,
+    TariffUpdate,
+)
 from app.services import tariffs
 from app.services.tariffs import TariffFilters
+from app.services.writing import Idempotency
 
 router = APIRouter(prefix="/v1/tariffs", tags=["tariffs"])
 
 TariffInclude = Annotated[frozenset[str], Depends(include_param("impacts", "citations"))]
 
 TariffId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The tariff's id.", examples=[1])]
+ImpactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The impact's id.", examples=[1])]
 
 
 def tariff_filters(
@@ -85,6 +94,178 @@ def list_tariffs(
     response_model=TariffPublic,
     responses=problem_responses(404, 422),
 )
-def get_tariff(tariff_id: TariffId, session: SessionDep, as_of: AsOfDep) -> TariffPublic:
-    """One tariff with its impacts on companies and the quotes that back them."""
-    return tariffs.get_tariff(session=session, tariff_id=tariff_id, as_of=as_of)
+def get_tariff(
+    tariff_id: TariffId, response: Response, session: SessionDep, as_of: AsOfDep
+) -> TariffPublic:
+    """One tariff with its impacts on companies and the quotes that back them. With
+    `valid_at`, the rate that held that day."""
+    tariff = tariffs.get_tariff(session=session, tariff_id=tariff_id, as_of=as_of)
+    response.headers["ETag"] = etag_of(tariff)
+    return tariff
+
+
+@router.post(
+    "",
+    summary="Create a tariff",
+    status_code=201,
+    response_model=TariffPublic,
+    responses=problem_responses(401, 409, 413, 422),
+)
+def create_tariff(
+    request: Request,
+    payload: TariffIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a tariff and the impacts given with it; every quote must be found in its source.
+    A current tariff of the same countries and product is a 409. Returns it with
+    `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        tariffs.create_tariff(
+            session=session, actor=actor, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/{tariff_id}",
+    summary="Correct a tariff, or change its rate",
+    response_model=TariffPublic,
+    responses=problem_responses(401, 404, 412, 413, 422),
+)
+def update_tariff(
+    tariff_id: TariffId,
+    patch: TariffUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch; the previous values stay answerable with `known_at`. A new
+    `rate_pct` with an `effective_on` later than the current one is a rate change: the old
+    rate stays answerable with `valid_at` before that day, and becomes `previous_rate_pct`
+    unless the patch gives one."""
+    return to_response(
+        tariffs.update_tariff(
+            session=session, actor=actor, tariff_id=tariff_id, patch=patch, if_match=if_match
+        )
+    )
+
+
+@router.delete(
+    "/{tariff_id}",
+    summary="Retract a tariff",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_tariff(
+    tariff_id: TariffId, session: WriteSessionDep, actor: ActorDep, if_match: IfMatch = None
+) -> Response:
+    """Withdraw a tariff and its current impacts; they stay in the history."""
+    return to_response(
+        tariffs.delete_tariff(session=session, actor=actor, tariff_id=tariff_id, if_match=if_match)
+    )
+
+
+@router.get(
+    "/{tariff_id}/impacts/{impact_id}",
+    summary="Get a tariff impact",
+    response_model=TariffImpactPublicWithTariff,
+    responses=problem_responses(404, 422),
+)
+def get_impact(
+    tariff_id: TariffId,
+    impact_id: ImpactId,
+    response: Response,
+    session: SessionDep,
+    as_of: AsOfDep,
+) -> TariffImpactPublicWithTariff:
+    """One impact of a tariff on a company, with the quotes that back it."""
+    impact = tariffs.get_impact(
+        session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=as_of
+    )
+    response.headers["ETag"] = etag_of(impact)
+    return impact
+
+
+@router.post(
+    "/{tariff_id}/impacts",
+    summary="Add an impact to a tariff",
+    status_code=201,
+    response_model=TariffImpactPublicWithTariff,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+def create_impact(
+    request: Request,
+    tariff_id: TariffId,
+    payload: ImpactIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add what the tariff costs a company in a fiscal year. A current impact of the tariff
+    on the same company, year and metric is a 409. Returns it with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        tariffs.create_impact(
+            session=session,
+            actor=actor,
+            tariff_id=tariff_id,
+            payload=payload,
+            idempotency=idempotency,
+        )
+    )
+
+
+@router.patch(
+    "/{tariff_id}/impacts/{impact_id}",
+    summary="Correct a tariff impact",
+    response_model=TariffImpactPublicWithTariff,
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
+)
+def update_impact(
+    tariff_id: TariffId,
+    impact_id: ImpactId,
+    patch: TariffImpactUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch (`amount` is replaced whole); the previous values stay
+    answerable with `known_at`."""
+    return to_response(
+        tariffs.update_impact(
+            session=session,
+            actor=actor,
+            tariff_id=tariff_id,
+            impact_id=impact_id,
+            patch=patch,
+            if_match=if_match,
+        )
+    )
+
+
+@router.delete(
+    "/{tariff_id}/impacts/{impact_id}",
+    summary="Retract a tariff impact",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_impact(
+    tariff_id: TariffId,
+    impact_id: ImpactId,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Withdraw an impact; it stays in the history."""
+    return to_response(
+        tariffs.delete_impact(
+            session=session,
+            actor=actor,
+            tariff_id=tariff_id,
+            impact_id=impact_id,
+            if_match=if_match,
+        )
+    )
