@@ -5,7 +5,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
-from app.api.deps import reject_control_characters
+from app.api.deps import reject_control_characters, reject_nul_in_body
 from app.api.routes import (
     changes,
     companies,
@@ -43,7 +43,7 @@ def create_app() -> FastAPI:
         title="Autofacts",
         version="1.0.0",
         description=DESCRIPTION,
-        dependencies=[Depends(reject_control_characters)],
+        dependencies=[Depends(reject_control_characters), Depends(reject_nul_in_body)],
         openapi_tags=[
             {"name": "companies", "description": "Automakers, suppliers, media."},
             {"name": "executives", "description": "Executives and the roles they hold."},

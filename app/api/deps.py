@@ -40,6 +40,19 @@ def reject_control_characters(request: Request) -> None:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# \u0000 in JSON, unless its backslash is itself escaped (an even run of backslashes).
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+async def reject_nul_in_body(request: Request) -> None:
+    """Refuse a body holding NUL (raw, or as the JSON escape): PostgreSQL cannot store it.
+    Starlette keeps the body it read, so the route still parses it."""
+    if request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()
+        if b"\x00" in body or _ESCAPED_NUL.search(body):
+            raise InvalidParameter("The body may not contain NUL characters.", loc=["body"])
+
+
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",

@@ -1,7 +1,13 @@
+from typing import ClassVar
+
 from pydantic import computed_field
 from sqlmodel import Field, SQLModel
 
-from app.models.base import FactBase, FactPublic, current_unique
+from app.core.citations import CitationIn
+from app.core.dates import PartialDate
+from app.core.fields import NonEmpty
+from app.core.patch import MergePatch
+from app.models.base import Certainty, FactBase, FactPublic, current_unique
 from app.models.company import CompanyRef
 
 
@@ -72,3 +78,41 @@ class CompanyExecutivePublic(SQLModel):
 
     executive: ExecutiveRef
     role: ExecutiveRolePublic
+
+
+class ExecutiveRoleDetail(ExecutiveRolePublicWithCompany):
+    """One role at its own URL: who holds it as well as where."""
+
+    executive: ExecutiveRef
+
+
+class ExecutiveUpdate(MergePatch):
+    """A correction: the old values stay answerable through ``known_at``. The slug is the
+    executive's URL and never changes."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
+
+    name: NonEmpty | None = Field(default=None, max_length=200)
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the executive."
+    )
+
+
+class ExecutiveRoleUpdate(MergePatch):
+    """A correction of a role: the old values stay answerable through ``known_at``. The
+    company is what the role is; a role at another company is another role."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"title", "certainty", "citations"})
+
+    title: NonEmpty | None = Field(default=None, max_length=200)
+    started_on: PartialDate | None = Field(
+        default=None, description="YYYY, YYYY-MM or YYYY-MM-DD; null if the source gives none."
+    )
+    ended_on: PartialDate | None = Field(
+        default=None, description="The first day it no longer held (exclusive); null if it goes on."
+    )
+    certainty: Certainty | None = None
+    citations: list[CitationIn] | None = Field(
+        default=None, min_length=1, description="Replace the quotes backing the role."
+    )

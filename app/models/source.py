@@ -1,7 +1,12 @@
 import datetime as dt
+from typing import Annotated, ClassVar
 
+from pydantic import StringConstraints
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
+
+from app.core.fields import NonEmpty
+from app.core.patch import MergePatch
 
 
 class Source(SQLModel, table=True):
@@ -61,3 +66,15 @@ class SourceSummary(SQLModel):
 
 class SourcePublic(SourceSummary):
     text: str
+
+
+class SourceUpdate(MergePatch):
+    """A source's metadata. Its text and publication date never change: quotes point into
+    the text by offset, and what our sources knew when hangs on the date."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"title"})
+
+    title: NonEmpty | None = Field(default=None, max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    reported_by: str | None = Field(default=None, max_length=200)

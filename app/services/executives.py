@@ -1,25 +1,47 @@
 """Executives and their roles: the list, one executive, and a company's executives."""
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.dates import parse_partial_date
+from app.core.errors import BodyInvalid, Conflict, NotFound
+from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
+from app.importer import ExecutiveIn, RoleIn
 from app.models import Company, Executive, ExecutiveRole
 from app.models.company import CompanyRef
 from app.models.executive import (
     CompanyExecutivePublic,
     ExecutivePublic,
     ExecutiveRef,
+    ExecutiveRoleDetail,
     ExecutiveRolePublic,
     ExecutiveRolePublicWithCompany,
+    ExecutiveRoleUpdate,
+    ExecutiveUpdate,
 )
-from app.services.citations import to_public
+from app.models.search import DocumentType
+from app.services.changes import record_change
+from app.services.citations import load_citations, to_public
 from app.services.companies import find_company
+from app.services.writing import (
+    Idempotency,
+    Quote,
+    Written,
+    add_fact,
+    commit_write,
+    correct_fact,
+    refresh_search,
+    retract_fact,
+    verify_citations,
+)
 
 EXECUTIVE_LIST = ListSpec(
     sort_keys={"name": Executive.name, "slug": Executive.slug, "id": Executive.id},
@@ -44,6 +66,21 @@ class ExecutiveFilters:
     title: str | None = None
 
 
+def _entity_id(model: Any, as_of: AsOf) -> Any:
+    """The id other rows refer to ``model``'s rows by: a superseded copy stands for the row
+    it is a version of. Copies only answer ``known_at``, so without it the plain (indexed)
+    id is the entity id."""
+    if as_of.known_at is None:
+        return model.id
+    return func.coalesce(model.version_of, model.id)
+
+
+def _ref_id(row: Executive | ExecutiveRole | Company) -> int:
+    entity_id = row.version_of or row.id
+    assert entity_id is not None, "rows read from the database have ids"
+    return entity_id
+
+
 def _roles_by_executive(
     session: Session, executive_ids: Sequence[int], as_of: AsOf, *, with_citations: bool
 ) -> dict[int, list[ExecutiveRolePublicWithCompany]]:
@@ -53,7 +90,7 @@ def _roles_by_executive(
         return roles
     statement = (
         select(ExecutiveRole, Company.slug, Company.name)
-        .join(Company, col(Company.id) == ExecutiveRole.company_id)
+        .join(Company, _entity_id(Company, as_of) == ExecutiveRole.company_id)
         .where(
             col(ExecutiveRole.executive_id).in_(executive_ids),
             as_of_condition(ExecutiveRole, as_of),
@@ -85,23 +122,25 @@ def _executives_public(
     extra: list[dict[str, object]] | None = None
     if with_roles:
         roles = _roles_by_executive(
-            session,
-            [e.id for e in executives if e.id is not None],
-            as_of,
-            with_citations=with_citations,
+            session, [_ref_id(e) for e in executives], as_of, with_citations=with_citations
         )
-        extra = [{"roles": roles.get(e.id, [])} for e in executives]  # type: ignore[arg-type]
+        extra = [{"roles": roles.get(_ref_id(e), [])} for e in executives]
     return to_public(
         session, executives, ExecutivePublic, with_citations=with_citations, extra=extra
     )
 
 
-def get_executive(*, session: Session, slug: str, as_of: AsOf) -> ExecutivePublic:
+def find_executive(*, session: Session, slug: str, as_of: AsOf) -> Executive:
     executive = session.exec(
         select(Executive).where(Executive.slug == slug, as_of_condition(Executive, as_of))
     ).first()
     if executive is None:
         raise NotFound(f"No executive with slug {slug!r}.")
+    return executive
+
+
+def get_executive(*, session: Session, slug: str, as_of: AsOf) -> ExecutivePublic:
+    executive = find_executive(session=session, slug=slug, as_of=as_of)
     return _executives_public(session, [executive], as_of, with_roles=True, with_citations=True)[0]
 
 
@@ -119,9 +158,9 @@ def list_executives(
         # executive who was not yet at the company on valid_at is not one of its executives.
         role = (
             select(ExecutiveRole.id)
-            .join(Company, col(Company.id) == ExecutiveRole.company_id)
+            .join(Company, _entity_id(Company, as_of) == ExecutiveRole.company_id)
             .where(
-                ExecutiveRole.executive_id == Executive.id,
+                ExecutiveRole.executive_id == _entity_id(Executive, as_of),
                 as_of_condition(ExecutiveRole, as_of),
                 as_of_condition(Company, as_of),
             )
@@ -154,9 +193,9 @@ def list_company_executives(
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = (
         select(ExecutiveRole)
-        .join(Executive, col(Executive.id) == ExecutiveRole.executive_id)
+        .join(Executive, _entity_id(Executive, as_of) == ExecutiveRole.executive_id)
         .where(
-            ExecutiveRole.company_id == company.id,
+            ExecutiveRole.company_id == _ref_id(company),
             as_of_condition(ExecutiveRole, as_of),
             as_of_condition(Executive, as_of),
         )
@@ -165,8 +204,13 @@ def list_company_executives(
     roles = fetched.rows
     executive_ids = {role.executive_id for role in roles}
     executives = {
-        executive.id: ExecutiveRef(slug=executive.slug, name=executive.name)
-        for executive in session.exec(select(Executive).where(col(Executive.id).in_(executive_ids)))
+        _ref_id(executive): ExecutiveRef(slug=executive.slug, name=executive.name)
+        for executive in session.exec(
+            select(Executive).where(
+                _entity_id(Executive, as_of).in_(executive_ids),
+                as_of_condition(Executive, as_of),
+            )
+        )
     }
     public = to_public(session, roles, ExecutiveRolePublic, with_citations="citations" in include)
     data = [
@@ -174,3 +218,391 @@ def list_company_executives(
         for role, item in zip(roles, public, strict=True)
     ]
     return fetched.page(data)
+
+
+def find_role(
+    *, session: Session, slug: str, role_id: int, as_of: AsOf
+) -> tuple[Executive, ExecutiveRole]:
+    executive = find_executive(session=session, slug=slug, as_of=as_of)
+    role = session.exec(
+        select(ExecutiveRole).where(
+            _entity_id(ExecutiveRole, as_of) == role_id,
+            ExecutiveRole.executive_id == _ref_id(executive),
+            as_of_condition(ExecutiveRole, as_of),
+        )
+    ).first()
+    if role is None:
+        raise NotFound(f"Executive {slug!r} has no role {role_id}.")
+    return executive, role
+
+
+def get_role(*, session: Session, slug: str, role_id: int, as_of: AsOf) -> ExecutiveRoleDetail:
+    executive, role = find_role(session=session, slug=slug, role_id=role_id, as_of=as_of)
+    return _role_detail(session, executive, role, as_of)
+
+
+def _role_detail(
+    session: Session, executive: Executive, role: ExecutiveRole, as_of: AsOf = AsOf()
+) -> ExecutiveRoleDetail:
+    company = session.exec(
+        select(Company).where(
+            _entity_id(Company, as_of) == role.company_id, as_of_condition(Company, as_of)
+        )
+    ).first()
+    if company is None:
+        # As in an executive's roles: a role at a company that does not answer as_of is not
+        # served either.
+        raise NotFound(f"Executive {executive.slug!r} has no role {role.version_of or role.id}.")
+    extra: dict[str, object] = {
+        "company": CompanyRef(slug=company.slug, name=company.name),
+        "executive": ExecutiveRef(slug=executive.slug, name=executive.name),
+    }
+    return to_public(session, [role], ExecutiveRoleDetail, with_citations=True, extra=[extra])[0]
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+Errors = list[tuple[list[str | int], str]]
+
+
+def _location(slug: str) -> str:
+    return f"/v1/executives/{slug}"
+
+
+def _role_location(slug: str, role_id: int) -> str:
+    return f"/v1/executives/{slug}/roles/{role_id}"
+
+
+def create_executive(
+    *, session: Session, actor: str, payload: ExecutiveIn, idempotency: Idempotency | None
+) -> Written:
+    """Add an executive and the roles the body lists, each role's company already stored."""
+
+    def write() -> Written:
+        if _current_executive(session, payload.slug) is not None:
+            raise Conflict(f"An executive with slug {payload.slug!r} exists already.")
+        errors: Errors = []
+        quotes = _verify(session, payload.citations, ["citations"], errors)
+        planned: list[tuple[dict[str, Any], list[Quote]]] = []
+        stated: dict[tuple[object, ...], int] = {}
+        for index, role_in in enumerate(payload.roles):
+            loc: list[str | int] = ["roles", index]
+            plan = _plan_role(session, role_in, loc, errors)
+            if plan is None:
+                continue
+            key = tuple(plan[0][name] for name in ("company_id", "title", "valid_from"))
+            if key in stated:
+                errors.append((loc, f"states again what roles[{stated[key]}] states"))
+            stated.setdefault(key, index)
+            planned.append(plan)
+        if errors:
+            raise BodyInvalid(errors)
+        executive = Executive(**payload.model_dump(include={"slug", "name", "certainty"}))
+        add_fact(session, executive, quotes)
+        roles = []
+        for values, role_quotes in planned:
+            role = ExecutiveRole(executive_id=_ref_id(executive), **values)
+            add_fact(session, role, role_quotes)
+            roles.append(role)
+        refresh_search(session, DocumentType.executive, _ref_id(executive))
+        after = get_executive(session=session, slug=payload.slug, as_of=AsOf())
+        record_change(
+            session,
+            actor=actor,
+            operation="create",
+            resource="executives",
+            resource_id=payload.slug,
+            before=None,
+            after=after,
+        )
+        # Each role is a resource of its own (with its own URL): a consumer mirroring roles
+        # sees them created, as it would had they been posted one by one.
+        for role in roles:
+            _record_role(session, actor, "create", None, _role_detail(session, executive, role))
+        headers = {"Location": _location(payload.slug), "ETag": etag_of(after)}
+        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def update_executive(
+    *, session: Session, actor: str, slug: str, patch: ExecutiveUpdate, if_match: str | None
+) -> Written:
+    def write() -> Written:
+        executive = find_executive(session=session, slug=slug, as_of=AsOf())
+        before = get_executive(session=session, slug=slug, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        errors: Errors = []
+        quotes = (
+            _verify(session, patch.citations, ["citations"], errors)
+            if patch.citations is not None
+            else None
+        )
+        if errors:
+            raise BodyInvalid(errors)
+        changes, quotes = _effective(session, executive, patch.changes(), quotes)
+        if changes or quotes is not None:
+            correct_fact(session, executive, changes, quotes, today=dt.date.today())
+            refresh_search(session, DocumentType.executive, _ref_id(executive))
+        after = get_executive(session=session, slug=slug, as_of=AsOf())
+        if after != before:
+            record_change(
+                session,
+                actor=actor,
+                operation="update",
+                resource="executives",
+                resource_id=slug,
+                before=before,
+                after=after,
+            )
+        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def delete_executive(*, session: Session, actor: str, slug: str, if_match: str | None) -> Written:
+    def write() -> Written:
+        executive = find_executive(session=session, slug=slug, as_of=AsOf())
+        before = get_executive(session=session, slug=slug, as_of=AsOf())
+        require_if_match(if_match, etag_of(before))
+        role_id = session.exec(
+            select(ExecutiveRole.id).where(
+                ExecutiveRole.executive_id == _ref_id(executive),
+                col(ExecutiveRole.known_to).is_(None),
+            )
+        ).first()
+        if role_id is not None:
+            raise Conflict(
+                f"Executive {slug!r} still has current roles (role {role_id} among them); "
+                "retract them first."
+            )
+        retract_fact(session, executive, today=dt.date.today())
+        refresh_search(session, DocumentType.executive, _ref_id(executive))
+        record_change(
+            session,
+            actor=actor,
+            operation="delete",
+            resource="executives",
+            resource_id=slug,
+            before=before,
+            after=None,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def create_role(
+    *,
+    session: Session,
+    actor: str,
+    slug: str,
+    payload: RoleIn,
+    idempotency: Idempotency | None,
+) -> Written:
+    """Add a role to a stored executive, at a stored company."""
+
+    def write() -> Written:
+        executive = find_executive(session=session, slug=slug, as_of=AsOf())
+        errors: Errors = []
+        planned = _plan_role(session, payload, [], errors)
+        if planned is None:
+            raise BodyInvalid(errors)
+        values, quotes = planned
+        role = ExecutiveRole(executive_id=_ref_id(executive), **values)
+        if _twin(session, role.executive_id, values) is not None:
+            raise Conflict(
+                f"Executive {slug!r} already holds {role.title!r} at {payload.company!r} "
+                "from that date."
+            )
+        add_fact(session, role, quotes)
+        refresh_search(session, DocumentType.executive, _ref_id(executive))
+        after = _role_detail(session, executive, role)
+        _record_role(session, actor, "create", None, after)
+        headers = {"Location": _role_location(slug, after.id), "ETag": etag_of(after)}
+        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def update_role(
+    *,
+    session: Session,
+    actor: str,
+    slug: str,
+    role_id: int,
+    patch: ExecutiveRoleUpdate,
+    if_match: str | None,
+) -> Written:
+    """Correct a role; what it said before stays answerable through ``known_at``."""
+
+    def write() -> Written:
+        executive, role = find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf())
+        before = _role_detail(session, executive, role)
+        require_if_match(if_match, etag_of(before))
+        changes = patch.changes(exclude=frozenset({"citations", "started_on", "ended_on"}))
+        if "started_on" in patch.model_fields_set:
+            changes |= _date_columns("valid_from", patch.started_on)
+        if "ended_on" in patch.model_fields_set:
+            changes |= _date_columns("valid_to", patch.ended_on)
+        errors: Errors = []
+        _check_order(
+            changes.get("valid_from", role.valid_from),
+            changes.get("valid_to", role.valid_to),
+            [],
+            errors,
+        )
+        quotes = (
+            _verify(session, patch.citations, ["citations"], errors)
+            if patch.citations is not None
+            else None
+        )
+        if errors:
+            raise BodyInvalid(errors)
+        changes, quotes = _effective(session, role, changes, quotes)
+        if changes.keys() & {"title", "valid_from"}:
+            twin = _twin(session, role.executive_id, role.model_dump() | changes)
+            if twin is not None and twin.id != role.id:
+                raise Conflict(
+                    f"Executive {slug!r} already holds that title there from that date "
+                    f"(role {twin.id})."
+                )
+        if changes or quotes is not None:
+            correct_fact(session, role, changes, quotes, today=dt.date.today())
+            refresh_search(session, DocumentType.executive, _ref_id(executive))
+        after = _role_detail(session, executive, role)
+        if after != before:
+            _record_role(session, actor, "update", before, after)
+        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def delete_role(
+    *, session: Session, actor: str, slug: str, role_id: int, if_match: str | None
+) -> Written:
+    """Retract a role: it stays answerable for the days our sources said it."""
+
+    def write() -> Written:
+        executive, role = find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf())
+        before = _role_detail(session, executive, role)
+        require_if_match(if_match, etag_of(before))
+        retract_fact(session, role, today=dt.date.today())
+        refresh_search(session, DocumentType.executive, _ref_id(executive))
+        _record_role(session, actor, "delete", before, None)
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def _record_role(
+    session: Session,
+    actor: str,
+    operation: str,
+    before: ExecutiveRoleDetail | None,
+    after: ExecutiveRoleDetail | None,
+) -> None:
+    role = after or before
+    assert role is not None
+    record_change(
+        session,
+        actor=actor,
+        operation=operation,
+        resource="executive-roles",
+        resource_id=role.id,
+        before=before,
+        after=after,
+    )
+
+
+def _current_executive(session: Session, slug: str) -> Executive | None:
+    return session.exec(
+        select(Executive).where(Executive.slug == slug, col(Executive.known_to).is_(None))
+    ).first()
+
+
+def _plan_role(
+    session: Session, payload: RoleIn, loc: list[str | int], errors: Errors
+) -> tuple[dict[str, Any], list[Quote]] | None:
+    """The columns of the role a body describes (all but its executive) and its verified
+    quotes, or None having added to ``errors`` everything wrong with it."""
+    found = len(errors)
+    company = session.exec(
+        select(Company).where(Company.slug == payload.company, col(Company.known_to).is_(None))
+    ).first()
+    if company is None:
+        errors.append(([*loc, "company"], f"no company {payload.company!r}"))
+    dates = _date_columns("valid_from", payload.started_on) | _date_columns(
+        "valid_to", payload.ended_on
+    )
+    _check_order(dates["valid_from"], dates["valid_to"], loc, errors)
+    quotes = _verify(session, payload.citations, [*loc, "citations"], errors)
+    if len(errors) > found or company is None:
+        return None
+    values = {
+        "company_id": _ref_id(company),
+        "title": payload.title,
+        "certainty": payload.certainty,
+        **dates,
+    }
+    return values, quotes
+
+
+def _date_columns(column: str, text: str | None) -> dict[str, Any]:
+    """A partial date as its two columns: ``"2025-04"`` → 2025-04-01 at month precision."""
+    day, precision = parse_partial_date(text) if text else (None, None)
+    return {column: day, f"{column}_precision": precision}
+
+
+def _check_order(
+    valid_from: dt.date | None, valid_to: dt.date | None, loc: list[str | int], errors: Errors
+) -> None:
+    if valid_from is not None and valid_to is not None and valid_to < valid_from:
+        errors.append(([*loc, "ended_on"], "is before started_on"))
+
+
+def _verify(
+    session: Session, citations: Sequence[Any], loc: list[str | int], errors: Errors
+) -> list[Quote]:
+    """Verified quotes, or none having added each missing one to ``errors``, so that one
+    answer names every fault of the body."""
+    try:
+        return verify_citations(session, citations, loc=loc)
+    except BodyInvalid as refused:
+        errors.extend((error["loc"][1:], error["msg"]) for error in refused.errors or [])
+        return []
+
+
+def _effective(
+    session: Session,
+    row: Executive | ExecutiveRole,
+    changes: dict[str, Any],
+    quotes: list[Quote] | None,
+) -> tuple[dict[str, Any], list[Quote] | None]:
+    """What a patch really changes: values it restates and quotes the row already has are
+    no correction, and make no new version."""
+    changes = {name: value for name, value in changes.items() if getattr(row, name) != value}
+    if quotes is not None:
+        row_id = _ref_id(row)
+        stored = load_citations(session, row.__tablename__, [row_id]).get(row_id, [])
+        spans = [(c.source_id, c.start_offset, c.end_offset) for c in stored]
+        if spans == [(q.source.id, q.start, q.end) for q in quotes]:
+            quotes = None
+    return changes, quotes
+
+
+def _twin(session: Session, executive_id: int, values: dict[str, Any]) -> ExecutiveRole | None:
+    """The executive's current role with the same title at the same company from the same
+    date (the importer's natural key of a role)."""
+    valid_from = col(ExecutiveRole.valid_from)
+    return session.exec(
+        select(ExecutiveRole).where(
+            ExecutiveRole.executive_id == executive_id,
+            ExecutiveRole.company_id == values["company_id"],
+            ExecutiveRole.title == values["title"],
+            valid_from.is_(None)
+            if values["valid_from"] is None
+            else valid_from == values["valid_from"],
+            col(ExecutiveRole.known_to).is_(None),
+        )
+    ).first()

@@ -1,15 +1,24 @@
-"""Sources: the articles facts are quoted from."""
+"""Sources: the articles facts are quoted from, and how curators add and amend them."""
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
+from pydantic import Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, or_, select
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
+from app.core.etags import etag_of, require_if_match
+from app.core.fields import NonEmpty
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.models import Source
-from app.models.source import SourcePublic, SourceSummary
+from app.importer import SourceIn
+from app.models import Citation, Source
+from app.models.search import DocumentType
+from app.models.source import SourcePublic, SourceSummary, SourceUpdate
+from app.services.changes import record_change
+from app.services.writing import Idempotency, Written, commit_write, refresh_search
 
 SOURCE_LIST = ListSpec(
     sort_keys={"published_on": Source.published_on, "slug": Source.slug, "id": Source.id},
@@ -27,8 +36,9 @@ class SourceFilters:
     reported_by: str | None = None
 
 
-def get_source(*, session: Session, id_or_slug: str, known_at: dt.date | None) -> SourcePublic:
-    """One source by integer id or by slug; with ``known_at``, only if published by then."""
+def find_source(*, session: Session, id_or_slug: str, known_at: dt.date | None) -> Source:
+    """The row of one source by integer id or by slug; with ``known_at``, only if published
+    by then."""
     statement = select(Source)
     if known_at is not None:
         statement = statement.where(Source.published_on <= known_at)
@@ -39,6 +49,15 @@ def get_source(*, session: Session, id_or_slug: str, known_at: dt.date | None) -
         source = session.exec(statement.where(Source.slug == id_or_slug)).first()
     if source is None:
         raise NotFound(f"No source with id or slug {id_or_slug!r}.")
+    return source
+
+
+def get_source(*, session: Session, id_or_slug: str, known_at: dt.date | None) -> SourcePublic:
+    """One source by integer id or by slug; with ``known_at``, only if published by then."""
+    return _public(find_source(session=session, id_or_slug=id_or_slug, known_at=known_at))
+
+
+def _public(source: Source) -> SourcePublic:
     return SourcePublic.model_validate(source, from_attributes=True)
 
 
@@ -55,3 +74,127 @@ def list_sources(
     rows = fetched.rows
     data = [SourceSummary.model_validate(row, from_attributes=True) for row in rows]
     return fetched.page(data)
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+
+class SourceCreate(SourceIn):
+    """A new article, its text inline: the API reads no files, so ``text_file`` is refused."""
+
+    text: NonEmpty = Field(
+        description="The article's full text. Quotes are verified against it and point into "
+        "it by offset, so it never changes once stored. Line endings are stored as LF."
+    )
+    text_file: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+
+    @field_validator("text_file")
+    @classmethod
+    def _no_files(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("the API reads no files: give the article inline as text")
+
+
+def _location(source_id: int) -> str:
+    return f"/v1/sources/{source_id}"
+
+
+def create_source(
+    *, session: Session, actor: str, payload: SourceIn, idempotency: Idempotency | None
+) -> Written:
+    """Store a new article. Its slug and its text (by sha256) must both be new."""
+
+    def write() -> Written:
+        # The importer reads text files in text mode: the same article, however its lines
+        # end, must hash the same whichever way it arrives.
+        text = (payload.text or "").replace("\r\n", "\n").replace("\r", "\n")
+        sha256 = hashlib.sha256(text.encode()).hexdigest()
+        for same in session.exec(
+            select(Source).where(or_(Source.slug == payload.slug, Source.sha256 == sha256))
+        ):
+            if same.slug == payload.slug:
+                raise Conflict(f"A source with slug {payload.slug!r} exists already.")
+            raise Conflict(f"This text is already stored as source {same.slug!r}.")
+        source = Source(
+            **payload.model_dump(exclude={"text", "text_file"}), text=text, sha256=sha256
+        )
+        session.add(source)
+        session.flush()
+        assert source.id is not None
+        refresh_search(session, DocumentType.source, source.id)
+        after = _public(source)
+        record_change(
+            session,
+            actor=actor,
+            operation="create",
+            resource="sources",
+            resource_id=source.id,
+            before=None,
+            after=after,
+        )
+        headers = {"Location": _location(source.id), "ETag": etag_of(after)}
+        return Written(201, after.model_dump_json(), headers)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+
+
+def update_source(
+    *, session: Session, actor: str, id_or_slug: str, patch: SourceUpdate, if_match: str | None
+) -> Written:
+    """Amend a source's metadata in place: a source is a document, not a fact, so there is
+    no earlier version to keep (the change log holds the values it had)."""
+
+    def write() -> Written:
+        source = find_source(session=session, id_or_slug=id_or_slug, known_at=None)
+        before = _public(source)
+        require_if_match(if_match, etag_of(before))
+        source.sqlmodel_update(patch.changes())
+        session.add(source)
+        after = _public(source)
+        if after != before:
+            assert source.id is not None
+            refresh_search(session, DocumentType.source, source.id)
+            record_change(
+                session,
+                actor=actor,
+                operation="update",
+                resource="sources",
+                resource_id=source.id,
+                before=before,
+                after=after,
+            )
+        return Written(200, after.model_dump_json(), {"ETag": etag_of(after)})
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+
+def delete_source(
+    *, session: Session, actor: str, id_or_slug: str, if_match: str | None
+) -> Written:
+    """Delete a source no citation points at (one added by mistake); a cited source stays,
+    since history quotes it."""
+
+    def write() -> Written:
+        source = find_source(session=session, id_or_slug=id_or_slug, known_at=None)
+        before = _public(source)
+        require_if_match(if_match, etag_of(before))
+        cited = session.exec(select(Citation.id).where(Citation.source_id == source.id)).first()
+        if cited is not None:
+            raise Conflict(
+                f"Source {source.slug!r} is cited by facts (current or past); it cannot be deleted."
+            )
+        session.delete(source)
+        assert before.id is not None
+        refresh_search(session, DocumentType.source, before.id)
+        record_change(
+            session,
+            actor=actor,
+            operation="delete",
+            resource="sources",
+            resource_id=before.id,
+            before=before,
+            after=None,
+        )
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)

@@ -313,3 +313,16 @@ def test_a_write_failing_half_way_leaves_no_trace(
     assert curator.counts() == before
     monkeypatch.setattr("app.services.companies.record_change", changes.record_change)
     assert curator.client.post("/v1/companies", json=_toyota(), headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize("name", ["nul\u0000here", "nul\\u0000escaped"])
+def test_nul_in_a_body_is_422_not_500(curator: Curator, name: str) -> None:
+    before = curator.counts()
+    response = curator.client.post(
+        "/v1/companies", json=_toyota(name=name), headers=curator.headers
+    )
+    if "\\" in name:  # a literal backslash-u sequence in the text is fine
+        assert response.status_code == 201
+    else:
+        assert_problem(response, 422)
+        assert curator.counts() == before

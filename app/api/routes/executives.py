@@ -3,20 +3,36 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import SLUG_PATTERN, CompanySlug, PageDep
-from app.core.db import SessionDep
+from app.api.deps import (
+    SLUG_PATTERN,
+    ActorDep,
+    CompanySlug,
+    IdempotencyKey,
+    IfMatch,
+    PageDep,
+    to_response,
+)
+from app.core.db import SessionDep, WriteSessionDep
+from app.core.errors import problem_responses
+from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
 from app.core.temporal import AsOfDep
-from app.models.executive import CompanyExecutivePublic, ExecutivePublic
+from app.importer import ExecutiveIn, RoleIn
+from app.models.executive import (
+    CompanyExecutivePublic,
+    ExecutivePublic,
+    ExecutiveRoleDetail,
+    ExecutiveRoleUpdate,
+    ExecutiveUpdate,
+)
 from app.services import executives
 from app.services.executives import ExecutiveFilters
+from app.services.writing import Idempotency
 
 router = APIRouter(tags=["executives"])
 
-# PostgreSQL refuses NUL in text (a 500 otherwise), and no title holds a control character.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 ExecutiveInclude = Annotated[frozenset[str], Depends(include_param("roles", "citations"))]
 RoleInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
@@ -29,6 +45,12 @@ ExecutiveSlug = Annotated[
         description="The executive's slug.",
         examples=["ivan-espinosa"],
     ),
+]
+
+RoleId = Annotated[
+    int,
+    # Larger numbers cannot be a row id (and SQLite refuses to bind them).
+    Path(ge=1, le=2**63 - 1, description="The role's id.", examples=[1]),
 ]
 
 
@@ -47,7 +69,6 @@ def executive_filters(
         str | None,
         Query(
             max_length=200,
-            pattern=PRINTABLE,
             description="Only executives with a role of this exact title.",
             examples=["CEO"],
         ),
@@ -93,9 +114,165 @@ def list_executives(
     response_model=ExecutivePublic,
     responses=list_responses(404),
 )
-def get_executive(slug: ExecutiveSlug, session: SessionDep, as_of: AsOfDep) -> ExecutivePublic:
+def get_executive(
+    slug: ExecutiveSlug, response: Response, session: SessionDep, as_of: AsOfDep
+) -> ExecutivePublic:
     """One executive with the roles that answer `valid_at`/`known_at`, and their quotes."""
-    return executives.get_executive(session=session, slug=slug, as_of=as_of)
+    executive = executives.get_executive(session=session, slug=slug, as_of=as_of)
+    response.headers["ETag"] = etag_of(executive)
+    return executive
+
+
+@router.post(
+    "/v1/executives",
+    summary="Create an executive",
+    status_code=201,
+    response_model=ExecutivePublic,
+    responses=problem_responses(401, 409, 413, 422),
+)
+def create_executive(
+    request: Request,
+    payload: ExecutiveIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add an executive and the roles listed with it (at stored companies); every quote
+    must be found in its source. Returns it with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        executives.create_executive(
+            session=session, actor=actor, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/v1/executives/{slug}",
+    summary="Correct an executive",
+    response_model=ExecutivePublic,
+    responses=problem_responses(401, 404, 412, 413, 422),
+)
+def update_executive(
+    slug: ExecutiveSlug,
+    patch: ExecutiveUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch to `name`, `certainty` or `citations` (the slug never
+    changes); the previous values stay answerable with `known_at`."""
+    return to_response(
+        executives.update_executive(
+            session=session, actor=actor, slug=slug, patch=patch, if_match=if_match
+        )
+    )
+
+
+@router.delete(
+    "/v1/executives/{slug}",
+    summary="Retract an executive",
+    status_code=204,
+    responses=problem_responses(401, 404, 409, 412, 422),
+)
+def delete_executive(
+    slug: ExecutiveSlug, session: WriteSessionDep, actor: ActorDep, if_match: IfMatch = None
+) -> Response:
+    """Withdraw an executive whose roles are all retracted (409 otherwise); it stays in the
+    history."""
+    return to_response(
+        executives.delete_executive(session=session, actor=actor, slug=slug, if_match=if_match)
+    )
+
+
+@router.get(
+    "/v1/executives/{slug}/roles/{role_id}",
+    summary="Get a role",
+    response_model=ExecutiveRoleDetail,
+    responses=problem_responses(404, 422),
+)
+def get_role(
+    slug: ExecutiveSlug, role_id: RoleId, response: Response, session: SessionDep, as_of: AsOfDep
+) -> ExecutiveRoleDetail:
+    """One of the executive's roles, with its company and quotes, as of `valid_at`/`known_at`."""
+    role = executives.get_role(session=session, slug=slug, role_id=role_id, as_of=as_of)
+    response.headers["ETag"] = etag_of(role)
+    return role
+
+
+@router.post(
+    "/v1/executives/{slug}/roles",
+    summary="Add a role",
+    status_code=201,
+    response_model=ExecutiveRoleDetail,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+def create_role(
+    request: Request,
+    slug: ExecutiveSlug,
+    payload: RoleIn,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add a title the executive holds at a stored company (`company` is its slug), from
+    `started_on` until `ended_on` (exclusive), each as precise as the source. Returns it
+    with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        executives.create_role(
+            session=session, actor=actor, slug=slug, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/v1/executives/{slug}/roles/{role_id}",
+    summary="Correct a role",
+    response_model=ExecutiveRoleDetail,
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
+)
+def update_role(
+    slug: ExecutiveSlug,
+    role_id: RoleId,
+    patch: ExecutiveRoleUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch to `title`, `started_on`, `ended_on`, `certainty` or
+    `citations`; the previous values stay answerable with `known_at`."""
+    return to_response(
+        executives.update_role(
+            session=session,
+            actor=actor,
+            slug=slug,
+            role_id=role_id,
+            patch=patch,
+            if_match=if_match,
+        )
+    )
+
+
+@router.delete(
+    "/v1/executives/{slug}/roles/{role_id}",
+    summary="Retract a role",
+    status_code=204,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def delete_role(
+    slug: ExecutiveSlug,
+    role_id: RoleId,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Withdraw a role; it stays answerable with `known_at` for the days it was said."""
+    return to_response(
+        executives.delete_role(
+            session=session, actor=actor, slug=slug, role_id=role_id, if_match=if_match
+        )
+    )
 
 
 @router.get(

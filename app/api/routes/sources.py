@@ -4,20 +4,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import SLUG_PATTERN, PageDep
-from app.core.db import SessionDep
+from app.api.deps import SLUG_PATTERN, ActorDep, IdempotencyKey, IfMatch, PageDep, to_response
+from app.core.db import SessionDep, WriteSessionDep
 from app.core.errors import InvalidParameter, problem_responses
+from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.pagination import Page
-from app.models.source import SourcePublic, SourceSummary
+from app.models.source import SourcePublic, SourceSummary, SourceUpdate
 from app.services import sources
-from app.services.sources import SourceFilters
+from app.services.sources import SourceCreate, SourceFilters
+from app.services.writing import Idempotency
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
-# PostgreSQL refuses NUL in text (a 500 otherwise), and no outlet's name holds a control
-# character.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 # A source is a document, not a fact: it has no valid time, only the day it was published.
 KnownAt = Annotated[
@@ -29,12 +28,22 @@ KnownAt = Annotated[
 ]
 
 
+SourceIdOrSlug = Annotated[
+    str,
+    Path(
+        max_length=200,
+        pattern=SLUG_PATTERN,
+        description="The source's integer id or its slug.",
+        examples=["1", "2025-11-14-honda-nissan"],
+    ),
+]
+
+
 def source_filters(
     reported_by: Annotated[
         str | None,
         Query(
             max_length=200,
-            pattern=PRINTABLE,
             description="Only sources reporting what this outlet said, exactly.",
             examples=["Nikkei Asia"],
         ),
@@ -94,17 +103,73 @@ def list_sources(
     responses=problem_responses(404, 422),
 )
 def get_source(
-    id_or_slug: Annotated[
-        str,
-        Path(
-            max_length=200,
-            pattern=SLUG_PATTERN,
-            description="The source's integer id or its slug.",
-            examples=["1", "2025-11-14-honda-nissan"],
-        ),
-    ],
-    session: SessionDep,
-    known_at: KnownAt = None,
+    id_or_slug: SourceIdOrSlug, response: Response, session: SessionDep, known_at: KnownAt = None
 ) -> SourcePublic:
     """One source with its full text, which every citation's offsets point into."""
-    return sources.get_source(session=session, id_or_slug=id_or_slug, known_at=known_at)
+    source = sources.get_source(session=session, id_or_slug=id_or_slug, known_at=known_at)
+    response.headers["ETag"] = etag_of(source)
+    return source
+
+
+@router.post(
+    "",
+    summary="Add a source",
+    status_code=201,
+    response_model=SourcePublic,
+    responses=problem_responses(401, 409, 413, 422),
+)
+def create_source(
+    request: Request,
+    payload: SourceCreate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add an article, its full text inline, so that facts can quote it. Its slug and its
+    text (by sha256) must be new: 409 otherwise. Returns it with `Location`."""
+    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
+    return to_response(
+        sources.create_source(
+            session=session, actor=actor, payload=payload, idempotency=idempotency
+        )
+    )
+
+
+@router.patch(
+    "/{id_or_slug}",
+    summary="Amend a source's metadata",
+    response_model=SourcePublic,
+    responses=problem_responses(401, 404, 412, 413, 422),
+)
+def update_source(
+    id_or_slug: SourceIdOrSlug,
+    patch: SourceUpdate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Apply a JSON merge patch to `title`, `publisher`, `url` or `reported_by`. The text
+    and `published_on` never change (quotes point into the text): a `text` field is a 422."""
+    return to_response(
+        sources.update_source(
+            session=session, actor=actor, id_or_slug=id_or_slug, patch=patch, if_match=if_match
+        )
+    )
+
+
+@router.delete(
+    "/{id_or_slug}",
+    summary="Delete a source",
+    status_code=204,
+    responses=problem_responses(401, 404, 409, 412, 422),
+)
+def delete_source(
+    id_or_slug: SourceIdOrSlug, session: WriteSessionDep, actor: ActorDep, if_match: IfMatch = None
+) -> Response:
+    """Delete a source that no fact cites, current or past (409 otherwise), and its search
+    entry."""
+    return to_response(
+        sources.delete_source(
+            session=session, actor=actor, id_or_slug=id_or_slug, if_match=if_match
+        )
+    )
