@@ -82,6 +82,9 @@ def serve() -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        # Our own middleware logs each request (JSON, with its id) when access_log is on.
+        access_log=not settings.access_log,
     )
 
 

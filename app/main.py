@@ -13,6 +13,7 @@ from app.api.routes import (
     executives,
     facts,
     health,
+    metrics,
     partnerships,
     restructuring_plans,
     search,
@@ -23,6 +24,9 @@ from app.core.config import get_settings
 from app.core.errors import Problem, install_error_handlers
 from app.core.etags import EtagMiddleware
 from app.core.limits import BodySizeLimitMiddleware
+from app.core.observability import install_observability
+from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
+from app.core.security_headers import SecurityHeadersMiddleware
 
 DESCRIPTION = """
 Automotive-industry facts — companies, executives, partnerships, tariffs and
@@ -61,13 +65,25 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(EtagMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(
+        RateLimitMiddleware,
+        read_limit=settings.rate_limit,
+        write_limit=settings.write_rate_limit,
+        storage_uri=settings.rate_limit_storage,
+        strategy=settings.rate_limit_strategy,
+        key_prefix=settings.rate_limit_key_prefix,
+        proxy_hops=settings.proxy_hops,
+    )
+    app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["*"],
-        expose_headers=["Link", "ETag", "X-Request-ID"],
+        expose_headers=["Link", "ETag", "X-Request-ID", *RATE_LIMIT_HEADERS],
     )
+    # Outermost, so that every response (CORS preflights, 413s, 429s) carries them.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     install_error_handlers(app)
+    install_observability(app, settings)
     for module in (
         companies,
         executives,
@@ -80,6 +96,7 @@ def create_app() -> FastAPI:
         search,
         changes,
         health,
+        metrics,
     ):
         app.include_router(module.router)
     _register_problem_schema(app)

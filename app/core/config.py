@@ -2,11 +2,13 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
+RateLimitStrategy = Literal["fixed-window", "moving-window", "sliding-window-counter"]
 
 
 class Settings(BaseSettings):
@@ -35,6 +37,50 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     log_level: str = Field(default="info", description="Log level of the server.")
+    rate_limit: str = Field(
+        default="",
+        description='Reads (GET) allowed per client, e.g. "600/minute"; empty turns it off.',
+    )
+    write_rate_limit: str = Field(
+        default="",
+        description='Writes (POST, PATCH, DELETE) allowed per API key or client, e.g. "60/minute";'
+        " empty turns it off.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counts live: memory:// (per worker) or a shared store "
+        "such as redis://host:6379.",
+    )
+    rate_limit_strategy: RateLimitStrategy = Field(
+        default="moving-window", description="How requests are counted in a window."
+    )
+    rate_limit_key_prefix: str = Field(
+        default="autofacts",
+        description="Prefix of the rate-limit keys in a shared store (one per deployment).",
+    )
+    proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        description="Trusted proxies in front of the app: the client IP is read that many "
+        "entries from the right of X-Forwarded-For (0: the peer address, header ignored).",
+    )
+    hsts: bool = Field(
+        default=False,
+        description="Send Strict-Transport-Security (only when served over HTTPS).",
+    )
+    graceful_shutdown_seconds: int = Field(
+        default=20,
+        ge=0,
+        description="Seconds `autofacts serve` lets in-flight requests finish on SIGTERM.",
+    )
+    log_json: bool = Field(
+        default=True, description="Log one JSON object per line (else plain text lines)."
+    )
+    access_log: bool = Field(
+        default=True,
+        description="Log one line per request (method, route, status, duration, request id); "
+        "uvicorn's own access log is off while it is on.",
+    )
 
 
 @lru_cache
