@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-sqlite test-postgres lint format migrate seed
+.PHONY: install run test test-sqlite test-postgres lint lint-docker format migrate seed
 
 install: $(VENV)/.installed
 
@@ -23,10 +23,15 @@ migrate: install
 seed: install
 	$(BIN)/autofacts seed
 
-lint: install
+lint: install lint-docker
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
+
+# No Docker engine runs here: the Dockerfile is linted (hadolint, from the dev extras) and
+# tests/test_dockerfile.py checks its rules and runs its start script.
+lint-docker: install
+	$(BIN)/hadolint Dockerfile
 
 format: install
 	$(BIN)/ruff check --fix .

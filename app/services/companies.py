@@ -22,17 +22,18 @@ from app.models import (
 )
 from app.models.company import CompanyPublic, CompanyUpdate
 from app.models.search import DocumentType
-from app.services.changes import record_change
 from app.services.citations import to_public
 from app.services.writing import (
     Idempotency,
     Written,
     add_fact,
     commit_write,
-    correct_fact,
+    correct_with,
+    log_change,
     refresh_search,
     retract_fact,
     verify_citations,
+    written,
 )
 
 COMPANY_LIST = ListSpec(
@@ -112,17 +113,15 @@ def create_company(
         add_fact(session, company, quotes)
         refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
         after = get_company(session=session, slug=payload.slug, as_of=AsOf())
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="create",
             resource="companies",
             resource_id=payload.slug,
             before=None,
             after=after,
         )
-        headers = {"Location": _location(payload.slug), "ETag": etag_of(after)}
-        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+        return written(after, 201, location=_location(payload.slug))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -134,23 +133,13 @@ def update_company(
         company = find_company(session=session, slug=slug, as_of=AsOf())
         before = get_company(session=session, slug=slug, as_of=AsOf())
         require_if_match(if_match, etag_of(before))
-        changes = patch.changes()
-        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
-        if changes or quotes is not None:
-            correct_fact(session, company, changes, quotes, today=date.today())
+        if correct_with(session, company, patch.changes(), patch.citations):
             refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
         after = get_company(session=session, slug=slug, as_of=AsOf())
-        if after != before:
-            record_change(
-                session,
-                actor=actor,
-                operation="update",
-                resource="companies",
-                resource_id=slug,
-                before=before,
-                after=after,
-            )
-        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+        log_change(
+            session, actor=actor, resource="companies", resource_id=slug, before=before, after=after
+        )
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -174,14 +163,8 @@ def delete_company(*, session: Session, actor: str, slug: str, if_match: str | N
                 )
         retract_fact(session, company, today=date.today())
         refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
-        record_change(
-            session,
-            actor=actor,
-            operation="delete",
-            resource="companies",
-            resource_id=slug,
-            before=before,
-            after=None,
+        log_change(
+            session, actor=actor, resource="companies", resource_id=slug, before=before, after=None
         )
         return Written(204)
 

@@ -31,7 +31,6 @@ from app.models.company_facts import (
     RestructuringPlanUpdate,
 )
 from app.models.search import DocumentType
-from app.services.changes import record_change
 from app.services.citations import to_public
 from app.services.companies import find_company
 from app.services.writing import (
@@ -39,10 +38,12 @@ from app.services.writing import (
     Written,
     add_fact,
     commit_write,
-    correct_fact,
+    correct_with,
+    log_change,
     refresh_search,
     retract_fact,
     verify_citations,
+    written,
 )
 
 P = TypeVar("P", bound=FactPublic)
@@ -427,17 +428,15 @@ def _create(
         if kind.search is not None:
             refresh_search(session, kind.search, row_id)
         after = _get(session, kind, row_id, AsOf(), company if kind.nested else None)
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="create",
             resource=kind.resource,
             resource_id=row_id,
             before=None,
             after=after,
         )
-        headers = {"Location": kind.location(company.slug, row_id), "ETag": etag_of(after)}
-        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+        return written(after, 201, location=kind.location(company.slug, row_id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -462,23 +461,18 @@ def _update(
         if changes.keys() & set(kind.key):
             key = {name: changes.get(name, getattr(row, name)) for name in kind.key}
             _refuse_twin(session, kind, row.company_id, key, other_than=row_id)
-        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
-        if changes or quotes is not None:
-            correct_fact(session, row, changes, quotes, today=dt.date.today())
-            if kind.search is not None:
-                refresh_search(session, kind.search, row_id)
+        if correct_with(session, row, changes, patch.citations) and kind.search is not None:
+            refresh_search(session, kind.search, row_id)
         after = _get(session, kind, row_id, AsOf(), company)
-        if after != before:
-            record_change(
-                session,
-                actor=actor,
-                operation="update",
-                resource=kind.resource,
-                resource_id=row_id,
-                before=before,
-                after=after,
-            )
-        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+        log_change(
+            session,
+            actor=actor,
+            resource=kind.resource,
+            resource_id=row_id,
+            before=before,
+            after=after,
+        )
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -500,10 +494,9 @@ def _delete(
         retract_fact(session, row, today=dt.date.today())
         if kind.search is not None:
             refresh_search(session, kind.search, row_id)
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="delete",
             resource=kind.resource,
             resource_id=row_id,
             before=before,

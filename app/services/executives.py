@@ -28,7 +28,6 @@ from app.models.executive import (
     ExecutiveUpdate,
 )
 from app.models.search import DocumentType
-from app.services.changes import record_change
 from app.services.citations import load_citations, to_public
 from app.services.companies import find_company
 from app.services.writing import (
@@ -38,9 +37,11 @@ from app.services.writing import (
     add_fact,
     commit_write,
     correct_fact,
+    log_change,
     refresh_search,
     retract_fact,
     verify_citations,
+    written,
 )
 
 EXECUTIVE_LIST = ListSpec(
@@ -306,10 +307,9 @@ def create_executive(
             roles.append(role)
         refresh_search(session, DocumentType.executive, _ref_id(executive))
         after = get_executive(session=session, slug=payload.slug, as_of=AsOf())
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="create",
             resource="executives",
             resource_id=payload.slug,
             before=None,
@@ -318,9 +318,8 @@ def create_executive(
         # Each role is a resource of its own (with its own URL): a consumer mirroring roles
         # sees them created, as it would had they been posted one by one.
         for role in roles:
-            _record_role(session, actor, "create", None, _role_detail(session, executive, role))
-        headers = {"Location": _location(payload.slug), "ETag": etag_of(after)}
-        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+            _record_role(session, actor, before=None, after=_role_detail(session, executive, role))
+        return written(after, 201, location=_location(payload.slug))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -345,17 +344,15 @@ def update_executive(
             correct_fact(session, executive, changes, quotes, today=dt.date.today())
             refresh_search(session, DocumentType.executive, _ref_id(executive))
         after = get_executive(session=session, slug=slug, as_of=AsOf())
-        if after != before:
-            record_change(
-                session,
-                actor=actor,
-                operation="update",
-                resource="executives",
-                resource_id=slug,
-                before=before,
-                after=after,
-            )
-        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+        log_change(
+            session,
+            actor=actor,
+            resource="executives",
+            resource_id=slug,
+            before=before,
+            after=after,
+        )
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -378,14 +375,8 @@ def delete_executive(*, session: Session, actor: str, slug: str, if_match: str |
             )
         retract_fact(session, executive, today=dt.date.today())
         refresh_search(session, DocumentType.executive, _ref_id(executive))
-        record_change(
-            session,
-            actor=actor,
-            operation="delete",
-            resource="executives",
-            resource_id=slug,
-            before=before,
-            after=None,
+        log_change(
+            session, actor=actor, resource="executives", resource_id=slug, before=before, after=None
         )
         return Written(204)
 
@@ -418,9 +409,8 @@ def create_role(
         add_fact(session, role, quotes)
         refresh_search(session, DocumentType.executive, _ref_id(executive))
         after = _role_detail(session, executive, role)
-        _record_role(session, actor, "create", None, after)
-        headers = {"Location": _role_location(slug, after.id), "ETag": etag_of(after)}
-        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+        _record_role(session, actor, before=None, after=after)
+        return written(after, 201, location=_role_location(slug, after.id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -471,9 +461,8 @@ def update_role(
             correct_fact(session, role, changes, quotes, today=dt.date.today())
             refresh_search(session, DocumentType.executive, _ref_id(executive))
         after = _role_detail(session, executive, role)
-        if after != before:
-            _record_role(session, actor, "update", before, after)
-        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+        _record_role(session, actor, before=before, after=after)
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -489,7 +478,7 @@ def delete_role(
         require_if_match(if_match, etag_of(before))
         retract_fact(session, role, today=dt.date.today())
         refresh_search(session, DocumentType.executive, _ref_id(executive))
-        _record_role(session, actor, "delete", before, None)
+        _record_role(session, actor, before=before, after=None)
         return Written(204)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
@@ -498,16 +487,15 @@ def delete_role(
 def _record_role(
     session: Session,
     actor: str,
-    operation: str,
+    *,
     before: ExecutiveRoleDetail | None,
     after: ExecutiveRoleDetail | None,
 ) -> None:
     role = after or before
     assert role is not None
-    record_change(
+    log_change(
         session,
         actor=actor,
-        operation=operation,
         resource="executive-roles",
         resource_id=role.id,
         before=before,

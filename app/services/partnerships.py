@@ -37,7 +37,6 @@ from app.models.partnership import (
     PartnershipUpdate,
 )
 from app.models.search import DocumentType
-from app.services.changes import record_change
 from app.services.citations import to_public
 from app.services.companies import find_company
 from app.services.writing import (
@@ -47,9 +46,12 @@ from app.services.writing import (
     add_fact,
     commit_write,
     correct_fact,
+    correct_with,
+    log_change,
     refresh_search,
     retract_fact,
     verify_citations,
+    written,
 )
 
 PARTNERSHIP_LIST = ListSpec(
@@ -367,31 +369,21 @@ def _record(
     session: Session,
     *,
     actor: str,
-    operation: str,
     partnership_id: int,
     before: PartnershipDetail | None,
 ) -> PartnershipDetail:
     """Refresh search and record the change; returns the partnership as it now is."""
     refresh_search(session, DocumentType.partnership, partnership_id)
     after = _detail(session, partnership_id)
-    if after != before:
-        record_change(
-            session,
-            actor=actor,
-            operation=operation,
-            resource="partnerships",
-            resource_id=partnership_id,
-            before=before,
-            after=after,
-        )
+    log_change(
+        session,
+        actor=actor,
+        resource="partnerships",
+        resource_id=partnership_id,
+        before=before,
+        after=after,
+    )
     return after
-
-
-def _answer(after: PartnershipDetail, status: int) -> Written:
-    headers = {"ETag": etag_of(after)}
-    if status == 201:
-        headers["Location"] = _location(after.id)
-    return Written(status, after.model_dump_json(exclude_unset=True), headers)
 
 
 def _guarded(
@@ -481,14 +473,8 @@ def create_partnership(
                 partnership_id=partnership_id, area=area.area, certainty=area.certainty
             )
             add_fact(session, area_row, cited)
-        after = _record(
-            session,
-            actor=actor,
-            operation="create",
-            partnership_id=partnership_id,
-            before=None,
-        )
-        return _answer(after, 201)
+        after = _record(session, actor=actor, partnership_id=partnership_id, before=None)
+        return written(after, 201, location=_location(after.id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -507,17 +493,9 @@ def update_partnership(
         for field, column in (("announced_on", "valid_from"), ("ended_on", "valid_to")):
             if field in changes:
                 changes |= _date_columns(column, changes.pop(field))
-        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
-        if changes or quotes is not None:
-            correct_fact(session, partnership, changes, quotes, today=date.today())
-        after = _record(
-            session,
-            actor=actor,
-            operation="update",
-            partnership_id=partnership_id,
-            before=before,
-        )
-        return _answer(after, 200)
+        correct_with(session, partnership, changes, patch.citations)
+        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -533,10 +511,9 @@ def delete_partnership(
                 retract_fact(session, row, today=today)
         retract_fact(session, partnership, today=today)
         refresh_search(session, DocumentType.partnership, partnership_id)
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="delete",
             resource="partnerships",
             resource_id=partnership_id,
             before=before,
@@ -606,14 +583,8 @@ def add_status(
         # is set, not corrected: known_at reads the status from the rows themselves.
         partnership.status = _latest_status(session, partnership_id)
         session.add(partnership)
-        after = _record(
-            session,
-            actor=actor,
-            operation="update",
-            partnership_id=partnership_id,
-            before=before,
-        )
-        return _answer(after, 201)
+        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
+        return written(after, 201, location=_location(after.id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -659,14 +630,8 @@ def add_member(
             **dates,
         )
         add_fact(session, member, quotes)
-        after = _record(
-            session,
-            actor=actor,
-            operation="update",
-            partnership_id=partnership_id,
-            before=before,
-        )
-        return _answer(after, 201)
+        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
+        return written(after, 201, location=_location(after.id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -693,13 +658,7 @@ def delete_member(
                 f"{company_slug!r} is the partnership's last member; retract the partnership."
             )
         retract_fact(session, member, today=date.today())
-        _record(
-            session,
-            actor=actor,
-            operation="update",
-            partnership_id=partnership_id,
-            before=before,
-        )
+        _record(session, actor=actor, partnership_id=partnership_id, before=before)
         return Written(204)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
@@ -732,14 +691,8 @@ def add_scope(
             partnership_id=partnership_id, area=payload.area, certainty=payload.certainty
         )
         add_fact(session, row, quotes)
-        after = _record(
-            session,
-            actor=actor,
-            operation="update",
-            partnership_id=partnership_id,
-            before=before,
-        )
-        return _answer(after, 201)
+        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
+        return written(after, 201, location=_location(after.id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -772,17 +725,9 @@ def update_scope(
         changes = patch.changes()
         if "area" in changes:
             _area_taken(session, partnership_id, changes["area"], other_than=scope_id)
-        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
-        if changes or quotes is not None:
-            correct_fact(session, row, changes, quotes, today=date.today())
-        after = _record(
-            session,
-            actor=actor,
-            operation="update",
-            partnership_id=partnership_id,
-            before=before,
-        )
-        return _answer(after, 200)
+        correct_with(session, row, changes, patch.citations)
+        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -794,13 +739,7 @@ def delete_scope(
         _, before = _guarded(session, partnership_id, if_match)
         row = _find_scope(session, partnership_id, scope_id)
         retract_fact(session, row, today=date.today())
-        _record(
-            session,
-            actor=actor,
-            operation="update",
-            partnership_id=partnership_id,
-            before=before,
-        )
+        _record(session, actor=actor, partnership_id=partnership_id, before=before)
         return Written(204)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)

@@ -17,8 +17,14 @@ from app.importer import SourceIn
 from app.models import Citation, Source
 from app.models.search import DocumentType
 from app.models.source import SourcePublic, SourceSummary, SourceUpdate
-from app.services.changes import record_change
-from app.services.writing import Idempotency, Written, commit_write, refresh_search
+from app.services.writing import (
+    Idempotency,
+    Written,
+    commit_write,
+    log_change,
+    refresh_search,
+    written,
+)
 
 SOURCE_LIST = ListSpec(
     sort_keys={"published_on": Source.published_on, "slug": Source.slug, "id": Source.id},
@@ -123,17 +129,15 @@ def create_source(
         assert source.id is not None
         refresh_search(session, DocumentType.source, source.id)
         after = _public(source)
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="create",
             resource="sources",
             resource_id=source.id,
             before=None,
             after=after,
         )
-        headers = {"Location": _location(source.id), "ETag": etag_of(after)}
-        return Written(201, after.model_dump_json(), headers)
+        return written(after, 201, location=_location(source.id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -154,16 +158,15 @@ def update_source(
         if after != before:
             assert source.id is not None
             refresh_search(session, DocumentType.source, source.id)
-            record_change(
+            log_change(
                 session,
                 actor=actor,
-                operation="update",
                 resource="sources",
                 resource_id=source.id,
                 before=before,
                 after=after,
             )
-        return Written(200, after.model_dump_json(), {"ETag": etag_of(after)})
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -186,10 +189,9 @@ def delete_source(
         session.delete(source)
         assert before.id is not None
         refresh_search(session, DocumentType.source, before.id)
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="delete",
             resource="sources",
             resource_id=before.id,
             before=before,

@@ -39,7 +39,6 @@ from app.models.tariff import (
     TariffRef,
     TariffUpdate,
 )
-from app.services.changes import record_change
 from app.services.citations import to_public
 from app.services.companies import find_company
 from app.services.facts import project_facts
@@ -50,9 +49,12 @@ from app.services.writing import (
     add_fact,
     commit_write,
     correct_fact,
+    correct_with,
+    log_change,
     refresh_search,
     retract_fact,
     verify_citations,
+    written,
 )
 
 ImpactT = TypeVar("ImpactT", bound=TariffImpactPublic)
@@ -411,10 +413,9 @@ def create_tariff(
         tariff_id = _entity_id(tariff)
         refresh_search(session, DocumentType.tariff, tariff_id)
         after = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="create",
             resource="tariffs",
             resource_id=tariff_id,
             before=None,
@@ -422,10 +423,9 @@ def create_tariff(
         )
         for impact_row in impacts:
             impact_id = _entity_id(impact_row)
-            record_change(
+            log_change(
                 session,
                 actor=actor,
-                operation="create",
                 resource="tariff-impacts",
                 resource_id=impact_id,
                 before=None,
@@ -433,8 +433,7 @@ def create_tariff(
                     session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf()
                 ),
             )
-        headers = {"Location": _tariff_location(tariff_id), "ETag": etag_of(after)}
-        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+        return written(after, 201, location=_tariff_location(tariff_id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -458,17 +457,15 @@ def update_tariff(
             correct_fact(session, tariff, changes, quotes, today=today)
             refresh_search(session, DocumentType.tariff, tariff_id)
         after = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
-        if after != before:
-            record_change(
-                session,
-                actor=actor,
-                operation="update",
-                resource="tariffs",
-                resource_id=tariff_id,
-                before=before,
-                after=after,
-            )
-        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+        log_change(
+            session,
+            actor=actor,
+            resource="tariffs",
+            resource_id=tariff_id,
+            before=before,
+            after=after,
+        )
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -532,10 +529,9 @@ def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str
                 session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf()
             )
             retract_fact(session, impact, today=today)
-            record_change(
+            log_change(
                 session,
                 actor=actor,
-                operation="delete",
                 resource="tariff-impacts",
                 resource_id=impact_id,
                 before=impact_before,
@@ -547,10 +543,9 @@ def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str
         for row in [*past_rates, tariff]:
             retract_fact(session, row, today=today)
         refresh_search(session, DocumentType.tariff, tariff_id)
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="delete",
             resource="tariffs",
             resource_id=tariff_id,
             before=before,
@@ -621,17 +616,15 @@ def create_impact(
         impact_id = _entity_id(_add_impact(session, tariff, company, payload, quotes))
         refresh_search(session, DocumentType.tariff, tariff_id)
         after = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="create",
             resource="tariff-impacts",
             resource_id=impact_id,
             before=None,
             after=after,
         )
-        headers = {"Location": _impact_location(tariff_id, impact_id), "ETag": etag_of(after)}
-        return Written(201, after.model_dump_json(exclude_unset=True), headers)
+        return written(after, 201, location=_impact_location(tariff_id, impact_id))
 
     return commit_write(session, actor=actor, idempotency=idempotency, write=write)
 
@@ -661,22 +654,18 @@ def update_impact(
                 metric=changes.get("metric", impact.metric),
                 other_than=impact_id,
             )
-        quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
-        if changes or quotes is not None:
-            correct_fact(session, impact, changes, quotes, today=dt.date.today())
+        if correct_with(session, impact, changes, patch.citations):
             refresh_search(session, DocumentType.tariff, tariff_id)
         after = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
-        if after != before:
-            record_change(
-                session,
-                actor=actor,
-                operation="update",
-                resource="tariff-impacts",
-                resource_id=impact_id,
-                before=before,
-                after=after,
-            )
-        return Written(200, after.model_dump_json(exclude_unset=True), {"ETag": etag_of(after)})
+        log_change(
+            session,
+            actor=actor,
+            resource="tariff-impacts",
+            resource_id=impact_id,
+            before=before,
+            after=after,
+        )
+        return written(after)
 
     return commit_write(session, actor=actor, idempotency=None, write=write)
 
@@ -690,10 +679,9 @@ def delete_impact(
         require_if_match(if_match, etag_of(before))
         retract_fact(session, impact, today=dt.date.today())
         refresh_search(session, DocumentType.tariff, tariff_id)
-        record_change(
+        log_change(
             session,
             actor=actor,
-            operation="delete",
             resource="tariff-impacts",
             resource_id=impact_id,
             before=before,

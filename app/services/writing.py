@@ -15,8 +15,10 @@ from sqlmodel import Session, col, select
 
 from app.core.citations import CitationIn, locate_quote
 from app.core.errors import BodyInvalid, InvalidParameter
+from app.core.etags import etag_of
 from app.models import Citation, FactBase, IdempotentRequest, Source
 from app.models.search import DocumentType
+from app.services.changes import record_change
 from app.services.facts import project_facts
 from app.services.search_index import reindex
 
@@ -100,6 +102,22 @@ def correct_fact(
     project_facts(session, [copy, row])
 
 
+def correct_with(
+    session: Session,
+    row: FactBase,
+    changes: dict[str, object],
+    citations: Sequence[CitationIn] | None,
+) -> bool:
+    """Correct ``row`` as a PATCH asks: ``changes``, and ``citations`` (verified) in place of
+    its own when the patch names any. A patch that asks for nothing makes no new version;
+    returns whether it made one."""
+    quotes = verify_citations(session, citations) if citations is not None else None
+    if not changes and quotes is None:
+        return False
+    correct_fact(session, row, changes, quotes, today=dt.date.today())
+    return True
+
+
 def retract_fact(session: Session, row: FactBase, *, today: dt.date) -> None:
     """Withdraw a fact: it stays answerable for the days our sources said it."""
     row.known_to = today
@@ -143,6 +161,31 @@ def refresh_search(session: Session, doc_type: DocumentType, *ids: int) -> None:
 # -- ending a write --------------------------------------------------------------------------
 
 
+def log_change(
+    session: Session,
+    *,
+    actor: str,
+    resource: str,
+    resource_id: str | int,
+    before: BaseModel | None,
+    after: BaseModel | None,
+) -> None:
+    """Append a write to the change log, unless it left the resource as it was. Nothing
+    before makes it a create, nothing after a delete."""
+    if after == before:
+        return
+    operation = "create" if before is None else "delete" if after is None else "update"
+    record_change(
+        session,
+        actor=actor,
+        operation=operation,
+        resource=resource,
+        resource_id=resource_id,
+        before=before,
+        after=after,
+    )
+
+
 @dataclass(frozen=True)
 class Idempotency:
     """An ``Idempotency-Key`` and the request it came with."""
@@ -167,6 +210,14 @@ class Written:
     status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def written(model: BaseModel, status: int = 200, *, location: str | None = None) -> Written:
+    """The answer to a write that leaves ``model``: its body and ETag exactly as a GET of it
+    gives them, so the tag is the one the next ``If-Match`` is checked against."""
+    headers = {} if location is None else {"Location": location}
+    headers["ETag"] = etag_of(model)
+    return Written(status, model.model_dump_json(exclude_unset=True), headers)
 
 
 def commit_write(

@@ -306,12 +306,12 @@ def test_a_write_failing_half_way_leaves_no_trace(
         raise RuntimeError("the disk is full")
 
     # The company, its citation and fact row are written before the change log fails.
-    monkeypatch.setattr("app.services.companies.record_change", broken)
+    monkeypatch.setattr("app.services.writing.record_change", broken)
     headers = {**curator.headers, "Idempotency-Key": "half-way"}
     response = curator.client.post("/v1/companies", json=_toyota(), headers=headers)
     assert_problem(response, 500)
     assert curator.counts() == before
-    monkeypatch.setattr("app.services.companies.record_change", changes.record_change)
+    monkeypatch.setattr("app.services.writing.record_change", changes.record_change)
     assert curator.client.post("/v1/companies", json=_toyota(), headers=headers).status_code == 201
 
 
