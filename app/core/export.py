@@ -36,7 +36,7 @@ MEDIA_TYPES = {
 }
 
 
-def list_format(
+async def list_format(
     request: Request,
     format: Annotated[
         ListFormat | None,

@@ -1,6 +1,6 @@
 """``?include=citations,members``: the related objects a list or detail embeds."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -8,10 +8,10 @@ from fastapi import Depends, Query
 from app.core.errors import InvalidParameter
 
 
-def include_param(*allowed: str) -> Callable[..., frozenset[str]]:
+def include_param(*allowed: str) -> Callable[..., Awaitable[frozenset[str]]]:
     """A dependency parsing ``include`` into a set, refusing names not in ``allowed``."""
 
-    def parse(
+    async def parse(
         include: Annotated[
             str | None,
             Query(

@@ -2,9 +2,10 @@
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from sqlalchemy import Enum, Index, Numeric, text
+from pydantic import BaseModel
+from sqlalchemy import Enum, Index, Numeric, Row, text
 from sqlmodel import Field, SQLModel
 
 from app.core.dates import Precision, format_partial_date
@@ -85,8 +86,22 @@ def percent_column() -> Any:
     return Field(default=None, sa_type=Numeric(7, 3), nullable=True)
 
 
-class FactPublic(SQLModel):
+class PublicModel(SQLModel):
+    """Base of the models responses are made of. They are never tables, so they skip
+    SQLModel's ``__init__`` (which exists for table models): with pydantic's own, building a
+    row of a 50-row page costs half as much, and pydantic validates it all the same."""
+
+    __init__ = BaseModel.__init__
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        return object.__new__(cls)
+
+
+class FactPublic(PublicModel):
     """What every fact in the API carries beside its own fields."""
+
+    # The table this model presents rows of: what their citations are filed under.
+    fact_table: ClassVar[str]
 
     certainty: Certainty
     valid_from: str | None = Field(
@@ -102,19 +117,30 @@ class FactPublic(SQLModel):
     )
 
     @classmethod
-    def from_row(cls, row: FactBase, **fields: Any) -> Self:
-        """Build from a table row, rendering partial dates at their precision."""
-        values = {
-            name: getattr(row, name)
-            for name in cls.model_fields
-            if name not in _RENDERED and hasattr(row, name)
-        }
+    def from_row(cls, row: Any, **fields: Any) -> Self:
+        """Build from a table row (a model instance or a Core row), rendering partial dates
+        at their precision. ``fields`` holds what the row does not carry itself."""
+        names = cls._copied_fields()
+        if isinstance(row, Row):
+            columns = row._mapping
+            values = {name: columns[name] for name in names if name in columns}
+        else:  # a model instance, whose attributes may still need loading
+            values = {name: getattr(row, name) for name in names if hasattr(row, name)}
         if row.version_of is not None and "id" in cls.model_fields:
             values["id"] = row.version_of  # a superseded copy shows the id its URL uses
         values["valid_from"] = format_partial_date(row.valid_from, row.valid_from_precision)
         values["valid_to"] = format_partial_date(row.valid_to, row.valid_to_precision)
         values.update(fields)
-        return cls(**values)
+        return cls.__pydantic_validator__.validate_python(values)  # type: ignore[no-any-return]
+
+    @classmethod
+    def _copied_fields(cls) -> tuple[str, ...]:
+        # Per class, not per row: the fields a row's own columns fill.
+        names = cls.__dict__.get("_copied")
+        if names is None:
+            names = tuple(name for name in cls.model_fields if name not in _RENDERED)
+            setattr(cls, "_copied", names)  # noqa: B010 (a class attribute, not a field)
+        return names  # type: ignore[no-any-return]
 
 
 _RENDERED = frozenset({"valid_from", "valid_to", "citations"})

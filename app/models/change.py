@@ -4,6 +4,8 @@ from typing import Any
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
+from app.models.base import PublicModel
+
 
 class Change(SQLModel, table=True):
     """One write, recorded in the write's own transaction: the feed consumers sync from.
@@ -25,7 +27,7 @@ class Change(SQLModel, table=True):
     after: Any = Field(default=None, sa_type=JSON)
 
 
-class ChangePublic(SQLModel):
+class ChangePublic(PublicModel):
     id: int
     occurred_at: dt.datetime
     actor: str
@@ -36,7 +38,7 @@ class ChangePublic(SQLModel):
     after: Any = Field(description="The resource as it is now (null on delete).")
 
 
-class ChangePage(SQLModel):
+class ChangePage(PublicModel):
     data: list[ChangePublic]
     next_cursor: str = Field(
         description="Pass as `since` to get the changes after these; poll with it when "

@@ -1,12 +1,12 @@
 from typing import ClassVar
 
 from sqlalchemy import Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.core.citations import CitationIn
 from app.core.fields import CountryCode, NonEmpty
 from app.core.patch import MergePatch
-from app.models.base import Certainty, FactBase, FactPublic, current_unique
+from app.models.base import Certainty, FactBase, FactPublic, PublicModel, current_unique
 
 
 class Company(FactBase, table=True):
@@ -22,6 +22,7 @@ class Company(FactBase, table=True):
 
 
 class CompanyPublic(FactPublic):
+    fact_table: ClassVar[str] = "company"
     slug: str = Field(schema_extra={"examples": ["nissan"]})
     name: str = Field(schema_extra={"examples": ["Nissan"]})
     country: str | None = Field(
@@ -31,7 +32,7 @@ class CompanyPublic(FactPublic):
     description: str | None
 
 
-class CompanyRef(SQLModel):
+class CompanyRef(PublicModel):
     """A company named inside another resource: enough to show it and link to it."""
 
     slug: str = Field(schema_extra={"examples": ["nissan"]})

@@ -49,6 +49,7 @@ class Plant(FactBase, table=True):
 
 
 class RestructuringPlanPublic(FactPublic):
+    fact_table: ClassVar[str] = "restructuring_plan"
     id: int
     company: str = Field(description="The company's slug.", schema_extra={"examples": ["nissan"]})
     name: str = Field(schema_extra={"examples": ["Recovery plan"]})
@@ -67,6 +68,7 @@ class RestructuringPlanPublic(FactPublic):
 
 
 class FinancialResultPublic(FactPublic):
+    fact_table: ClassVar[str] = "financial_result"
     id: int
     company: str = Field(description="The company's slug.", schema_extra={"examples": ["nissan"]})
     period: str = Field(
@@ -78,6 +80,7 @@ class FinancialResultPublic(FactPublic):
 
 
 class PlantPublic(FactPublic):
+    fact_table: ClassVar[str] = "plant"
     id: int
     company: str = Field(description="The company's slug.", schema_extra={"examples": ["honda"]})
     name: str = Field(schema_extra={"examples": ["Marysville"]})

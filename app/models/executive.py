@@ -1,13 +1,13 @@
 from typing import ClassVar
 
 from pydantic import computed_field
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.core.citations import CitationIn
 from app.core.dates import PartialDate
 from app.core.fields import NonEmpty
 from app.core.patch import MergePatch
-from app.models.base import Certainty, FactBase, FactPublic, current_unique
+from app.models.base import Certainty, FactBase, FactPublic, PublicModel, current_unique
 from app.models.company import CompanyRef
 
 
@@ -31,7 +31,7 @@ class ExecutiveRole(FactBase, table=True):
     title: str = Field(max_length=200, index=True)
 
 
-class ExecutiveRef(SQLModel):
+class ExecutiveRef(PublicModel):
     """An executive named inside another resource."""
 
     slug: str = Field(schema_extra={"examples": ["ivan-espinosa"]})
@@ -40,6 +40,8 @@ class ExecutiveRef(SQLModel):
 
 class ExecutiveRolePublic(FactPublic):
     """A title held at a company; ``started_on``/``ended_on`` mirror ``valid_from``/``valid_to``."""
+
+    fact_table: ClassVar[str] = "executive_role"
 
     id: int
     title: str = Field(schema_extra={"examples": ["CEO"]})
@@ -65,6 +67,7 @@ class ExecutiveRolePublicWithCompany(ExecutiveRolePublic):
 
 
 class ExecutivePublic(FactPublic):
+    fact_table: ClassVar[str] = "executive"
     slug: str = Field(schema_extra={"examples": ["ivan-espinosa"]})
     name: str = Field(schema_extra={"examples": ["Ivan Espinosa"]})
     roles: list[ExecutiveRolePublicWithCompany] | None = Field(
@@ -73,7 +76,7 @@ class ExecutivePublic(FactPublic):
     )
 
 
-class CompanyExecutivePublic(SQLModel):
+class CompanyExecutivePublic(PublicModel):
     """One role held at the company, and who holds it."""
 
     executive: ExecutiveRef

@@ -1,9 +1,9 @@
 from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.models.base import FactBase, FactPublic
+from app.models.base import FactBase, FactPublic, PublicModel
 
 
 class Fact(FactBase, table=True):
@@ -33,7 +33,7 @@ class Fact(FactBase, table=True):
     value: Any = Field(sa_type=JSON)
 
 
-class FactSubject(SQLModel):
+class FactSubject(PublicModel):
     """What a fact is about."""
 
     type: str = Field(
@@ -46,7 +46,7 @@ class FactSubject(SQLModel):
     )
 
 
-class FactRecord(SQLModel):
+class FactRecord(PublicModel):
     """The row that states the fact, to find the underlying resource."""
 
     type: str = Field(

@@ -71,6 +71,8 @@ class PartnershipScope(FactBase, table=True):
 class PartnershipScopePublic(FactPublic):
     """An area the partnership covers, or (certainty ``excluded``) rules out."""
 
+    fact_table: ClassVar[str] = "partnership_scope"
+
     id: int = Field(description="Its id under `/v1/partnerships/{id}/scope/`.")
     area: str = Field(schema_extra={"examples": ["joint development of vehicles and powertrains"]})
 
@@ -78,11 +80,15 @@ class PartnershipScopePublic(FactPublic):
 class PartnershipStatusPublic(FactPublic):
     """One dated status: it held from ``valid_from`` until ``valid_to`` (exclusive)."""
 
+    fact_table: ClassVar[str] = "partnership_status"
+
     status: PartnershipStatus
 
 
 class PartnershipPublic(FactPublic):
     """A partnership; ``announced_on``/``ended_on`` are its ``valid_from``/``valid_to``."""
+
+    fact_table: ClassVar[str] = "partnership"
 
     id: int
     slug: str = Field(schema_extra={"examples": ["honda-nissan-us-collaboration"]})

@@ -3,7 +3,7 @@ from enum import StrEnum
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import enum_column
+from app.models.base import PublicModel, enum_column
 
 
 class DocumentType(StrEnum):
@@ -34,7 +34,7 @@ class SearchDocument(SQLModel, table=True):
     body: str = Field(sa_type=Text)
 
 
-class SearchHit(SQLModel):
+class SearchHit(PublicModel):
     type: DocumentType
     id: int
     key: str

@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.fields import NonEmpty
 from app.core.patch import MergePatch
+from app.models.base import PublicModel
 
 
 class Source(SQLModel, table=True):
@@ -44,7 +45,7 @@ class Citation(SQLModel, table=True):
     end_offset: int
 
 
-class CitationPublic(SQLModel):
+class CitationPublic(PublicModel):
     source_id: int
     quote: str = Field(
         schema_extra={"examples": ["We are discussing how we can collaborate in the United States"]}
@@ -53,7 +54,7 @@ class CitationPublic(SQLModel):
     end_offset: int = Field(description="End offset (exclusive).")
 
 
-class SourceSummary(SQLModel):
+class SourceSummary(PublicModel):
     id: int
     slug: str
     title: str

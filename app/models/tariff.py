@@ -2,14 +2,21 @@ from decimal import Decimal
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.core.citations import CitationIn
 from app.core.dates import PartialDate
 from app.core.fields import CurrencyCode, MoneyAmount, NonEmpty, Percent
 from app.core.money import DecimalString, Money
 from app.core.patch import MergePatch
-from app.models.base import Certainty, FactBase, FactPublic, money_column, percent_column
+from app.models.base import (
+    Certainty,
+    FactBase,
+    FactPublic,
+    PublicModel,
+    money_column,
+    percent_column,
+)
 from app.models.company import CompanyRef
 
 
@@ -41,7 +48,7 @@ class TariffImpact(FactBase, table=True):
     usd: Decimal | None = money_column(nullable=True)
 
 
-class TariffRef(SQLModel):
+class TariffRef(PublicModel):
     """The tariff an impact belongs to, as a per-company list names it."""
 
     id: int = Field(schema_extra={"examples": [1]})
@@ -51,6 +58,7 @@ class TariffRef(SQLModel):
 
 
 class TariffImpactPublic(FactPublic):
+    fact_table: ClassVar[str] = "tariff_impact"
     id: int
     company: CompanyRef
     fiscal_year: str = Field(
@@ -71,6 +79,7 @@ class TariffImpactPublicWithTariff(TariffImpactPublic):
 
 
 class TariffPublic(FactPublic):
+    fact_table: ClassVar[str] = "tariff"
     id: int
     imposing_country: str = Field(
         description="ISO 3166-1 alpha-2 of the country levying it.",

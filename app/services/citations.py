@@ -2,11 +2,12 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
-from app.models import Citation, FactBase
+from app.models import Citation
 from app.models.base import FactPublic
 from app.models.source import CitationPublic
 
@@ -20,32 +21,52 @@ def load_citations(
     by_fact: dict[int, list[CitationPublic]] = defaultdict(list)
     if not fact_ids:
         return by_fact
-    statement = (
-        select(Citation)
-        .where(Citation.fact_type == fact_type, col(Citation.fact_id).in_(fact_ids))
-        .order_by(col(Citation.id))
+    rows = session.connection().execute(
+        _CITATIONS, {"fact_type": fact_type, "fact_ids": list(fact_ids)}
     )
-    for citation in session.exec(statement):
-        by_fact[citation.fact_id].append(
-            CitationPublic.model_validate(citation, from_attributes=True)
+    for fact_id, source_id, quote, start_offset, end_offset in rows:
+        by_fact[fact_id].append(
+            CitationPublic(
+                source_id=source_id, quote=quote, start_offset=start_offset, end_offset=end_offset
+            )
         )
     return by_fact
 
 
+_CITATION = Citation.__table__  # type: ignore[attr-defined]
+
+# Built once: every detail and list with citations runs it (see app/core/temporal.py).
+_CITATIONS = (
+    sa.select(
+        _CITATION.c.fact_id,
+        _CITATION.c.source_id,
+        _CITATION.c.quote,
+        _CITATION.c.start_offset,
+        _CITATION.c.end_offset,
+    )
+    .where(
+        _CITATION.c.fact_type == sa.bindparam("fact_type"),
+        _CITATION.c.fact_id.in_(sa.bindparam("fact_ids", expanding=True)),
+    )
+    .order_by(_CITATION.c.id)
+)
+
+
 def to_public(
     session: Session,
-    rows: Sequence[FactBase],
+    rows: Sequence[Any],
     public: type[P],
     *,
     with_citations: bool,
     extra: Sequence[dict[str, object]] | None = None,
 ) -> list[P]:
-    """Rows as their public model, with their citations embedded when asked for.
+    """Rows (model instances or Core rows of ``public``'s table) as their public model,
+    with their citations embedded when asked for.
 
     ``extra`` holds, per row, fields the row does not carry itself (a related slug).
     """
     citations = (
-        load_citations(session, rows[0].__table__.name, [r.id for r in rows])  # type: ignore[attr-defined]
+        load_citations(session, public.fact_table, [r.id for r in rows])
         if with_citations and rows
         else None
     )

@@ -2,13 +2,23 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
+from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition
+from app.core.temporal import (
+    AsOf,
+    AsOfShape,
+    as_of_bindings,
+    as_of_condition,
+    as_of_shape,
+    bound_as_of_condition,
+)
 from app.importer import CompanyIn
 from app.models import (
     Certainty,
@@ -61,8 +71,25 @@ def find_company(*, session: Session, slug: str, as_of: AsOf) -> Company:
 
 
 def get_company(*, session: Session, slug: str, as_of: AsOf) -> CompanyPublic:
-    company = find_company(session=session, slug=slug, as_of=as_of)
+    # The hottest read: a prepared Core statement, not an ORM query (see app/core/temporal.py).
+    company = (
+        session.connection()
+        .execute(_company_by_slug(as_of_shape(as_of)), {"slug": slug, **as_of_bindings(as_of)})
+        .first()
+    )
+    if company is None:
+        raise NotFound(f"No company with slug {slug!r}.")
     return to_public(session, [company], CompanyPublic, with_citations=True)[0]
+
+
+COMPANY = Company.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _company_by_slug(shape: AsOfShape) -> Select[Any]:
+    return select(COMPANY).where(
+        COMPANY.c.slug == bindparam("slug"), bound_as_of_condition(COMPANY.c, shape)
+    )
 
 
 def list_companies(

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/changes", tags=["changes"])
 @router.get(
     "", summary="Follow the change log", response_model=ChangePage, responses=problem_responses(422)
 )
-def list_changes(
+async def list_changes(
     response: Response,
     session: SessionDep,
     since: Annotated[

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/companies", tags=["companies"])
 CompanyInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 
 
-def company_filters(
+async def company_filters(
     country: Annotated[
         str | None,
         Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.", examples=["JP"]),
@@ -50,7 +50,7 @@ def company_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-def list_companies(
+async def list_companies(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -80,7 +80,7 @@ def list_companies(
     response_model=CompanyPublic,
     responses=problem_responses(404, 422),
 )
-def get_company(
+async def get_company(
     slug: CompanySlug, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> CompanyPublic:
     """One company with the quotes that back it."""

@@ -51,7 +51,7 @@ ResultId = Annotated[
 PlantId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The plant's id.", examples=[1])]
 
 
-def impact_filters(
+async def impact_filters(
     fiscal_year: Annotated[
         str | None,
         Query(
@@ -68,7 +68,7 @@ def impact_filters(
     return ImpactFilters(fiscal_year=fiscal_year, metric=metric)
 
 
-def result_filters(
+async def result_filters(
     metric: Annotated[
         str | None,
         Query(max_length=40, description="`loss`, `net_loss`, `revenue`, …", examples=["loss"]),
@@ -92,7 +92,7 @@ def result_filters(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-def list_company_tariff_impacts(
+async def list_company_tariff_impacts(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -124,7 +124,7 @@ def list_company_tariff_impacts(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-def list_company_restructuring_plans(
+async def list_company_restructuring_plans(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -161,7 +161,7 @@ def list_company_restructuring_plans(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-def list_company_financial_results(
+async def list_company_financial_results(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -193,7 +193,7 @@ def list_company_financial_results(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-def list_company_plants(
+async def list_company_plants(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -225,7 +225,7 @@ def list_company_plants(
     response_model=FinancialResultPublic,
     responses=problem_responses(404, 422),
 )
-def get_financial_result(
+async def get_financial_result(
     slug: CompanySlug,
     result_id: ResultId,
     response: Response,
@@ -323,7 +323,7 @@ def delete_financial_result(
     response_model=PlantPublic,
     responses=problem_responses(404, 422),
 )
-def get_plant(
+async def get_plant(
     slug: CompanySlug,
     plant_id: PlantId,
     response: Response,

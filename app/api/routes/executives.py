@@ -54,7 +54,7 @@ RoleId = Annotated[
 ]
 
 
-def executive_filters(
+async def executive_filters(
     company: Annotated[
         str | None,
         Query(
@@ -84,7 +84,7 @@ def executive_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-def list_executives(
+async def list_executives(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -114,7 +114,7 @@ def list_executives(
     response_model=ExecutivePublic,
     responses=list_responses(404),
 )
-def get_executive(
+async def get_executive(
     slug: ExecutiveSlug, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutivePublic:
     """One executive with the roles that answer `valid_at`/`known_at`, and their quotes."""
@@ -191,7 +191,7 @@ def delete_executive(
     response_model=ExecutiveRoleDetail,
     responses=problem_responses(404, 422),
 )
-def get_role(
+async def get_role(
     slug: ExecutiveSlug, role_id: RoleId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutiveRoleDetail:
     """One of the executive's roles, with its company and quotes, as of `valid_at`/`known_at`."""
@@ -282,7 +282,7 @@ def delete_role(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-def list_company_executives(
+async def list_company_executives(
     request: Request,
     response: Response,
     slug: CompanySlug,

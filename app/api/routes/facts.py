@@ -22,7 +22,7 @@ FactInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 FactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The fact's id.", examples=[1])]
 
 
-def fact_filters(
+async def fact_filters(
     company: Annotated[
         str | None,
         Query(
@@ -59,7 +59,7 @@ def fact_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-def list_facts(
+async def list_facts(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -90,6 +90,6 @@ def list_facts(
     response_model=FactItemPublic,
     responses=problem_responses(404, 422),
 )
-def get_fact(fact_id: FactId, session: SessionDep, as_of: AsOfDep) -> FactItemPublic:
+async def get_fact(fact_id: FactId, session: SessionDep, as_of: AsOfDep) -> FactItemPublic:
     """One fact with the quotes that back it."""
     return fact_list.get_fact(session=session, fact_id=fact_id, as_of=as_of)

@@ -13,7 +13,7 @@ class HealthStatus(BaseModel):
 
 
 @router.get("/live", summary="Liveness", response_model=HealthStatus)
-def live(response: Response) -> HealthStatus:
+async def live(response: Response) -> HealthStatus:
     """The process is up (it does not touch the database)."""
     response.headers["Cache-Control"] = "no-store"
     return HealthStatus(status="ok")
@@ -22,7 +22,7 @@ def live(response: Response) -> HealthStatus:
 @router.get(
     "/ready", summary="Readiness", response_model=HealthStatus, responses=problem_responses(503)
 )
-def ready(session: SessionDep, response: Response) -> HealthStatus:
+async def ready(session: SessionDep, response: Response) -> HealthStatus:
     """The database answers; a 503 problem otherwise."""
     response.headers["Cache-Control"] = "no-store"
     health.database_ready(session=session)

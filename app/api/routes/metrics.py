@@ -7,7 +7,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/metrics")
-def get_metrics() -> Response:
+async def get_metrics() -> Response:
     """Prometheus metrics: requests by route and status, latencies, database pool."""
     return Response(
         generate_latest(metrics_registry()),

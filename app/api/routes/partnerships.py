@@ -51,7 +51,7 @@ ScopeId = Annotated[
 ]
 
 
-def partnership_filters(
+async def partnership_filters(
     status: Annotated[
         PartnershipStatus | None,
         Query(
@@ -84,7 +84,7 @@ FiltersDep = Annotated[PartnershipFilters, Depends(partnership_filters)]
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-def list_partnerships(
+async def list_partnerships(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -114,7 +114,7 @@ def list_partnerships(
     response_model=PartnershipDetail,
     responses=list_responses(404),
 )
-def get_partnership(
+async def get_partnership(
     partnership_id: PartnershipId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> PartnershipDetail:
     """One partnership with its members, scope, exclusions, status history and quotes."""
@@ -132,7 +132,7 @@ def get_partnership(
     response_model_exclude_unset=True,
     responses=problem_responses(404, 422),
 )
-def list_company_partnerships(
+async def list_company_partnerships(
     request: Request,
     response: Response,
     slug: CompanySlug,

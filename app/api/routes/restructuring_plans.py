@@ -30,7 +30,7 @@ TargetYear = Annotated[
 ]
 
 
-def plan_filters(
+async def plan_filters(
     company: Annotated[
         str | None,
         Query(
@@ -52,7 +52,7 @@ def plan_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-def list_restructuring_plans(
+async def list_restructuring_plans(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -82,7 +82,7 @@ def list_restructuring_plans(
     response_model=RestructuringPlanPublic,
     responses=problem_responses(404, 422),
 )
-def get_restructuring_plan(
+async def get_restructuring_plan(
     plan_id: PlanId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> RestructuringPlanPublic:
     """One restructuring plan with the quotes that back it."""

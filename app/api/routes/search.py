@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
     response_model_exclude_unset=True,
     responses=problem_responses(422),
 )
-def search(
+async def search(
     request: Request,
     response: Response,
     session: SessionDep,

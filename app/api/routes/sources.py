@@ -39,7 +39,7 @@ SourceIdOrSlug = Annotated[
 ]
 
 
-def source_filters(
+async def source_filters(
     reported_by: Annotated[
         str | None,
         Query(
@@ -52,7 +52,7 @@ def source_filters(
     return SourceFilters(reported_by=reported_by)
 
 
-def no_include(
+async def no_include(
     include: Annotated[
         str | None,
         Query(
@@ -75,7 +75,7 @@ def no_include(
     responses=list_responses(),
     dependencies=[Depends(no_include)],
 )
-def list_sources(
+async def list_sources(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -102,7 +102,7 @@ def list_sources(
     response_model=SourcePublic,
     responses=problem_responses(404, 422),
 )
-def get_source(
+async def get_source(
     id_or_slug: SourceIdOrSlug, response: Response, session: SessionDep, known_at: KnownAt = None
 ) -> SourcePublic:
     """One source with its full text, which every citation's offsets point into."""

@@ -30,7 +30,7 @@ TariffId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The tariff's id.
 ImpactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The impact's id.", examples=[1])]
 
 
-def tariff_filters(
+async def tariff_filters(
     imposing_country: Annotated[
         str | None,
         Query(
@@ -64,7 +64,7 @@ def tariff_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-def list_tariffs(
+async def list_tariffs(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -94,7 +94,7 @@ def list_tariffs(
     response_model=TariffPublic,
     responses=problem_responses(404, 422),
 )
-def get_tariff(
+async def get_tariff(
     tariff_id: TariffId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> TariffPublic:
     """One tariff with its impacts on companies and the quotes that back them. With
@@ -174,7 +174,7 @@ def delete_tariff(
     response_model=TariffImpactPublicWithTariff,
     responses=problem_responses(404, 422),
 )
-def get_impact(
+async def get_impact(
     tariff_id: TariffId,
     impact_id: ImpactId,
     response: Response,
