@@ -1,11 +1,10 @@
 """The ASGI application: routers, middleware, error handlers."""
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
-from app.api.deps import reject_control_characters, reject_nul_in_body
 from app.api.routes import (
     changes,
     companies,
@@ -23,7 +22,7 @@ from app.api.routes import (
 from app.core.config import get_settings
 from app.core.errors import Problem, install_error_handlers
 from app.core.etags import EtagMiddleware
-from app.core.limits import BodySizeLimitMiddleware
+from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
 from app.core.observability import install_observability
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
 from app.core.security_headers import SecurityHeadersMiddleware
@@ -47,7 +46,6 @@ def create_app() -> FastAPI:
         title="Autofacts",
         version="1.0.0",
         description=DESCRIPTION,
-        dependencies=[Depends(reject_control_characters), Depends(reject_nul_in_body)],
         openapi_tags=[
             {"name": "companies", "description": "Automakers, suppliers, media."},
             {"name": "executives", "description": "Executives and the roles they hold."},
@@ -62,6 +60,7 @@ def create_app() -> FastAPI:
         ],
     )
     # Added before CORS, so CORS wraps them and 304s and 413s carry its headers too.
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(EtagMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(

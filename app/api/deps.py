@@ -27,27 +27,15 @@ CompanySlug = Annotated[
 ]
 
 
-async def reject_control_characters(request: Request) -> None:
-    """Refuse NUL and other control characters in query parameters: PostgreSQL cannot
-    store or compare NUL, and no real filter value contains one. Async because it does no
-    I/O: a sync dependency would cost every request a trip through the thread pool."""
-    for name, value in request.query_params.multi_items():
-        if _CONTROL.search(value):
-            raise InvalidParameter(
-                "Query parameters may not contain control characters.", loc=["query", name]
-            )
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 # \u0000 in JSON, unless its backslash is itself escaped (an even run of backslashes).
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 async def reject_nul_in_body(request: Request) -> None:
     """Refuse a body holding NUL (raw, or as the JSON escape): PostgreSQL cannot store it.
-    Starlette keeps the body it read, so the route still parses it."""
+    Starlette keeps the body it read, so the route still parses it. Every route that takes
+    a body is a write, so this runs first among a writer's dependencies (before the write
+    lock is taken, and before the body is validated)."""
     if request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()
         if b"\x00" in body or _ESCAPED_NUL.search(body):
@@ -62,6 +50,7 @@ _bearer = HTTPBearer(
 
 
 def require_writer(
+    _no_nul: Annotated[None, Depends(reject_nul_in_body)],
     session: WriteSessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:

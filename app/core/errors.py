@@ -119,6 +119,12 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
+    return problem_response(
+        request, exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
+    )
+
+
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     # pydantic's `input` and `ctx` can hold arbitrary objects and echo hostile input back.
     return [
@@ -134,9 +140,7 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(
-            request, exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
-        )
+        return domain_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,11 +1,15 @@
-"""A cap on request body size: larger bodies are a 413 problem, never read to the end."""
+"""Limits on what a request may carry: a cap on body size (larger bodies are a 413 problem,
+never read to the end) and no control characters in query parameters."""
+
+import re
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import problem_response
+from app.core.errors import InvalidParameter, domain_error_response, problem_response
 
 
 class BodyTooLarge(HTTPException):
@@ -80,3 +84,42 @@ def _content_length(scope: Scope) -> int | None:
         return int(Headers(scope=scope)["content-length"])
     except (KeyError, ValueError):
         return None
+
+
+# A control character, raw or percent-encoded, somewhere in a query string: the cheap test
+# every request takes; only a query that fails it is decoded to be checked exactly.
+_MAYBE_CONTROL = re.compile(rb"%(?:[01][0-9a-fA-F]|7[fF])|[\x00-\x1f\x7f]")
+# Tab, line feed and carriage return are ordinary text; the rest never is.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ControlCharacterMiddleware:
+    """Refuse NUL and other control characters in query parameters with a 422 problem:
+    PostgreSQL cannot store or compare NUL, and no real filter value contains one.
+
+    A middleware rather than an app-wide dependency: every request pays for a dependency,
+    while this costs one regular-expression scan of the raw query string.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if query and _MAYBE_CONTROL.search(query):
+            name = _parameter_with_control_character(query)
+            if name is not None:
+                refusal = InvalidParameter(
+                    "Query parameters may not contain control characters.", loc=["query", name]
+                )
+                await domain_error_response(Request(scope), refusal)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _parameter_with_control_character(query: bytes) -> str | None:
+    # Decoded as Starlette decodes it for the routes.
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if _CONTROL.search(value):
+            return name
+    return None
