@@ -5,7 +5,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Row, Select, bindparam
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
@@ -61,17 +61,14 @@ class CompanyFilters:
     certainty: Certainty | None = None
 
 
-def find_company(*, session: Session, slug: str, as_of: AsOf) -> Company:
-    company = session.exec(
-        select(Company).where(Company.slug == slug, as_of_condition(Company, as_of))
-    ).first()
-    if company is None:
-        raise NotFound(f"No company with slug {slug!r}.")
-    return company
+# A company as reads see it (a Core row) or as writes change it (a model instance); the
+# per-company routes only use its columns.
+AnyCompany = Company | Row[Any]
 
 
-def get_company(*, session: Session, slug: str, as_of: AsOf) -> CompanyPublic:
-    # The hottest read: a prepared Core statement, not an ORM query (see app/core/temporal.py).
+def find_company(*, session: Session, slug: str, as_of: AsOf) -> Row[Any]:
+    """The company row every per-company read starts from (a Core row: its columns as
+    attributes); a 404 when there is none."""
     company = (
         session.connection()
         .execute(_company_by_slug(as_of_shape(as_of)), {"slug": slug, **as_of_bindings(as_of)})
@@ -79,6 +76,22 @@ def get_company(*, session: Session, slug: str, as_of: AsOf) -> CompanyPublic:
     )
     if company is None:
         raise NotFound(f"No company with slug {slug!r}.")
+    return company
+
+
+def company_to_change(*, session: Session, slug: str) -> Company:
+    """The current company row as a model instance, for a write to change; a 404 when
+    there is none."""
+    company = session.exec(
+        select(Company).where(Company.slug == slug, as_of_condition(Company, AsOf()))
+    ).first()
+    if company is None:
+        raise NotFound(f"No company with slug {slug!r}.")
+    return company
+
+
+def get_company(*, session: Session, slug: str, as_of: AsOf) -> CompanyPublic:
+    company = find_company(session=session, slug=slug, as_of=as_of)
     return to_public(session, [company], CompanyPublic, with_citations=True)[0]
 
 
@@ -87,6 +100,8 @@ COMPANY = Company.__table__  # type: ignore[attr-defined]
 
 @cache
 def _company_by_slug(shape: AsOfShape) -> Select[Any]:
+    # Every company read starts here: built once per as_of shape (see app/core/temporal.py),
+    # run through Core, which costs a fraction of an ORM query.
     return select(COMPANY).where(
         COMPANY.c.slug == bindparam("slug"), bound_as_of_condition(COMPANY.c, shape)
     )
@@ -157,7 +172,7 @@ def update_company(
     *, session: Session, actor: str, slug: str, patch: CompanyUpdate, if_match: str | None
 ) -> Written:
     def write() -> Written:
-        company = find_company(session=session, slug=slug, as_of=AsOf())
+        company = company_to_change(session=session, slug=slug)
         before = get_company(session=session, slug=slug, as_of=AsOf())
         require_if_match(if_match, etag_of(before))
         if correct_with(session, company, patch.changes(), patch.citations):
@@ -173,7 +188,7 @@ def update_company(
 
 def delete_company(*, session: Session, actor: str, slug: str, if_match: str | None) -> Written:
     def write() -> Written:
-        company = find_company(session=session, slug=slug, as_of=AsOf())
+        company = company_to_change(session=session, slug=slug)
         before = get_company(session=session, slug=slug, as_of=AsOf())
         require_if_match(if_match, etag_of(before))
         for model in _DEPENDENTS:

@@ -32,7 +32,7 @@ from app.models.company_facts import (
 )
 from app.models.search import DocumentType
 from app.services.citations import to_public
-from app.services.companies import find_company
+from app.services.companies import AnyCompany, company_to_change, find_company
 from app.services.writing import (
     Idempotency,
     Written,
@@ -83,7 +83,7 @@ class ResultFilters:
 CompanyFact = RestructuringPlan | FinancialResult | Plant
 
 
-def _entity_id(row: Company | CompanyFact) -> int:
+def _entity_id(row: AnyCompany | CompanyFact) -> int:
     """The id of the fact a row states: its own, or on a past version the current row's."""
     entity_id = row.version_of or row.id
     assert entity_id is not None, "rows are read or flushed before they are named"
@@ -116,7 +116,7 @@ def _public(
     *,
     with_citations: bool,
     money: bool = False,
-    company: Company | None = None,
+    company: AnyCompany | None = None,
 ) -> list[P]:
     # Per-company lists already hold their company: no query to name it.
     slugs = (
@@ -142,7 +142,7 @@ def _page(
     *,
     include: frozenset[str],
     money: bool = False,
-    company: Company | None = None,
+    company: AnyCompany | None = None,
 ) -> Page[P]:
     fetched = fetch_page(session, statement, spec, page)
     data = _public(
@@ -327,7 +327,9 @@ def _money(entry: Entry | Update) -> dict[str, Any]:
     return {"amount": amount.amount, "currency": amount.currency, "usd": amount.usd}
 
 
-def _get(session: Session, kind: _Kind[P], row_id: int, as_of: AsOf, company: Company | None) -> P:
+def _get(
+    session: Session, kind: _Kind[P], row_id: int, as_of: AsOf, company: AnyCompany | None
+) -> P:
     statement = select(kind.model).where(
         _version_of(kind.model, row_id), as_of_condition(kind.model, as_of)
     )
@@ -339,7 +341,7 @@ def _get(session: Session, kind: _Kind[P], row_id: int, as_of: AsOf, company: Co
     return _public(session, [row], kind.public, with_citations=True, money=kind.money)[0]
 
 
-def _missing(kind: _Kind[Any], row_id: int, company: Company | None) -> str:
+def _missing(kind: _Kind[Any], row_id: int, company: AnyCompany | None) -> str:
     of = f" of {company.slug!r}" if company is not None else ""
     return f"No {kind.label} with id {row_id}{of}."
 
@@ -365,7 +367,7 @@ def _url_company(session: Session, kind: _Kind[Any], slug: str | None) -> Compan
     if not kind.nested:
         return None
     assert slug is not None, "nested resources are reached through their company"
-    return find_company(session=session, slug=slug, as_of=AsOf())
+    return company_to_change(session=session, slug=slug)
 
 
 def _body_company(

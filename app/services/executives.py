@@ -29,7 +29,7 @@ from app.models.executive import (
 )
 from app.models.search import DocumentType
 from app.services.citations import load_citations, to_public
-from app.services.companies import find_company
+from app.services.companies import AnyCompany, find_company
 from app.services.writing import (
     Idempotency,
     Quote,
@@ -76,7 +76,7 @@ def _entity_id(model: Any, as_of: AsOf) -> Any:
     return func.coalesce(model.version_of, model.id)
 
 
-def _ref_id(row: Executive | ExecutiveRole | Company) -> int:
+def _ref_id(row: Executive | ExecutiveRole | AnyCompany) -> int:
     entity_id = row.version_of or row.id
     assert entity_id is not None, "rows read from the database have ids"
     return entity_id

@@ -40,7 +40,7 @@ from app.models.tariff import (
     TariffUpdate,
 )
 from app.services.citations import to_public
-from app.services.companies import find_company
+from app.services.companies import AnyCompany, find_company
 from app.services.facts import project_facts
 from app.services.writing import (
     Idempotency,
@@ -91,7 +91,7 @@ class ImpactFilters:
     metric: str | None = None
 
 
-def _entity_id(row: Tariff | TariffImpact | Company) -> int:
+def _entity_id(row: Tariff | TariffImpact | AnyCompany) -> int:
     """The id of the fact a row states: its own, or on a past version the current row's."""
     entity_id = row.version_of or row.id
     assert entity_id is not None, "rows are read or flushed before they are named"
@@ -147,7 +147,7 @@ def _impacts_public(
     *,
     with_citations: bool,
     with_tariff: bool = False,
-    company: Company | None = None,
+    company: AnyCompany | None = None,
 ) -> list[ImpactT]:
     # Per-company lists already hold their company: no query to name it.
     companies = (
