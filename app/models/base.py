@@ -77,6 +77,20 @@ def current_unique(table: str, *columns: str) -> Index:
     )
 
 
+def current_index(table: str, *columns: str) -> Index:
+    """An index over the current rows only (what every read without ``known_at`` asks
+    for), in the order a list pages through them: filter column, sort key, then id. The
+    keyset condition and ORDER BY then walk it, and a facet or count over current rows is
+    read from the index alone."""
+    current = text("known_to IS NULL")
+    return Index(
+        f"ix_{table}_current_{'_'.join(columns)}",
+        *columns,
+        sqlite_where=current,
+        postgresql_where=current,
+    )
+
+
 def money_column(*, nullable: bool = False) -> Any:
     """A decimal column wide enough for yen figures (up to 10^20, four decimals)."""
     return Field(default=None, sa_type=Numeric(24, 4), nullable=nullable)
@@ -118,20 +132,31 @@ class FactPublic(PublicModel):
 
     @classmethod
     def from_row(cls, row: Any, **fields: Any) -> Self:
-        """Build from a table row (a model instance or a Core row), rendering partial dates
-        at their precision. ``fields`` holds what the row does not carry itself."""
-        names = cls._copied_fields()
+        """Build from a table row (a model instance or a Core row). ``fields`` holds what
+        the row does not carry itself."""
         if isinstance(row, Row):
-            columns = row._mapping
-            values = {name: columns[name] for name in names if name in columns}
-        else:  # a model instance, whose attributes may still need loading
-            values = {name: getattr(row, name) for name in names if hasattr(row, name)}
-        if row.version_of is not None and "id" in cls.model_fields:
-            values["id"] = row.version_of  # a superseded copy shows the id its URL uses
-        values["valid_from"] = format_partial_date(row.valid_from, row.valid_from_precision)
-        values["valid_to"] = format_partial_date(row.valid_to, row.valid_to_precision)
-        values.update(fields)
-        return cls.__pydantic_validator__.validate_python(values)  # type: ignore[no-any-return]
+            return cls.from_columns(dict(zip(row._fields, row, strict=True)), **fields)
+        # A model instance, whose attributes may still need loading.
+        names = cls._copied_fields()
+        columns = {name: getattr(row, name) for name in names if hasattr(row, name)}
+        for name in _RENDERED_FROM:
+            columns[name] = getattr(row, name)
+        return cls.from_columns(columns, **fields)
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, Any], **fields: Any) -> Self:
+        """Build from a row's columns by name (extra columns are ignored), rendering
+        partial dates at their precision. ``columns`` becomes the model's input."""
+        if columns["version_of"] is not None and "id" in cls.model_fields:
+            columns["id"] = columns["version_of"]  # a superseded copy shows its URL's id
+        columns["valid_from"] = format_partial_date(
+            columns["valid_from"], columns["valid_from_precision"]
+        )
+        columns["valid_to"] = format_partial_date(
+            columns["valid_to"], columns["valid_to_precision"]
+        )
+        columns.update(fields)
+        return cls.__pydantic_validator__.validate_python(columns)  # type: ignore[no-any-return]
 
     @classmethod
     def _copied_fields(cls) -> tuple[str, ...]:
@@ -144,6 +169,14 @@ class FactPublic(PublicModel):
 
 
 _RENDERED = frozenset({"valid_from", "valid_to", "citations"})
+# The columns the rendered fields come from.
+_RENDERED_FROM = (
+    "version_of",
+    "valid_from",
+    "valid_from_precision",
+    "valid_to",
+    "valid_to_precision",
+)
 
 from app.models.source import CitationPublic  # noqa: E402
 

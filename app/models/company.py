@@ -6,12 +6,26 @@ from sqlmodel import Field
 from app.core.citations import CitationIn
 from app.core.fields import CountryCode, NonEmpty
 from app.core.patch import MergePatch
-from app.models.base import Certainty, FactBase, FactPublic, PublicModel, current_unique
+from app.models.base import (
+    Certainty,
+    FactBase,
+    FactPublic,
+    PublicModel,
+    current_index,
+    current_unique,
+)
 
 
 class Company(FactBase, table=True):
     __tablename__ = "company"
-    __table_args__ = (current_unique("company", "slug"),)
+    __table_args__ = (
+        current_unique("company", "slug"),
+        # The list's default sort, and each filter (and facet) ahead of it.
+        current_index("company", "name", "id"),
+        current_index("company", "country", "name", "id"),
+        current_index("company", "kind", "name", "id"),
+        current_index("company", "certainty", "name", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100)

@@ -7,13 +7,23 @@ from app.core.citations import CitationIn
 from app.core.dates import PartialDate
 from app.core.fields import NonEmpty
 from app.core.patch import MergePatch
-from app.models.base import Certainty, FactBase, FactPublic, PublicModel, current_unique
+from app.models.base import (
+    Certainty,
+    FactBase,
+    FactPublic,
+    PublicModel,
+    current_index,
+    current_unique,
+)
 from app.models.company import CompanyRef
 
 
 class Executive(FactBase, table=True):
     __tablename__ = "executive"
-    __table_args__ = (current_unique("executive", "slug"),)
+    __table_args__ = (
+        current_unique("executive", "slug"),
+        current_index("executive", "name", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from app.models import Citation
@@ -70,10 +71,15 @@ def to_public(
         if with_citations and rows
         else None
     )
+    # Core rows share their keys: read them once, not once per row.
+    keys = rows[0]._fields if rows and isinstance(rows[0], Row) else None
     result = []
     for index, row in enumerate(rows):
         fields = dict(extra[index]) if extra else {}
         if citations is not None:
-            fields["citations"] = citations.get(row.id, [])  # type: ignore[attr-defined]
-        result.append(public.from_row(row, **fields))
+            fields["citations"] = citations.get(row.id, [])
+        if keys is not None:
+            result.append(public.from_columns(dict(zip(keys, row, strict=True)), **fields))
+        else:
+            result.append(public.from_row(row, **fields))
     return result
