@@ -20,7 +20,7 @@ from app.api.routes import (
     tariffs,
 )
 from app.core.config import get_settings
-from app.core.errors import Problem, install_error_handlers
+from app.core.errors import Problem, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware
 from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
 from app.core.observability import install_observability
@@ -118,10 +118,20 @@ def _register_problem_schema(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             )
+            _document_unparseable_bodies(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_unparseable_bodies(schema: dict) -> None:  # type: ignore[type-arg]
+    """Every operation that takes a body answers 400 to one that is not JSON at all (bytes
+    that do not decode); a body that is JSON but not the right shape is a 422."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("400", problem_responses(400)[400])
 
 
 app = create_app()

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -31,7 +31,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
-        pool_pre_ping=True,
+        # No ping before every checkout (a round trip on every request): a connection the
+        # server dropped fails its first statement, that request gets a 503, and SQLAlchemy
+        # then discards every connection older than the failure, so the next ones reconnect.
+        pool_pre_ping=False,
         connect_args={"connect_timeout": 5},
         **kwargs,
     )
@@ -42,11 +45,27 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """The request's session. Async although the driver is not: opening a Session does no
-    I/O, and a sync dependency with ``yield`` costs two trips through the thread pool on
-    every request (see the read path in the README's Performance section)."""
-    with Session(get_engine()) as session:
+@lru_cache
+def get_read_engine() -> Engine:
+    """On PostgreSQL, the engine's pool in autocommit: a read's statements each see the
+    latest committed data, as they would in a READ COMMITTED transaction, without the BEGIN
+    and ROLLBACK round trips a transaction adds to every request. SQLite's driver opens no
+    transaction for a SELECT anyway (and switching its mode costs a PRAGMA each way)."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session: in autocommit for reads, in a transaction for writes. Async
+    although the driver is not: opening a Session does no I/O, and a sync dependency with
+    ``yield`` costs two trips through the thread pool on every request."""
+    engine = get_read_engine() if request.method in _READS else get_engine()
+    with Session(engine) as session:
         yield session
 
 

@@ -27,6 +27,10 @@ Slug = Annotated[
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 CountryCode = Annotated[str, _pattern(r"[A-Z]{2}", "an ISO 3166-1 alpha-2 code, such as JP")]
 CurrencyCode = Annotated[str, _pattern(r"[A-Z]{3}", "an ISO 4217 code, such as JPY")]
+# Row ids are INTEGER columns: 32-bit on PostgreSQL, which refuses to compare one with a
+# larger number (a 5xx, unless the number is refused first).
+MAX_ROW_ID = 2**31 - 1
+
 _PLAIN_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.errors import InvalidParameter
+from app.core.fields import MAX_ROW_ID
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Select[Any])
@@ -141,7 +142,12 @@ def decode_cursor(cursor: str, *, param: str = "cursor") -> list[Any]:
         payload = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise invalid from exc
-    if not (isinstance(payload, list) and len(payload) == 3 and type(payload[2]) is int):
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 3
+        and type(payload[2]) is int
+        and 0 <= payload[2] <= MAX_ROW_ID
+    ):
         raise invalid
     return payload
 
@@ -158,7 +164,7 @@ def _restore(value: Any, column: InstrumentedAttribute[Any]) -> Any:
     try:
         if isinstance(column_type, Date) and isinstance(value, str):
             return dt.date.fromisoformat(value)
-        if isinstance(column_type, Integer) and type(value) is int:
+        if isinstance(column_type, Integer) and type(value) is int and abs(value) <= MAX_ROW_ID:
             return value
         if isinstance(column_type, String) and isinstance(value, str):
             return value

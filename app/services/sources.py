@@ -11,7 +11,7 @@ from sqlmodel import Session, or_, select
 
 from app.core.errors import Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
-from app.core.fields import NonEmpty
+from app.core.fields import MAX_ROW_ID, NonEmpty
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.importer import SourceIn
 from app.models import Citation, Source
@@ -33,9 +33,6 @@ SOURCE_LIST = ListSpec(
     facets={"reported_by": Source.reported_by, "published_on": Source.published_on},
 )
 
-# Larger numbers cannot be a row id (and SQLite refuses to bind them): they can only be slugs.
-MAX_ID = 2**63 - 1
-
 
 @dataclass(frozen=True)
 class SourceFilters:
@@ -49,7 +46,7 @@ def find_source(*, session: Session, id_or_slug: str, known_at: dt.date | None) 
     if known_at is not None:
         statement = statement.where(Source.published_on <= known_at)
     source = None
-    if id_or_slug.isascii() and id_or_slug.isdigit() and int(id_or_slug) <= MAX_ID:
+    if id_or_slug.isascii() and id_or_slug.isdigit() and int(id_or_slug) <= MAX_ROW_ID:
         source = session.exec(statement.where(Source.id == int(id_or_slug))).first()
     if source is None:
         source = session.exec(statement.where(Source.slug == id_or_slug)).first()

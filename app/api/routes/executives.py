@@ -16,6 +16,7 @@ from app.core.db import SessionDep, WriteSessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
+from app.core.fields import MAX_ROW_ID
 from app.core.include import include_param
 from app.core.pagination import Page
 from app.core.temporal import AsOfDep
@@ -50,7 +51,7 @@ ExecutiveSlug = Annotated[
 RoleId = Annotated[
     int,
     # Larger numbers cannot be a row id (and SQLite refuses to bind them).
-    Path(ge=1, le=2**63 - 1, description="The role's id.", examples=[1]),
+    Path(ge=1, le=MAX_ROW_ID, description="The role's id.", examples=[1]),
 ]
 
 
