@@ -81,6 +81,7 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        loop=settings.event_loop,
         log_level=settings.log_level,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
         # Our own middleware logs each request (JSON, with its id) when access_log is on.

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `autofacts serve` binds to.")
     port: int = Field(default=8000, description="Port `autofacts serve` listens on.")
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio",
+        description="The event loop `autofacts serve` runs. asyncio's, because a saturated "
+        "uvloop worker starved some connections for seconds (see README, Operating).",
+    )
     cors_origins: list[str] = Field(
         default=["http://localhost:3000"],
         description="Origins allowed to call the API from a browser (JSON list).",
