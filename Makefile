@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-sqlite test-postgres lint lint-docker format migrate seed
+.PHONY: install run test test-sqlite test-postgres lint lint-docker format migrate seed \
+	bench bench-growth bench-smoke
 
 install: $(VENV)/.installed
 
@@ -50,3 +51,16 @@ test-postgres: install
 	else \
 		echo "skipped: no PostgreSQL (set AUTOFACTS_TEST_DATABASE_URL=postgresql+psycopg://...)"; \
 	fi
+
+# Benchmarks (bench/README.md): Autofacts against the bare FastAPI route and Datasette on
+# the same synthetic data (100k companies, 1M facts; built once, then reused), 3 runs.
+bench: install
+	$(BIN)/python bench/run.py
+
+# How each path's cost grows from 10k to 100k to 1M facts.
+bench-growth: install
+	$(BIN)/python bench/run.py --growth --runs 1
+
+# A tiny pass through the whole pipeline (CI runs it from tests/test_bench_smoke.py).
+bench-smoke: install
+	$(BIN)/python bench/run.py --smoke

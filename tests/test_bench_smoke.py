@@ -1,0 +1,35 @@
+"""The benchmark suite, end to end but tiny (SPEC §6 and bench/README.md): it builds a small
+synthetic data set, starts the bare FastAPI route, Datasette and Autofacts in turn, drives
+every path with wrk for a second and prints the tables. The full `make bench` is too long
+for CI; this keeps its code from rotting."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import POSTGRES_URL
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
+)
+def test_make_bench_runs_end_to_end() -> None:
+    databases = "sqlite,postgresql" if POSTGRES_URL else "sqlite"
+    done = subprocess.run(
+        [sys.executable, ROOT / "bench" / "run.py", "--smoke", "--databases", databases],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for database in databases.split(","):
+        assert f"## {database}: 200 companies, 2,000 facts" in done.stdout
+    for path in ("company by slug", "list page 1,000 (cursor)", "search", "conditional GET (304)"):
+        assert f"| {path} |" in done.stdout
+    assert "| bare FastAPI route |" in done.stdout
+    assert "(smoke run: bars not judged)" in done.stdout
