@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlmodel import Session, select
 
 from app.core.config import ROOT, get_settings
-from app.core.db import get_engine
+from app.core.db import analyze, get_engine
 from app.core.errors import DomainError
 from app.dataset import DatasetRefused, generate
 from app.exporter import STDOUT, ExportRefused, export_file, snapshot_session
@@ -127,6 +127,7 @@ def _import(path: Path) -> None:
         for problem in refused.problems:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(1) from None
+    analyze(get_engine())
     _print_report(path, report)
 
 

@@ -28,7 +28,7 @@ class Company(FactBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=100)
+    slug: str = Field(max_length=100, index=True)
     name: str = Field(max_length=200, index=True)
     country: str | None = Field(default=None, max_length=2, index=True)
     kind: str = Field(max_length=40, index=True)

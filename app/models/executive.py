@@ -26,7 +26,7 @@ class Executive(FactBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=100)
+    slug: str = Field(max_length=100, index=True)
     name: str = Field(max_length=200, index=True)
 
 

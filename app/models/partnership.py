@@ -33,7 +33,7 @@ class Partnership(FactBase, table=True):
     __table_args__ = (current_unique("partnership", "slug"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=200, description="Natural key for imports.")
+    slug: str = Field(max_length=200, index=True, description="Natural key for imports.")
     title: str = Field(max_length=300)
     status: PartnershipStatus = enum_column(PartnershipStatus, column="status", index=True)
     notes: str | None = Field(default=None, sa_type=Text)
