@@ -450,7 +450,8 @@ def _server(name: str, command: list[str], env: dict[str, str]) -> Iterator[tupl
 
 
 def _dataset(db: str, companies: int, facts: int, seed: int) -> str:
-    """The URL of the synthetic data set of these sizes, made once and then reused."""
+    """The URL of the synthetic data set of these sizes, made once and then reused (brought
+    up to the current schema first)."""
     name = f"autofacts_bench_{companies}_{facts}_{seed}"
     if db == "sqlite":
         DATA.mkdir(exist_ok=True)
@@ -462,6 +463,7 @@ def _dataset(db: str, companies: int, facts: int, seed: int) -> str:
                 stale.unlink()
             _generate(url, companies, facts, seed)
             done.touch()
+        _migrate(url)
         return url
     admin = POSTGRES_ADMIN.replace("+psycopg", "")
     url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
@@ -472,7 +474,15 @@ def _dataset(db: str, companies: int, facts: int, seed: int) -> str:
         _generate(url, companies, facts, seed)
         # A database named after the data set's, created once it is complete: its marker.
         _psql(admin, f'CREATE DATABASE "{name}_done"')
+    _migrate(url)
     return url
+
+
+def _migrate(url: str) -> None:
+    env = {**os.environ, "AUTOFACTS_DATABASE_URL": url, "AUTOFACTS_LOG_LEVEL": "warning"}
+    subprocess.run(
+        [str(PYTHON_BIN / "autofacts"), "migrate"], env=env, check=True, capture_output=True
+    )
 
 
 def _psql(url: str, sql: str) -> str:
