@@ -58,7 +58,9 @@ LAST = ("Abe", "Baker", "Costa", "Dubois", "Endo", "Fischer", "Garcia", "Hayashi
 TITLES = ("CEO", "CFO", "COO", "CTO", "Chair")
 METRICS = ("revenue", "operating_profit", "net_profit")
 AREAS = ("battery supply", "hybrid systems", "software", "plants in North America")
-SENTENCES_PER_SOURCE = 1000
+# About 50 sentences (some 6 kB), the length of a real article: search snippets are made
+# from whole documents, so unrealistically long sources would make search look slow.
+SENTENCES_PER_SOURCE = 50
 BATCH = 10_000
 FIRST_DAY = dt.date(2024, 1, 1)
 # Each company has 1-3 executives, each with one role: five facts per company on average.

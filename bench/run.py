@@ -219,7 +219,8 @@ def _measure(
     log: Path,
 ) -> None:
     for name, path, headers in paths:
-        status = _get(base + path, headers)[0]
+        # Generous: a server still working off the previous path's backlog answers late.
+        status = _get(base + path, headers, timeout=180)[0]
         expected = 304 if headers else 200
         if status != expected:
             raise SystemExit(f"{server} {path}: {status}, expected {expected}")
@@ -563,10 +564,12 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _get(url: str, headers: tuple[str, ...] = ()) -> tuple[int, dict[str, str]]:
+def _get(
+    url: str, headers: tuple[str, ...] = (), timeout: float = 30
+) -> tuple[int, dict[str, str]]:
     request = urllib.request.Request(url, headers=dict(h.split(": ", 1) for h in headers))
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
             return response.status, {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as error:
