@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -47,7 +48,16 @@ POSTGRES_ADMIN = os.environ.get(
     "AUTOFACTS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 SERVER_CPU, WRK_CPU = "0", "1"
-PORT = 8790
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# Chosen once per run, free at start: a fixed port collides with any other run on the host.
+PORT = _free_port()
 
 # Autofacts runs the loop `autofacts serve` runs (README, Operating): saturated, one worker
 # on uvloop served as many requests but starved some (at 64 connections, p99 666 ms vs
