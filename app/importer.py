@@ -32,7 +32,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.citations import CitationIn, locate_quote
-from app.core.dates import PartialDate, parse_partial_date
+from app.core.dates import Day, PartialDate, parse_partial_date
 from app.core.errors import DomainError
 from app.core.fields import (
     Count,
@@ -109,7 +109,7 @@ class SourceIn(_Entry):
     title: NonEmpty = Field(max_length=500)
     publisher: str | None = Field(default=None, max_length=200)
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
-    published_on: dt.date
+    published_on: Day
     reported_by: str | None = Field(default=None, max_length=200)
     text_file: NonEmpty | None = None
     text: NonEmpty | None = None

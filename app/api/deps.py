@@ -1,5 +1,6 @@
 """Dependencies shared by the routers."""
 
+import json
 import re
 from typing import Annotated
 
@@ -29,10 +30,15 @@ CompanySlug = Annotated[
 
 # \u0000 in JSON, unless its backslash is itself escaped (an even run of backslashes).
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# The JSON escape of a UTF-16 surrogate, \ud800 to \udfff: a pair is one character beyond
+# U+FFFF (how ASCII-only JSON spells an emoji), a lone one is not Unicode text at all.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 async def reject_nul_in_body(request: Request) -> None:
-    """Refuse a body holding NUL (raw, or as the JSON escape): PostgreSQL cannot store it.
+    """Refuse a body holding NUL (raw, or as the JSON escape), which PostgreSQL cannot store,
+    or a lone surrogate, which neither database can (it is not UTF-8).
     Starlette keeps the body it read, so the route still parses it. Every route that takes
     a body is a write, so this runs first among a writer's dependencies (before the write
     lock is taken, and before the body is validated)."""
@@ -40,6 +46,29 @@ async def reject_nul_in_body(request: Request) -> None:
         body = await request.body()
         if b"\x00" in body or _ESCAPED_NUL.search(body):
             raise InvalidParameter("The body may not contain NUL characters.", loc=["body"])
+        if _SURROGATE_ESCAPE.search(body) and _holds_lone_surrogate(body):
+            raise InvalidParameter(
+                "The body may not contain unpaired surrogates such as \\ud800.", loc=["body"]
+            )
+
+
+def _holds_lone_surrogate(body: bytes) -> bool:
+    """Whether the JSON ``body`` decodes to text with a lone surrogate (decoding joins each
+    pair into its character, so any surrogate left is a lone one)."""
+    try:
+        stack = [json.loads(body)]
+    except (ValueError, RecursionError):
+        return False  # not JSON: the route's own parsing says so
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            stack += [*value, *value.values()]
+        elif isinstance(value, list):
+            stack += value
+    return False
 
 
 _bearer = HTTPBearer(

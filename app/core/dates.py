@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
 
 class Precision(StrEnum):
@@ -43,7 +43,27 @@ def _check_partial(text: str) -> str:
     return text
 
 
-PartialDate = Annotated[str, AfterValidator(_check_partial)]
+PartialDate = Annotated[
+    str,
+    AfterValidator(_check_partial),
+    Field(json_schema_extra={"pattern": _PARTIAL.pattern}),
+]
 """A date as precise as its source: ``2025``, ``2025-04`` or ``2025-04-01``."""
 
 IsoDate = Annotated[dt.date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day_text(value: object) -> object:
+    # pydantic would also read a number as a Unix time (0 is 1970-01-01) and take a
+    # datetime at midnight; the API promises YYYY-MM-DD, so anything else is a 422.
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value  # from Python, or a YAML facts file
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return value
+    raise ValueError(f"{value!r} is not a date of the form YYYY-MM-DD")
+
+
+Day = Annotated[dt.date, BeforeValidator(_day_text)]
+"""A calendar date, ``YYYY-MM-DD`` and nothing else (in a query or a request body)."""

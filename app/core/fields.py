@@ -7,7 +7,14 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 
 def _pattern(pattern: str, what: str) -> AfterValidator:
@@ -21,12 +28,23 @@ def _pattern(pattern: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _documented(pattern: str) -> Any:
+    # The check above words its own error; this shows the pattern in the OpenAPI, so that
+    # clients (and the fuzzer) know what a valid value looks like.
+    return Field(json_schema_extra={"pattern": f"^{pattern}$"})
+
+
+_SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 Slug = Annotated[
-    str, _pattern(r"[a-z0-9]+(?:-[a-z0-9]+)*", "a slug (lower-case words joined by hyphens)")
+    str, _pattern(_SLUG, "a slug (lower-case words joined by hyphens)"), _documented(_SLUG)
 ]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
-CountryCode = Annotated[str, _pattern(r"[A-Z]{2}", "an ISO 3166-1 alpha-2 code, such as JP")]
-CurrencyCode = Annotated[str, _pattern(r"[A-Z]{3}", "an ISO 4217 code, such as JPY")]
+CountryCode = Annotated[
+    str, _pattern(r"[A-Z]{2}", "an ISO 3166-1 alpha-2 code, such as JP"), _documented(r"[A-Z]{2}")
+]
+CurrencyCode = Annotated[
+    str, _pattern(r"[A-Z]{3}", "an ISO 4217 code, such as JPY"), _documented(r"[A-Z]{3}")
+]
 # Row ids are INTEGER columns: 32-bit on PostgreSQL, which refuses to compare one with a
 # larger number (a 5xx, unless the number is refused first).
 MAX_ROW_ID = 2**31 - 1
@@ -45,11 +63,24 @@ def _decimal_text(value: Any) -> Decimal:
 
 
 # Digits as the columns hold them: Numeric(24, 4) for money, Numeric(7, 3) for percents.
+# Requests take them as strings only (pydantic would document a number too).
 MoneyAmount = Annotated[
-    Decimal, BeforeValidator(_decimal_text), Field(max_digits=24, decimal_places=4)
+    Decimal,
+    BeforeValidator(_decimal_text),
+    Field(max_digits=24, decimal_places=4),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?\d+(?:\.\d+)?$", "examples": ["275000000000"]},
+        mode="validation",
+    ),
 ]
 Percent = Annotated[
-    Decimal, BeforeValidator(_decimal_text), Field(ge=0, max_digits=7, decimal_places=3)
+    Decimal,
+    BeforeValidator(_decimal_text),
+    Field(ge=0, max_digits=7, decimal_places=3),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d+(?:\.\d+)?$", "examples": ["2.5"]},
+        mode="validation",
+    ),
 ]
-Count = Annotated[StrictInt, Field(ge=0)]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_ROW_ID)]  # an INTEGER column too
 Year = Annotated[StrictInt, Field(ge=1000, le=9999)]

@@ -10,6 +10,8 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
@@ -139,17 +141,38 @@ def decode_cursor(cursor: str, *, param: str = "cursor") -> list[Any]:
     invalid = InvalidParameter("The cursor is not valid.", loc=["query", param])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
+        payload = json.loads(raw, parse_constant=_refuse_constant)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise invalid from exc
     if not (
         isinstance(payload, list)
         and len(payload) == 3
+        and all(_bindable(value) for value in payload)
         and type(payload[2]) is int
         and 0 <= payload[2] <= MAX_ROW_ID
     ):
         raise invalid
     return payload
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a cursor value")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _bindable(value: Any) -> bool:
+    """A value our cursors hold, one a query can bind. JSON can also spell what no database
+    takes: numbers past float or BIGINT range, NUL (PostgreSQL) and lone surrogates (not
+    UTF-8), which a forged cursor would otherwise carry into SQL as a 500."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return abs(value) < 2**63
+    if isinstance(value, str):
+        return "\x00" not in value and not _SURROGATE.search(value)
+    return value is None
 
 
 def _jsonable(value: Any) -> Any:

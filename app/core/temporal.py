@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from sqlalchemy import ColumnElement, Date, and_, bindparam, or_
 
+from app.core.dates import Day
+
 
 @dataclass(frozen=True)
 class AsOf:
@@ -17,13 +19,13 @@ class AsOf:
 
 async def as_of_params(
     valid_at: Annotated[
-        dt.date | None,
+        Day | None,
         Query(
             description="Only facts that held on this date (YYYY-MM-DD).", examples=["2025-03-01"]
         ),
     ] = None,
     known_at: Annotated[
-        dt.date | None,
+        Day | None,
         Query(
             description="Only what our sources had said by this date (YYYY-MM-DD); "
             "default: what they say now.",

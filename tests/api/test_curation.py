@@ -2,6 +2,7 @@
 requests and idempotency. Each test writes to a seeded database of its own."""
 
 import datetime as dt
+import json
 import threading
 from typing import Any
 
@@ -325,4 +326,33 @@ def test_nul_in_a_body_is_422_not_500(curator: Curator, name: str) -> None:
         assert response.status_code == 201
     else:
         assert_problem(response, 422)
+        assert curator.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("lone \ud800 high half", 422),
+        ("lone \udfff low half", 422),
+        ("halves \udc00\ud800 in the wrong order", 422),
+        ("a pair \U0001f697 is one character", 201),
+        ("a literal \\ud800 is text", 201),
+    ],
+)
+def test_a_lone_surrogate_in_a_body_is_422_not_500(
+    curator: Curator, name: str, status: int
+) -> None:
+    """JSON can spell a lone UTF-16 surrogate (\\ud800), which is not text either database
+    stores; a pair is how ASCII-only JSON spells a character beyond U+FFFF."""
+    before = curator.counts()
+    response = curator.client.post(
+        "/v1/companies",
+        content=json.dumps(_toyota(name=name)),  # ASCII-only: every surrogate escaped
+        headers={**curator.headers, "Content-Type": "application/json"},
+    )
+    if status == 201:
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == name
+    else:
+        assert_problem(response, 422, field="body")
         assert curator.counts() == before

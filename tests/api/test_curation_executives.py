@@ -250,6 +250,8 @@ def test_a_duplicate_source_is_409(curator: Curator, body: dict[str, Any], field
         ({"slug": "Not A Slug"}, "slug"),
         ({"url": "ftp://example.com/x"}, "url"),
         ({"published_on": "2025-13-01"}, "published_on"),
+        ({"published_on": 0}, "published_on"),  # not a Unix time
+        ({"published_on": "0"}, "published_on"),
     ],
 )
 def test_a_bad_source_is_422_by_field(curator: Curator, change: dict[str, Any], field: str) -> None:

@@ -535,6 +535,10 @@ def test_correcting_the_seed_plan_keeps_its_old_figures(curator_with_article: Cu
         ("POST", _plan(company="tesla"), 422, ["body", "company"]),
         ("POST", _plan(job_cuts="25000"), 422, ["body", "job_cuts"]),
         ("POST", _plan(job_cuts=-1), 422, ["body", "job_cuts"]),
+        # INTEGER columns: past 2**31 - 1 PostgreSQL refuses it, past 2**63 SQLite does too.
+        ("POST", _plan(job_cuts=2**31), 422, ["body", "job_cuts"]),
+        ("POST", _plan(plants_before=2**63), 422, ["body", "plants_before"]),
+        ("PATCH", {"plants_after": 2**31}, 422, ["body", "plants_after"]),
         ("PATCH", {"name": None}, 422, None),
         ("PATCH", {"company": "honda"}, 422, ["body", "company"]),
     ],

@@ -87,3 +87,37 @@ def test_each_list_documents_its_sorts_and_facets(client: TestClient) -> None:
         for param in ("sort", "facet"):
             for name in _allowed(client, concrete, param):
                 assert f"`{name}`" in description, (path, param, name)
+
+
+def test_streamed_formats_are_documented_exactly_where_a_list_streams(
+    client: TestClient,
+) -> None:
+    """An operation that takes `format` documents the NDJSON and CSV it streams; one that
+    does not, documents only JSON (a detail view never streams)."""
+    spec = client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            takes_format = any(p["name"] == "format" for p in operation.get("parameters", []))
+            content = operation["responses"].get("200", {}).get("content", {})
+            streamed = {"application/x-ndjson", "text/csv"} & set(content)
+            assert streamed == ({"application/x-ndjson", "text/csv"} if takes_format else set()), (
+                method,
+                path,
+            )
+    response = client.get("/v1/companies/honda/partnerships", params={"format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+
+
+def test_request_bodies_document_the_values_they_accept(client: TestClient) -> None:
+    """Slugs, codes and dates show their pattern; money and percents are decimal strings
+    (a JSON number is refused, so the document must not offer one)."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    company, money, tariff = schemas["CompanyIn"], schemas["MoneyIn"], schemas["TariffIn"]
+    assert company["properties"]["slug"]["pattern"] == "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+    assert {"type": "string", "pattern": "^[A-Z]{2}$"} in company["properties"]["country"]["anyOf"]
+    assert money["properties"]["currency"]["pattern"] == "^[A-Z]{3}$"
+    assert money["properties"]["amount"]["type"] == "string"
+    assert "pattern" in money["properties"]["amount"]
+    rate = tariff["properties"]["rate_pct"]["anyOf"]
+    assert [option["type"] for option in rate] == ["string", "null"]
+    assert "pattern" in tariff["properties"]["effective_on"]["anyOf"][0]

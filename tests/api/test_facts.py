@@ -243,6 +243,10 @@ def test_sort_and_as_of(client: TestClient, facts: list[dict[str, Any]]) -> None
         ({"include": "record"}, "include"),
         ({"valid_at": "2025-02-30"}, "valid_at"),
         ({"known_at": "2025"}, "known_at"),
+        # pydantic alone reads these as dates (a Unix time, a datetime at midnight).
+        ({"valid_at": "0"}, "valid_at"),
+        ({"known_at": "86400"}, "known_at"),
+        ({"valid_at": "2025-03-01T00:00:00Z"}, "valid_at"),
     ],
 )
 def test_bad_parameters(client: TestClient, params: dict[str, str], field: str) -> None:

@@ -1,5 +1,6 @@
 """Every list pages the same way: walking it one row at a time visits each row once."""
 
+import base64
 import json
 
 import pytest
@@ -62,10 +63,35 @@ def test_a_cursor_only_serves_the_sort_it_was_made_for(client: TestClient) -> No
 
 
 def test_a_forged_cursor_value_of_the_wrong_type_is_refused(client: TestClient) -> None:
-    import base64
-
     forged = base64.urlsafe_b64encode(b'["name",{"x":1},3]').decode().rstrip("=")
     assert_problem(client.get("/v1/companies", params={"cursor": forged}), 422, field="cursor")
+
+
+def _forged(payload: str) -> str:
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "param", "payload"),
+    [
+        # PostgreSQL cannot bind a string holding NUL; a lone surrogate is not UTF-8 at all.
+        ("/v1/companies", {"sort": "name"}, "cursor", '["name","\\u0000",1]'),
+        ("/v1/companies", {"sort": "name"}, "cursor", '["name","\\ud800",1]'),
+        ("/v1/executives", {"sort": "slug"}, "cursor", '["slug","a\\u0000",1]'),
+        # A search score past float range, or not a number at all.
+        ("/v1/search", {"q": "honda"}, "cursor", '["search",' + "9" * 400 + ",1]"),
+        ("/v1/search", {"q": "honda"}, "cursor", '["search",1e999,1]'),
+        ("/v1/search", {"q": "honda"}, "cursor", '["search",NaN,1]'),
+        ("/v1/search", {"q": "honda"}, "cursor", '["search",-Infinity,1]'),
+        ("/v1/changes", {}, "since", '["changes",' + "9" * 400 + ",1]"),
+        ("/v1/changes", {}, "since", '["changes","\\u0000",1]'),
+    ],
+)
+def test_a_forged_cursor_no_database_could_bind_is_refused(
+    client: TestClient, path: str, params: dict[str, str], param: str, payload: str
+) -> None:
+    response = client.get(path, params={**params, param: _forged(payload)})
+    assert_problem(response, 422, field=param)
 
 
 def test_default_limit_is_50(client: TestClient) -> None:

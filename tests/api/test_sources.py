@@ -75,6 +75,7 @@ def test_errors(client: TestClient) -> None:
     assert_problem(client.get("/v1/sources", params={"sort": "title"}), 422, field="sort")
     assert_problem(client.get("/v1/sources", params={"include": "text"}), 422, field="include")
     assert_problem(client.get("/v1/sources", params={"known_at": "soon"}), 422, field="known_at")
+    assert_problem(client.get("/v1/sources", params={"known_at": "0"}), 422, field="known_at")
     assert_problem(
         client.get("/v1/sources", params={"reported_by": "Nikkei\x00"}), 422, field="reported_by"
     )

@@ -113,7 +113,7 @@ async def list_executives(
     "/v1/executives/{slug}",
     summary="Get an executive",
     response_model=ExecutivePublic,
-    responses=list_responses(404),
+    responses=problem_responses(404, 422),
 )
 async def get_executive(
     slug: ExecutiveSlug, response: Response, session: SessionDep, as_of: AsOfDep

@@ -112,7 +112,7 @@ async def list_partnerships(
     "/v1/partnerships/{partnership_id}",
     summary="Get a partnership",
     response_model=PartnershipDetail,
-    responses=list_responses(404),
+    responses=problem_responses(404, 422),
 )
 async def get_partnership(
     partnership_id: PartnershipId, response: Response, session: SessionDep, as_of: AsOfDep
@@ -130,7 +130,7 @@ async def get_partnership(
     summary="List a company's partnerships",
     response_model=Page[PartnershipPublic],
     response_model_exclude_unset=True,
-    responses=problem_responses(404, 422),
+    responses=list_responses(404),
 )
 async def list_company_partnerships(
     request: Request,

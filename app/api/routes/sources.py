@@ -1,10 +1,10 @@
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import SLUG_PATTERN, ActorDep, IdempotencyKey, IfMatch, PageDep, to_response
+from app.core.dates import Day
 from app.core.db import SessionDep, WriteSessionDep
 from app.core.errors import InvalidParameter, problem_responses
 from app.core.etags import etag_of
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
 # A source is a document, not a fact: it has no valid time, only the day it was published.
 KnownAt = Annotated[
-    dt.date | None,
+    Day | None,
     Query(
         description="Only sources published on or before this date (YYYY-MM-DD).",
         examples=["2025-11-14"],
