@@ -77,11 +77,16 @@ def migrate() -> None:
 def gen_dataset(
     companies: Annotated[int, typer.Option(help="How many synthetic companies.")] = 100_000,
     facts: Annotated[
-        int, typer.Option(help="How many fact rows in all (at least 5 per company).")
+        int,
+        typer.Option(
+            help="How many fact rows in all tables together: the rows of /v1/facts "
+            "(at least 5 per company)."
+        ),
     ] = 1_000_000,
     seed: Annotated[int, typer.Option(help="The same seed and sizes give the same data.")] = 1,
 ) -> None:
-    """Load a deterministic synthetic data set (for benchmarks) into an empty database."""
+    """Migrate, then load a deterministic synthetic data set (for benchmarks) into the
+    database, which must be empty: one transaction, bulk writes, indexes built after."""
     migrate()
     try:
         report = generate(

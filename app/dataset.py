@@ -2,15 +2,19 @@
 
 Deterministic (same sizes and seed, same rows), clearly marked synthetic (sources published
 by "Autofacts synthetic data" at https://synthetic.invalid/, titles starting "[synthetic]"),
-and never mixed with the seed: it loads only into an empty database.
+and never mixed with the seed or anything else: it loads only into an empty database.
 
-It takes the fast path: rows are built in Python with their ids and written with Core
-``executemany`` in large batches, secondary indexes are dropped before the load and built
-after it, and the whole load is one transaction (a failed run leaves the database empty).
-The derived tables are written directly too: the ``fact`` projection (as
-``app.services.facts`` would write it) and the search documents (as
-``app.services.search_index`` would); tests/test_gen_dataset.py checks both against those
-services on a small data set.
+It takes the fast path, which the write path cannot: the rows are built in Python with
+their ids, in chunks (memory stays flat whatever the size), and written in bulk (Core
+``executemany`` on SQLite, ``COPY`` on PostgreSQL). The derived tables are written directly
+too: the ``fact`` projection (as ``app.services.facts`` would write it) and the search
+documents (as ``app.services.search_index`` would); tests/test_gen_dataset.py checks both
+against those services. What keeps an index or a full-text index up to date row by row is
+set aside during the load and rebuilt once after it, from the definitions the migrations
+left in the database itself, so that nothing can drift from them.
+
+The whole load is one transaction: a run that fails, or is killed, leaves the database as
+it found it (empty, every index in place).
 
 Every fact row cites one sentence of a synthetic source, verbatim at its offsets: each
 source's text is the sentences its facts cite, in order.
@@ -21,12 +25,14 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Engine, Index, Table, func, insert, select, text
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy.exc import OperationalError
 
 from app.core.money import Money, decimal_to_str
 from app.models import (
@@ -61,10 +67,18 @@ AREAS = ("battery supply", "hybrid systems", "software", "plants in North Americ
 # About 50 sentences (some 6 kB), the length of a real article: search snippets are made
 # from whole documents, so unrealistically long sources would make search look slow.
 SENTENCES_PER_SOURCE = 50
-BATCH = 10_000
+# Fact rows built before they are written (with their citations, projections and search
+# documents): large enough for bulk writes to pay, small enough to keep memory flat.
+CHUNK = 20_000
 FIRST_DAY = dt.date(2024, 1, 1)
 # Each company has 1-3 executives, each with one role: five facts per company on average.
 FACTS_PER_COMPANY = 5
+# The external-content FTS5 index over search_document (SQLite), kept in step by the
+# triggers of the full-text-search migration; services/search.py queries it by this name.
+SQLITE_FTS = "search_fts"
+# Memory for sorting while the indexes are built after the load.
+SQLITE_CACHE_KIB = 256 * 1024
+POSTGRES_MAINTENANCE_WORK_MEM = "512MB"
 
 
 class DatasetRefused(Exception):
@@ -77,79 +91,8 @@ class Report:
     seconds: float = 0.0
 
 
-def generate(
-    engine: Engine, *, companies: int, facts: int, seed: int, progress: Callable[[str], None]
-) -> Report:
-    """Load ``companies`` companies and ``facts`` fact rows in all into the empty database
-    behind ``engine`` (migrated to head)."""
-    if companies < 1 or facts < companies * FACTS_PER_COMPANY:
-        raise DatasetRefused(
-            f"--facts must be at least {FACTS_PER_COMPANY} per company "
-            f"({companies * FACTS_PER_COMPANY} for {companies} companies)"
-        )
-    started = time.monotonic()
-    report = Report()
-    with engine.begin() as connection:
-        for model in (Company, Source):
-            if connection.execute(select(func.count()).select_from(model)).scalar_one():
-                raise DatasetRefused(
-                    f"the database already holds {model.__tablename__} rows: gen-dataset "
-                    "loads only into an empty database"
-                )
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA cache_size=-200000")
-        indexes = _secondary_indexes()
-        progress(f"dropping {len(indexes)} secondary indexes")
-        for index in indexes:
-            index.drop(connection)
-        builder = _Builder(random.Random(seed), companies, facts)
-        for table, rows in builder.tables():
-            count = _insert(connection, table, rows)
-            report.rows[table.name] = report.rows.get(table.name, 0) + count
-            progress(f"{table.name}: {report.rows[table.name]} rows")
-        progress(f"building {len(indexes)} indexes")
-        for index in indexes:
-            index.create(connection)
-        # Statistics for the planner (SQLite has none until asked): without them it takes
-        # "known_to IS NULL" for a selective condition.
-        connection.execute(text("ANALYZE"))
-        if connection.dialect.name == "postgresql":
-            # Ids were given, not drawn: move each sequence past them for later writes.
-            for loaded in _LOADED:
-                name = loaded.__tablename__  # type: ignore[attr-defined]
-                connection.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
-                )
-    report.seconds = time.monotonic() - started
-    return report
-
-
-def _secondary_indexes() -> list[Index]:
-    """Every non-unique index of the tables the load fills: cheaper built once at the end."""
-    tables = {model.__tablename__ for model in _LOADED}  # type: ignore[attr-defined]
-    return [
-        index
-        for table in SQLModel.metadata.sorted_tables
-        if table.name in tables
-        for index in table.indexes
-        if not index.unique
-    ]
-
-
-def _insert(connection: Connection, table: Table, rows: Iterator[dict[str, Any]]) -> int:
-    count, batch = 0, []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            connection.execute(insert(table), batch)
-            count, batch = count + len(batch), []
-    if batch:
-        connection.execute(insert(table), batch)
-        count += len(batch)
-    return count
-
-
+# The tables the load writes, parents before children (foreign keys are checked as rows
+# arrive).
 _LOADED = (
     Source,
     Company,
@@ -168,36 +111,324 @@ _LOADED = (
     Fact,
     SearchDocument,
 )
+_TABLES: tuple[Table, ...] = tuple(model.__table__ for model in _LOADED)  # type: ignore[union-attr]
+
+
+def generate(
+    engine: Engine, *, companies: int, facts: int, seed: int, progress: Callable[[str], None]
+) -> Report:
+    """Load ``companies`` companies and ``facts`` fact rows in all into the empty database
+    behind ``engine`` (migrated to head), in one transaction."""
+    if companies < 1 or facts < companies * FACTS_PER_COMPANY:
+        raise DatasetRefused(
+            f"--facts must be at least {FACTS_PER_COMPANY} per company "
+            f"({companies * FACTS_PER_COMPANY} for {companies} companies)"
+        )
+    started = time.monotonic()
+    report = Report(rows={table.name: 0 for table in _TABLES})
+
+    def say(line: str) -> None:
+        progress(f"{time.monotonic() - started:6.1f} s  {line}")
+
+    with engine.connect() as connection, _bulk_settings(connection), connection.begin():
+        if connection.dialect.name == "sqlite":
+            # pysqlite would begin the transaction only at the first INSERT, so the DROPs
+            # below would be committed on their own: begin it now, and take the write lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql(
+                f"SET LOCAL maintenance_work_mem = '{POSTGRES_MAINTENANCE_WORK_MEM}'"
+            )
+        _refuse_unless_empty(connection)
+        deferred = _deferred_ddl(connection)
+        say(f"set aside {len(deferred.drops)} secondary indexes and triggers")
+        for statement in deferred.drops:
+            connection.exec_driver_sql(statement)
+        write = _copy if connection.dialect.name == "postgresql" else _executemany
+        done, tenths = 0, 0
+        for chunk in _Builder(random.Random(seed), companies, facts).chunks():
+            for table in _TABLES:
+                rows = chunk[table.name]
+                if rows:
+                    write(connection, table, rows)
+                    report.rows[table.name] += len(rows)
+            done += len(chunk["fact"])
+            if done * 10 // facts > tenths:
+                tenths = done * 10 // facts
+                say(f"{done:,} of {facts:,} facts written")
+        if deferred.rebuilds:
+            for statement in deferred.rebuilds:
+                connection.exec_driver_sql(statement)
+            say("full-text index rebuilt, its triggers restored")
+        for statement in deferred.creates:
+            connection.exec_driver_sql(statement)
+        say(f"{len(deferred.creates)} indexes built")
+        if connection.dialect.name == "postgresql":
+            _advance_sequences(connection)
+        # Statistics for the planner (SQLite has none until asked): without them it takes
+        # "known_to IS NULL" for a selective condition.
+        connection.exec_driver_sql("ANALYZE")
+        say("statistics gathered, committing")
+    if engine.dialect.name == "postgresql":
+        _vacuum(engine)
+        say("vacuumed")
+    report.seconds = time.monotonic() - started
+    return report
+
+
+@contextmanager
+def _bulk_settings(connection: Connection) -> Iterator[None]:
+    """On SQLite, for the load only: a rollback journal (see ``_journal_mode``), no fsync
+    (the load is one transaction: a killed run still rolls back whole) and a large page
+    cache (index builds sort in it). Restored after, as the connection goes back to the
+    pool."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    pragma = connection.exec_driver_sql
+    journal_mode = pragma("PRAGMA journal_mode").scalar_one()
+    synchronous = pragma("PRAGMA synchronous").scalar_one()
+    cache_size = pragma("PRAGMA cache_size").scalar_one()
+    _journal_mode(connection, "delete")
+    pragma("PRAGMA synchronous=OFF")
+    pragma(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    connection.commit()
+    try:
+        yield
+    finally:
+        _journal_mode(connection, journal_mode)
+        pragma(f"PRAGMA synchronous={int(synchronous)}")
+        pragma(f"PRAGMA cache_size={int(cache_size)}")
+        connection.commit()
+
+
+def _journal_mode(connection: Connection, mode: str) -> None:
+    """Switch SQLite's journal mode, if no other connection has the file open (leaving
+    WAL needs the file to itself); otherwise carry on in the current mode.
+
+    The load runs with a rollback journal: WAL would write every page twice (to the log,
+    then to the file) and leave a log as large as the database behind, while a rollback
+    journal keeps only the few pages that existed before the load, which is what a failed
+    load rolls back to. The app's connections switch to WAL again as they open."""
+    try:
+        connection.exec_driver_sql(f"PRAGMA journal_mode={mode}")
+        connection.commit()
+    except OperationalError:
+        connection.rollback()
+
+
+def _refuse_unless_empty(connection: Connection) -> None:
+    """Ids are the generator's own, so any row already there would collide or mix in."""
+    for table in (Company.__table__, *_TABLES):  # type: ignore[attr-defined]
+        if connection.execute(table.select().limit(1)).first() is not None:
+            raise DatasetRefused(
+                f"the database already holds {table.name} rows: gen-dataset loads only "
+                "into an empty database"
+            )
+
+
+class _Deferred(NamedTuple):
+    drops: list[str]
+    rebuilds: list[str]
+    creates: list[str]
+
+
+def _deferred_ddl(connection: Connection) -> _Deferred:
+    """What to drop before the load and run after it: every non-unique index of the loaded
+    tables (a bulk build is far cheaper than growing an index row by row), and on SQLite
+    the triggers that feed the FTS5 index one row at a time (one 'rebuild' replaces them).
+
+    The definitions are read from the database, as the migrations made them (the GIN index
+    and the triggers exist only in the migrations, not in the models), and run back
+    verbatim, so the rebuilt schema cannot drift from a normally migrated one."""
+    names = [table.name for table in _TABLES]
+    if connection.dialect.name == "sqlite":
+        indexes = [
+            (name, definition)
+            for table in names
+            for name, definition in connection.execute(
+                text(
+                    "SELECT m.name, m.sql FROM sqlite_master AS m "
+                    "JOIN pragma_index_list(m.tbl_name) AS i ON i.name = m.name "
+                    "WHERE m.type = 'index' AND m.tbl_name = :table AND NOT i.\"unique\" "
+                    "ORDER BY m.name"
+                ),
+                {"table": table},
+            )
+        ]
+        triggers = [
+            (name, definition)
+            for table in names
+            for name, definition in connection.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = :table ORDER BY name"
+                ),
+                {"table": table},
+            )
+        ]
+        quote = connection.dialect.identifier_preparer.quote
+        return _Deferred(
+            drops=[f"DROP INDEX {quote(name)}" for name, _ in indexes]
+            + [f"DROP TRIGGER {quote(name)}" for name, _ in triggers],
+            # The content table is complete: index it in one pass, then let the triggers
+            # keep the index in step with later writes again.
+            rebuilds=[f"INSERT INTO {SQLITE_FTS}({SQLITE_FTS}) VALUES ('rebuild')"]
+            + [definition for _, definition in triggers],
+            creates=[definition for _, definition in indexes],
+        )
+    indexes = list(
+        connection.execute(
+            text(
+                "SELECT c.relname, pg_get_indexdef(x.indexrelid) FROM pg_index AS x "
+                "JOIN pg_class AS c ON c.oid = x.indexrelid "
+                "JOIN pg_class AS t ON t.oid = x.indrelid "
+                "WHERE t.relnamespace = current_schema()::regnamespace "
+                "AND t.relname = ANY(:tables) AND NOT x.indisunique ORDER BY c.relname"
+            ),
+            {"tables": names},
+        ).all()
+    )
+    quote = connection.dialect.identifier_preparer.quote
+    return _Deferred(
+        drops=[f"DROP INDEX {quote(name)}" for name, _ in indexes],
+        # The tsvector is a stored generated column, computed as each row is copied in.
+        rebuilds=[],
+        creates=[definition for _, definition in indexes],
+    )
+
+
+def _values(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """Each row's values in column order, through SQLAlchemy's own bind processors (dates
+    and decimals on SQLite, JSON everywhere), as a Core insert would pass them to the
+    driver: the stored values are the write path's. Done here, once per column, rather than
+    by Core's per-row parameter building, which cost more than the insert itself."""
+    dialect = connection.dialect
+    names = [column.name for column in table.columns]
+    processors = [
+        (index, processor)
+        for index, column in enumerate(table.columns)
+        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    values = []
+    for row in rows:
+        line = [row[name] for name in names]
+        for index, processor in processors:
+            line[index] = processor(line[index])
+        values.append(line)
+    return values
+
+
+def _executemany(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """SQLite's bulk path: one prepared INSERT run over the whole batch (the driver's
+    ``executemany``, through the transaction's Core connection)."""
+    marks = ", ".join("?" for _ in table.columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {_columns(connection, table)} VALUES ({marks})",
+        [tuple(line) for line in _values(connection, table, rows)],
+    )
+
+
+def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's bulk path: ``COPY … FROM STDIN`` on the transaction's own connection,
+    the values adapted by psycopg as they would be as parameters."""
+    import psycopg
+
+    dbapi = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    statement = f"COPY {_columns(connection, table)} FROM STDIN"
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for line in _values(connection, table, rows):
+            copy.write_row(line)
+
+
+def _columns(connection: Connection, table: Table) -> str:
+    """``table (column, …)``, every column, quoted where the database needs it."""
+    quote = connection.dialect.identifier_preparer.quote
+    return f"{quote(table.name)} ({', '.join(quote(column.name) for column in table.columns)})"
+
+
+def _advance_sequences(connection: Connection) -> None:
+    """Ids were given, not drawn: move each sequence past them, for the writes to come."""
+    for table in _TABLES:
+        connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false)"
+            ),
+            {"table": table.name},
+        )
+
+
+def _vacuum(engine: Engine) -> None:
+    """Mark the new pages all-visible (VACUUM cannot run in a transaction, so after the
+    commit): counts and facets are then index-only scans from the first request, not
+    once autovacuum comes by."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        connection.exec_driver_sql(f"VACUUM {', '.join(quote(t.name) for t in _TABLES)}")
+
+
+class _CompanyRef(NamedTuple):
+    """What other rows need of a company: kept for all of them, unlike their rows."""
+
+    id: int
+    slug: str
+    name: str
 
 
 class _Builder:
-    """The rows of every table, built in one deterministic pass."""
+    """The rows of every table, built in one deterministic pass and handed out in chunks.
+
+    A chunk holds whole facts (row, citation, projection, search document) and the sources
+    their citations point to; citations of the source still being written wait for the
+    next chunk, as their source row is not finished yet."""
 
     def __init__(self, rng: random.Random, companies: int, facts: int) -> None:
         self.rng = rng
         self.n_companies = companies
-        self.rows: dict[str, list[dict[str, Any]]] = {m.__tablename__: [] for m in _LOADED}  # type: ignore[attr-defined]
+        self.n_facts = facts
+        self.rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in _TABLES}
+        self.last_id: dict[str, int] = {table.name: 0 for table in _TABLES}
         self.sentences: list[str] = []  # of the source being written
         self.offset = 0
         self.source_id = 1
         self.impacted: dict[int, list[str]] = {}  # tariff id: names of the companies it hits
-        self._build(facts)
 
-    def tables(self) -> Iterator[tuple[Table, Iterator[dict[str, Any]]]]:
-        for model in _LOADED:
-            table: Table = model.__table__  # type: ignore[union-attr]
-            yield table, iter(self.rows[table.name])
+    def chunks(self) -> Iterator[dict[str, list[dict[str, Any]]]]:
+        for _ in self._items():
+            if len(self.rows["fact"]) >= CHUNK:
+                yield self._take()
+        self._close_source()
+        yield self._take()
+
+    def _take(self) -> dict[str, list[dict[str, Any]]]:
+        chunk = self.rows
+        waiting = len(self.sentences)
+        citations = chunk["citation"]
+        self.rows = {table.name: [] for table in _TABLES}
+        if waiting:
+            chunk["citation"], self.rows["citation"] = citations[:-waiting], citations[-waiting:]
+        return chunk
+
+    def _next_id(self, table: str) -> int:
+        self.last_id[table] += 1
+        return self.last_id[table]
 
     # -- facts ------------------------------------------------------------------------------
 
-    def _build(self, facts: int) -> None:
-        companies = [self._company(i) for i in range(1, self.n_companies + 1)]
+    def _items(self) -> Iterator[None]:
+        """Build the rows, one item (a company, an executive, a partnership…) at a time."""
+        companies = []
+        for i in range(1, self.n_companies + 1):
+            companies.append(self._company(i))
+            yield
         executives = 0
         for company in companies:
-            for _ in range(1 + company["id"] % 3):
+            for _ in range(1 + company.id % 3):
                 executives += 1
                 self._executive(executives, company)
-        remainder = facts - len(companies) - 2 * executives
+                yield
+        remainder = self.n_facts - len(companies) - 2 * executives
         partnerships = remainder // 10 // 5
         tariffs = min(50, max(1, remainder // 200)) if remainder >= 20 else 0
         impacts = max(0, remainder // 10 - tariffs)
@@ -206,9 +437,11 @@ class _Builder:
         results = remainder - partnerships * 5 - tariffs - impacts - plans - plants
         for k in range(1, partnerships + 1):
             self._partnership(k, companies)
+            yield
         tariff_rows = [self._tariff(k) for k in range(1, tariffs + 1)]
         for k in range(1, impacts + 1):
             self._impact(k, self.rng.choice(tariff_rows), self.rng.choice(companies))
+            yield
         for tariff in tariff_rows:
             title = (
                 f"{tariff['imposing_country']} tariff on {tariff['product']} "
@@ -219,11 +452,13 @@ class _Builder:
             self._document(DocumentType.tariff, tariff["id"], str(tariff["id"]), title, body)
         for k in range(1, plans + 1):
             self._plan(k, self.rng.choice(companies))
+            yield
         for k in range(1, plants + 1):
             self._plant(k, self.rng.choice(companies))
+            yield
         for k in range(1, results + 1):
             self._result(k, self.rng.choice(companies))
-        self._close_source()
+            yield
 
     def _fact(self, table: str, row: dict[str, Any], sentence: str) -> dict[str, Any]:
         """``row`` as a current fact citing ``sentence``; returns it, stored."""
@@ -243,7 +478,7 @@ class _Builder:
         self.offset += len(sentence) + 1  # sentences are joined by a space
         self.rows["citation"].append(
             {
-                "id": len(self.rows["citation"]) + 1,
+                "id": self._next_id("citation"),
                 "fact_type": table,
                 "fact_id": row["id"],
                 "source_id": self.source_id,
@@ -281,7 +516,7 @@ class _Builder:
         }
         self.rows["fact"].append(
             {
-                "id": len(self.rows["fact"]) + 1,
+                "id": self._next_id("fact"),
                 "fact_type": fact_type,
                 "fact_id": row["id"],
                 "subject_type": subject_type,
@@ -300,7 +535,7 @@ class _Builder:
     ) -> None:
         self.rows["search_document"].append(
             {
-                "id": len(self.rows["search_document"]) + 1,
+                "id": self._next_id("search_document"),
                 "doc_type": doc_type.value,
                 "doc_id": doc_id,
                 "key": key,
@@ -311,7 +546,7 @@ class _Builder:
 
     # -- one kind of row each ---------------------------------------------------------------
 
-    def _company(self, i: int) -> dict[str, Any]:
+    def _company(self, i: int) -> _CompanyRef:
         word = self.rng.choice(WORDS)
         name = f"Synthetic {word} {i:06d}"
         kind = "automaker" if i % 4 == 0 else "supplier"
@@ -329,30 +564,30 @@ class _Builder:
         value = {"name": name, "country": country, "kind": kind}
         self._project(row, "company", ("company", i, slug), "company", value, i)
         self._document(DocumentType.company, i, slug, name, _join(name, kind, country))
-        return row
+        return _CompanyRef(i, slug, name)
 
-    def _executive(self, k: int, company: dict[str, Any]) -> None:
+    def _executive(self, k: int, company: _CompanyRef) -> None:
         name = f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)} {k:06d}"
         slug = f"synthetic-exec-{k:06d}"
         executive = {"id": k, "slug": slug, "name": name}
-        self._fact("executive", executive, f"{name} is an executive at {company['name']}.")
+        self._fact("executive", executive, f"{name} is an executive at {company.name}.")
         self._project(
             executive, "executive", ("executive", k, slug), "person", {"name": name}, None
         )
         title = TITLES[k % len(TITLES)]
-        role = {"id": k, "executive_id": k, "company_id": company["id"], "title": title}
-        self._fact("executive_role", role, f"{name} serves as {title} of {company['name']}.")
-        value = {"title": title, "company": company["slug"]}
+        role = {"id": k, "executive_id": k, "company_id": company.id, "title": title}
+        self._fact("executive_role", role, f"{name} serves as {title} of {company.name}.")
+        value = {"title": title, "company": company.slug}
         self._project(
-            role, "executive_role", ("executive", k, slug), "holds_role", value, company["id"]
+            role, "executive_role", ("executive", k, slug), "holds_role", value, company.id
         )
         self._document(
-            DocumentType.executive, k, slug, name, _join(name, f"{title}, {company['name']}")
+            DocumentType.executive, k, slug, name, _join(name, f"{title}, {company.name}")
         )
 
-    def _partnership(self, k: int, companies: list[dict[str, Any]]) -> None:
+    def _partnership(self, k: int, companies: list[_CompanyRef]) -> None:
         first, second = self.rng.sample(companies, 2)
-        title = f"{first['name']} and {second['name']} battery partnership"
+        title = f"{first.name} and {second.name} battery partnership"
         slug = f"synthetic-partnership-{k:06d}"
         partnership = {"id": k, "slug": slug, "title": title, "status": "in_talks", "notes": None}
         self._fact("partnership", partnership, f"{title} talks are under way.")
@@ -360,18 +595,18 @@ class _Builder:
         self._project(partnership, "partnership", subject, "partnership", {"title": title}, None)
         for company in (first, second):
             member = {
-                "id": len(self.rows["partnership_member"]) + 1,
+                "id": self._next_id("partnership_member"),
                 "partnership_id": k,
-                "company_id": company["id"],
+                "company_id": company.id,
             }
-            self._fact("partnership_member", member, f"{company['name']} is part of {title}.")
+            self._fact("partnership_member", member, f"{company.name} is part of {title}.")
             self._project(
                 member,
                 "partnership_member",
-                ("company", company["id"], company["slug"]),
+                ("company", company.id, company.slug),
                 "member_of",
                 {"partnership": k, "title": title},
-                company["id"],
+                company.id,
             )
         status = {"id": k, "partnership_id": k, "status": "in_talks"}
         self._fact("partnership_status", status, f"The {title} is in talks.")
@@ -380,7 +615,7 @@ class _Builder:
         scope = {"id": k, "partnership_id": k, "area": area}
         self._fact("partnership_scope", scope, f"The {title} covers {area}.")
         self._project(scope, "partnership_scope", subject, "scope", area, None)
-        members = " and ".join((first["name"], second["name"]))
+        members = " and ".join((first.name, second.name))
         self._document(
             DocumentType.partnership, k, str(k), title, _join(title, members, "in_talks", area)
         )
@@ -412,12 +647,12 @@ class _Builder:
         self.impacted[k] = []
         return tariff
 
-    def _impact(self, k: int, tariff: dict[str, Any], company: dict[str, Any]) -> None:
+    def _impact(self, k: int, tariff: dict[str, Any], company: _CompanyRef) -> None:
         amount = Decimal(self.rng.randrange(1, 900)) * 1_000_000
         impact = {
             "id": k,
             "tariff_id": tariff["id"],
-            "company_id": company["id"],
+            "company_id": company.id,
             "fiscal_year": f"FY{2025 + k % 2}",
             "metric": "operating_profit",
             "kind": "hit",
@@ -428,7 +663,7 @@ class _Builder:
         self._fact(
             "tariff_impact",
             impact,
-            f"The tariff costs {company['name']} {decimal_to_str(amount)} US dollars.",
+            f"The tariff costs {company.name} {decimal_to_str(amount)} US dollars.",
         )
         value = {
             "tariff": tariff["id"],
@@ -440,27 +675,27 @@ class _Builder:
         self._project(
             impact,
             "tariff_impact",
-            ("company", company["id"], company["slug"]),
+            ("company", company.id, company.slug),
             "tariff_impact",
             value,
-            company["id"],
+            company.id,
         )
-        self.impacted[tariff["id"]].append(company["name"])
+        self.impacted[tariff["id"]].append(company.name)
 
-    def _plan(self, k: int, company: dict[str, Any]) -> None:
+    def _plan(self, k: int, company: _CompanyRef) -> None:
         cuts, before = self.rng.randrange(100, 20_000), self.rng.randrange(5, 30)
         after, year = before - self.rng.randrange(1, 5), 2026 + k % 4
         name = f"Synthetic plan {k:06d}"
         plan = {
             "id": k,
-            "company_id": company["id"],
+            "company_id": company.id,
             "name": name,
             "job_cuts": cuts,
             "plants_before": before,
             "plants_after": after,
             "target_year": year,
         }
-        self._fact("restructuring_plan", plan, f"{company['name']} plans to cut {cuts} jobs.")
+        self._fact("restructuring_plan", plan, f"{company.name} plans to cut {cuts} jobs.")
         value = {
             "name": name,
             "job_cuts": cuts,
@@ -471,52 +706,43 @@ class _Builder:
         self._project(
             plan,
             "restructuring_plan",
-            ("company", company["id"], company["slug"]),
+            ("company", company.id, company.slug),
             "restructuring_plan",
             value,
-            company["id"],
+            company.id,
         )
         body = _join(
-            company["name"],
-            name,
-            f"{cuts} jobs cut",
-            f"plants from {before} to {after}",
-            year,
+            company.name, name, f"{cuts} jobs cut", f"plants from {before} to {after}", year
         )
         self._document(DocumentType.restructuring_plan, k, str(k), name, body)
 
-    def _plant(self, k: int, company: dict[str, Any]) -> None:
+    def _plant(self, k: int, company: _CompanyRef) -> None:
         name = f"Synthetic {self.rng.choice(WORDS)} plant {k:06d}"
         country = COUNTRIES[k % len(COUNTRIES)]
         plant = {
             "id": k,
-            "company_id": company["id"],
+            "company_id": company.id,
             "name": name,
             "city": None,
             "region": None,
             "country": country,
         }
-        self._fact("plant", plant, f"{company['name']} builds cars at {name} in {country}.")
+        self._fact("plant", plant, f"{company.name} builds cars at {name} in {country}.")
         value = {"name": name, "city": None, "region": None, "country": country}
         self._project(
-            plant,
-            "plant",
-            ("company", company["id"], company["slug"]),
-            "plant",
-            value,
-            company["id"],
+            plant, "plant", ("company", company.id, company.slug), "plant", value, company.id
         )
         self._document(
-            DocumentType.plant, k, company["slug"], name, _join(company["name"], name, country)
+            DocumentType.plant, k, company.slug, name, _join(company.name, name, country)
         )
 
-    def _result(self, k: int, company: dict[str, Any]) -> None:
+    def _result(self, k: int, company: _CompanyRef) -> None:
         metric = METRICS[k % len(METRICS)]
         amount = Decimal(self.rng.randrange(1, 10_000)) * 1_000_000
         period = f"FY{2020 + k % 6}"
         result = {
             "id": k,
-            "company_id": company["id"],
+            "company_id": company.id,
             "period": period,
             "metric": metric,
             "amount": amount,
@@ -524,7 +750,7 @@ class _Builder:
             "usd": None,
         }
         sentence = (
-            f"{company['name']} reported {metric.replace('_', ' ')} of "
+            f"{company.name} reported {metric.replace('_', ' ')} of "
             f"{decimal_to_str(amount)} yen for {period}."
         )
         self._fact("financial_result", result, sentence)
@@ -532,13 +758,13 @@ class _Builder:
         self._project(
             result,
             "financial_result",
-            ("company", company["id"], company["slug"]),
+            ("company", company.id, company.slug),
             metric,
             value,
-            company["id"],
+            company.id,
         )
 
-    # -- sources and the documents that need every row first ---------------------------------
+    # -- sources ----------------------------------------------------------------------------
 
     def _published_on(self, source_id: int) -> dt.date:
         return FIRST_DAY + dt.timedelta(days=source_id % 600)
@@ -568,5 +794,8 @@ class _Builder:
         self.source_id += 1
 
 
+@cache
 def _money(amount: Decimal, currency: str, usd: Decimal | None) -> dict[str, Any]:
+    """Money as the write path renders it. Cached: amounts repeat, and rendering through
+    the model costs more than everything else a row needs (the dict is only read)."""
     return Money(amount=amount, currency=currency, usd=usd).model_dump(mode="json")
