@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Connection, Engine, Table, text
 from sqlalchemy.exc import OperationalError
 
+from app.core.db import lift_statement_timeout
 from app.core.money import Money, decimal_to_str
 from app.models import (
     Citation,
@@ -139,6 +140,7 @@ def generate(
             connection.exec_driver_sql(
                 f"SET LOCAL maintenance_work_mem = '{POSTGRES_MAINTENANCE_WORK_MEM}'"
             )
+            lift_statement_timeout(connection)
         _refuse_unless_empty(connection)
         deferred = _deferred_ddl(connection)
         say(f"set aside {len(deferred.drops)} secondary indexes and triggers")
@@ -365,7 +367,11 @@ def _vacuum(engine: Engine) -> None:
     once autovacuum comes by."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         quote = connection.dialect.identifier_preparer.quote
+        # No transaction to SET LOCAL in: lifted for the session, then back to the
+        # connection's own setting.
+        connection.exec_driver_sql("SET statement_timeout = 0")
         connection.exec_driver_sql(f"VACUUM {', '.join(quote(t.name) for t in _TABLES)}")
+        connection.exec_driver_sql("RESET statement_timeout")
 
 
 class _CompanyRef(NamedTuple):

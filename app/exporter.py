@@ -58,6 +58,7 @@ from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.dates import format_partial_date
+from app.core.db import lift_statement_timeout
 from app.core.money import decimal_to_str
 from app.core.temporal import is_current
 from app.importer import (
@@ -213,6 +214,7 @@ def snapshot_session(engine: Engine) -> Iterator[Session]:
             connection.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
+            lift_statement_timeout(connection)
         try:
             with Session(bind=connection) as session:
                 yield session

@@ -116,11 +116,13 @@ def _wait_until(check: Callable[[], bool], timeout: float) -> float:
 
 
 @contextmanager
-def _server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``autofacts serve`` on ``url`` and a free port, ready to answer."""
+def _server(url: str, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``autofacts serve`` on ``url`` and a free port, ready to answer; ``settings`` are
+    more environment variables."""
     port = _free_port()
     env = {
         **os.environ,
+        **settings,
         "AUTOFACTS_DATABASE_URL": url,
         "AUTOFACTS_PORT": str(port),
         "AUTOFACTS_ACCESS_LOG": "false",
@@ -374,3 +376,43 @@ def test_postgresql_stopped_gives_503_and_service_resumes_by_itself() -> None:
                 )
     print("\nPostgreSQL stopped while serving, one server process throughout:")
     print("\n".join(f"  {line}" for line in figures))
+
+
+# -- a statement held past the timeout ---------------------------------------------------------
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="statement_timeout is PostgreSQL's")
+def test_a_statement_held_past_the_timeout_is_a_503_and_the_worker_carries_on(
+    tmp_path: Path,
+) -> None:
+    """Another session holds an exclusive lock on ``company`` (a migration, a stuck
+    transaction): reads of companies wait for it, and the server cancels each one at the
+    statement timeout, a 503 problem, instead of holding the request (and its connection)
+    for as long as the lock lasts. Other tables' reads go on meanwhile; once the lock is
+    gone, companies are served again."""
+    url = fresh_database_url(tmp_path, "timeout")
+    _prepare(url)
+    timeout_ms = 300
+    with _server(url, AUTOFACTS_DB_STATEMENT_TIMEOUT_MS=str(timeout_ms)) as (base, _):
+        engine = create_engine(url)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            assert client.get("/v1/companies/nissan").status_code == 200
+            with engine.connect() as locker:
+                locker.exec_driver_sql("LOCK TABLE company IN ACCESS EXCLUSIVE MODE")
+                started = time.monotonic()
+                held = client.get("/v1/companies/nissan")
+                waited = time.monotonic() - started
+                other = client.get("/v1/sources")
+                locker.rollback()
+            assert held.status_code == 503, held.text
+            assert held.headers["content-type"] == PROBLEM_JSON
+            assert held.headers["retry-after"] == "1"
+            assert "statement timeout" in held.json()["detail"]
+            assert timeout_ms / 1000 <= waited < timeout_ms / 1000 + 2
+            assert other.status_code == 200
+            assert client.get("/v1/companies/nissan").status_code == 200
+        engine.dispose()
+    print(
+        f"\nstatement timeout {timeout_ms} ms: a read held by a lock got its 503 after "
+        f"{waited * 1000:.0f} ms; other reads went on, and companies were served again"
+    )

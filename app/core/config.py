@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1, description="Largest request body accepted, in bytes (413 above)."
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
+    db_statement_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="PostgreSQL: milliseconds a request's statement may run (or wait for a "
+        "lock) before the server cancels it and the request gets a 503; 0 for no limit.",
+    )
     log_level: str = Field(default="info", description="Log level of the server.")
     rate_limit: str = Field(
         default="",

@@ -5,14 +5,18 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.core.config import get_settings
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, statement_timeout_ms: int = 0, **kwargs: Any) -> Engine:
+    """An engine for ``url``. ``statement_timeout_ms`` (PostgreSQL) has the server cancel a
+    statement that runs longer: the serving engine has one, so that a runaway query or a
+    lock held too long costs one request a 503, not a worker. Migrations and bulk loads,
+    which may rightly run for minutes, have none."""
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
@@ -37,14 +41,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # server dropped fails its first statement, that request gets a 503, and SQLAlchemy
         # then discards every connection older than the failure, so the next ones reconnect.
         pool_pre_ping=False,
-        connect_args={"connect_timeout": 5},
+        connect_args={
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+        },
         **kwargs,
     )
 
 
 @lru_cache
 def get_engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    return make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
 
 
 @lru_cache
@@ -83,11 +91,19 @@ def is_sqlite(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "sqlite"
 
 
+def lift_statement_timeout(connection: Connection) -> None:
+    """Let the rest of ``connection``'s transaction run as long as it needs (PostgreSQL):
+    a bulk load, an export or ``ANALYZE`` is not a request."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+
+
 def analyze(engine: Engine) -> None:
     """Refresh the query planner's statistics, after a load. SQLite keeps none until asked,
     and without them it takes "known_to IS NULL" (true of nearly every row) for a selective
     condition and walks the wrong index."""
     with engine.begin() as connection:
+        lift_statement_timeout(connection)
         connection.exec_driver_sql("ANALYZE")
 
 

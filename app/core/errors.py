@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import QueryCanceled
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -161,12 +162,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         logger.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        detail = (
+            "The request took longer than the database allows (a statement timeout); "
+            "try again shortly."
+            if isinstance(exc.orig, QueryCanceled)
+            else "The database is unavailable; try again shortly."
+        )
         return problem_response(
-            request,
-            503,
-            "The database is unavailable; try again shortly.",
-            slug="service-unavailable",
-            headers={"Retry-After": "1"},
+            request, 503, detail, slug="service-unavailable", headers={"Retry-After": "1"}
         )
 
     @app.exception_handler(Exception)
