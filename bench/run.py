@@ -20,6 +20,7 @@ wrk_report.lua), adapted here so that the repository benchmarks on its own.
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -473,8 +474,10 @@ def _server(name: str, command: list[str], env: dict[str, str]) -> Iterator[tupl
 
 def _dataset(db: str, companies: int, facts: int, seed: int) -> str:
     """The URL of the synthetic data set of these sizes, made once and then reused (brought
-    up to the current schema first)."""
-    name = f"autofacts_bench_{companies}_{facts}_{seed}"
+    up to the current schema first). Its name carries a digest of the generator, so that a
+    change to gen-dataset makes a new data set rather than measuring the old one."""
+    generator = hashlib.sha256((ROOT / "app" / "dataset.py").read_bytes()).hexdigest()[:8]
+    name = f"autofacts_bench_{companies}_{facts}_{seed}_{generator}"
     if db == "sqlite":
         DATA.mkdir(exist_ok=True)
         path = DATA / f"{name}.db"
