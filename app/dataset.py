@@ -33,26 +33,17 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Engine, Table, text
 from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
 
 from app.core.db import lift_statement_timeout
 from app.core.money import Money, decimal_to_str
 from app.models import (
+    FACT_MODELS,
     Citation,
     Company,
-    Executive,
-    ExecutiveRole,
     Fact,
-    FinancialResult,
-    Partnership,
-    PartnershipMember,
-    PartnershipScope,
-    PartnershipStatusChange,
-    Plant,
-    RestructuringPlan,
     SearchDocument,
     Source,
-    Tariff,
-    TariffImpact,
 )
 from app.models.search import DocumentType
 from app.services.search_index import _join
@@ -94,25 +85,8 @@ class Report:
 
 # The tables the load writes, parents before children (foreign keys are checked as rows
 # arrive).
-_LOADED = (
-    Source,
-    Company,
-    Executive,
-    ExecutiveRole,
-    Partnership,
-    PartnershipMember,
-    PartnershipStatusChange,
-    PartnershipScope,
-    Tariff,
-    TariffImpact,
-    RestructuringPlan,
-    FinancialResult,
-    Plant,
-    Citation,
-    Fact,
-    SearchDocument,
-)
-_TABLES: tuple[Table, ...] = tuple(model.__table__ for model in _LOADED)  # type: ignore[union-attr]
+_LOADED: tuple[type[SQLModel], ...] = (Source, *FACT_MODELS, Citation, Fact, SearchDocument)
+_TABLES: tuple[Table, ...] = tuple(model.__table__ for model in _LOADED)  # type: ignore[attr-defined]
 
 
 def generate(

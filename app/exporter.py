@@ -72,6 +72,7 @@ from app.importer import (
     TariffIn,
 )
 from app.models import (
+    FACT_MODELS,
     Certainty,
     Citation,
     Company,
@@ -130,21 +131,7 @@ def _table(model: type[SQLModel]) -> str:
     return model.__table__.name  # type: ignore[attr-defined,no-any-return]
 
 
-_FACT_TABLES: tuple[type[FactBase], ...] = (
-    Company,
-    Executive,
-    ExecutiveRole,
-    Partnership,
-    PartnershipMember,
-    PartnershipStatusChange,
-    PartnershipScope,
-    Tariff,
-    TariffImpact,
-    RestructuringPlan,
-    FinancialResult,
-    Plant,
-)
-_TABLES = (_table(Source), *map(_table, _FACT_TABLES), _table(Citation))
+_TABLES = (_table(Source), *map(_table, FACT_MODELS), _table(Citation))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +243,7 @@ def _left_out(session: Session) -> list[str]:
     def rows(model: type[SQLModel]) -> SelectOfScalar[int]:
         return select(func.count()).select_from(model)
 
-    for model in _FACT_TABLES:
+    for model in FACT_MODELS:
         if superseded := count(rows(model).where(col(model.known_to).is_not(None))):
             notes.append(
                 f"{_table(model)}: {_plural(superseded)} superseded or retracted (known_to set)"

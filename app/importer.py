@@ -47,6 +47,7 @@ from app.core.fields import (
 from app.core.money import decimal_to_str
 from app.core.temporal import is_current
 from app.models import (
+    FACT_MODELS,
     Certainty,
     Citation,
     Company,
@@ -346,26 +347,8 @@ def _table(model: type[SQLModel]) -> str:
     return model.__table__.name  # type: ignore[attr-defined,no-any-return]
 
 
-_TABLES = tuple(
-    _table(model)
-    for model in (
-        Source,
-        Company,
-        Executive,
-        ExecutiveRole,
-        Partnership,
-        PartnershipMember,
-        PartnershipStatusChange,
-        PartnershipScope,
-        Tariff,
-        TariffImpact,
-        RestructuringPlan,
-        FinancialResult,
-        Plant,
-        Citation,
-        Fact,
-    )
-)
+_LOADED: tuple[type[SQLModel], ...] = (Source, *FACT_MODELS, Citation, Fact)
+_TABLES = tuple(map(_table, _LOADED))
 
 
 def import_facts(session: Session, facts_file: FactsFile) -> ImportReport:

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.db import WriteSessionDep
 from app.core.errors import InvalidParameter, Unauthorized
+from app.core.limits import is_storable_text
 from app.core.pagination import PageParams, page_params
 from app.services import api_keys
 from app.services.writing import Written
@@ -33,7 +34,6 @@ _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 # The JSON escape of a UTF-16 surrogate, \ud800 to \udfff: a pair is one character beyond
 # U+FFFF (how ASCII-only JSON spells an emoji), a lone one is not Unicode text at all.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 async def reject_nul_in_body(request: Request) -> None:
@@ -62,7 +62,7 @@ def _holds_lone_surrogate(body: bytes) -> bool:
     while stack:
         value = stack.pop()
         if isinstance(value, str):
-            if _SURROGATE.search(value):
+            if not is_storable_text(value):
                 return True
         elif isinstance(value, dict):
             stack += [*value, *value.values()]

@@ -1,5 +1,6 @@
 """Limits on what a request may carry: a cap on body size (larger bodies are a 413 problem,
-never read to the end) and no control characters in query parameters."""
+never read to the end), no control characters in query parameters, and what text the
+databases can store at all."""
 
 import re
 from urllib.parse import parse_qsl
@@ -10,6 +11,15 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import InvalidParameter, domain_error_response, problem_response
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_storable_text(text: str) -> bool:
+    """Whether both databases can store ``text``: PostgreSQL refuses NUL, and a lone UTF-16
+    surrogate (JSON can spell one, ``\\ud800``) is not UTF-8 at all. Decoding JSON joins
+    each surrogate pair into its character, so any surrogate left in decoded text is lone."""
+    return "\x00" not in text and not _SURROGATE.search(text)
 
 
 class BodyTooLarge(HTTPException):

@@ -11,7 +11,6 @@ import binascii
 import datetime as dt
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
@@ -32,6 +31,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.errors import InvalidParameter
 from app.core.fields import MAX_ROW_ID
+from app.core.limits import is_storable_text
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Select[Any])
@@ -159,9 +159,6 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a cursor value")
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _bindable(value: Any) -> bool:
     """A value our cursors hold, one a query can bind. JSON can also spell what no database
     takes: numbers past float or BIGINT range, NUL (PostgreSQL) and lone surrogates (not
@@ -171,7 +168,7 @@ def _bindable(value: Any) -> bool:
     if isinstance(value, int):
         return abs(value) < 2**63
     if isinstance(value, str):
-        return "\x00" not in value and not _SURROGATE.search(value)
+        return is_storable_text(value)
     return value is None
 
 

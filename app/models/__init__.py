@@ -30,7 +30,25 @@ from app.models.search import SearchDocument  # noqa: E402
 from app.models.source import Citation, Source  # noqa: E402
 from app.models.tariff import Tariff, TariffImpact  # noqa: E402
 
+# Every table that holds facts, parents before children: the order a load inserts them in
+# (foreign keys are checked as rows arrive) and an export writes them in.
+FACT_MODELS: tuple[type[FactBase], ...] = (
+    Company,
+    Executive,
+    ExecutiveRole,
+    Partnership,
+    PartnershipMember,
+    PartnershipStatusChange,
+    PartnershipScope,
+    Tariff,
+    TariffImpact,
+    RestructuringPlan,
+    FinancialResult,
+    Plant,
+)
+
 __all__ = [
+    "FACT_MODELS",
     "ApiKey",
     "Certainty",
     "Change",
