@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
+from sqlalchemy import Engine
 
 from app.api.routes import (
     changes,
@@ -20,6 +21,7 @@ from app.api.routes import (
     tariffs,
 )
 from app.core.config import get_settings
+from app.core.db import bind_engine, get_engine
 from app.core.errors import Problem, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware
 from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
@@ -39,8 +41,27 @@ came from.
 * Errors are RFC 9457 `application/problem+json`.
 """
 
+ROUTERS = tuple(
+    module.router
+    for module in (
+        companies,
+        executives,
+        partnerships,
+        tariffs,
+        restructuring_plans,
+        company_facts,
+        sources,
+        facts,
+        search,
+        changes,
+        health,
+        metrics,
+    )
+)
 
-def create_app() -> FastAPI:
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """The app, serving the database of the settings, or ``engine``."""
     settings = get_settings()
     app = FastAPIOffline(
         title="Autofacts",
@@ -81,23 +102,11 @@ def create_app() -> FastAPI:
     )
     # Outermost, so that every response (CORS preflights, 413s, 429s) carries them.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
+    bind_engine(app, engine or get_engine())
     install_error_handlers(app)
     install_observability(app, settings)
-    for module in (
-        companies,
-        executives,
-        partnerships,
-        tariffs,
-        restructuring_plans,
-        company_facts,
-        sources,
-        facts,
-        search,
-        changes,
-        health,
-        metrics,
-    ):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     _register_problem_schema(app)
 
     @app.get("/favicon.ico", include_in_schema=False)

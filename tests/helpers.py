@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.core.config import ROOT
-from app.core.db import get_session, make_engine
+from app.core.db import make_engine
 from app.core.errors import PROBLEM_JSON
 from app.importer import import_facts, parse_facts
 from app.main import create_app
@@ -76,14 +76,7 @@ def scratch_engine(tmp_path: Path, name: str | None = None) -> Iterator[Engine]:
 
 def client_for(engine: Engine) -> TestClient:
     """The app over real HTTP semantics (httpx), bound to ``engine``."""
-    app = create_app()
-
-    def session_override() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
-    return TestClient(app, raise_server_exceptions=False)
+    return TestClient(create_app(engine), raise_server_exceptions=False)
 
 
 @contextmanager

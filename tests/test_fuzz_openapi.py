@@ -35,7 +35,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core.config import get_settings
-from app.core.db import get_session
+from app.core.db import bind_engine, get_engine
 from app.importer import import_facts, load_file
 from app.main import create_app
 from app.services.api_keys import create_api_key
@@ -92,14 +92,9 @@ def fuzz_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         with Session(engine) as session:
             import_facts(session, load_file(get_settings().seed_file))
             API_KEY[:] = [create_api_key(session=session, name="fuzzer")]
-
-        def session_override() -> Iterator[Session]:
-            with Session(engine) as session:
-                yield session
-
-        APP.dependency_overrides[get_session] = session_override
+        bind_engine(APP, engine)
         yield engine
-        APP.dependency_overrides.clear()
+        bind_engine(APP, get_engine())
 
 
 @pytest.fixture(scope="module")

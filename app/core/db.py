@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -55,16 +55,21 @@ def get_engine() -> Engine:
     return make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
 
 
-@lru_cache
-def get_read_engine() -> Engine:
+def read_engine_of(engine: Engine) -> Engine:
     """On PostgreSQL, the engine's pool in autocommit: a read's statements each see the
     latest committed data, as they would in a READ COMMITTED transaction, without the BEGIN
     and ROLLBACK round trips a transaction adds to every request. SQLite's driver opens no
     transaction for a SELECT anyway (and switching its mode costs a PRAGMA each way)."""
-    engine = get_engine()
     if engine.dialect.name == "sqlite":
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def bind_engine(app: FastAPI, engine: Engine) -> None:
+    """Serve ``app`` from ``engine`` (the app's state, not a dependency override: overrides
+    send every request through FastAPI's slower dependency solving, see app/core/routing.py)."""
+    app.state.engine = engine
+    app.state.read_engine = read_engine_of(engine)
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -74,7 +79,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: in autocommit for reads, in a transaction for writes. Async
     although the driver is not: opening a Session does no I/O, and a sync dependency with
     ``yield`` costs two trips through the thread pool on every request."""
-    engine = get_read_engine() if request.method in _READS else get_engine()
+    state = request.app.state
+    engine = state.read_engine if request.method in _READS else state.engine
     with Session(engine) as session:
         yield session
 

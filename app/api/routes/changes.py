@@ -5,10 +5,11 @@ from fastapi import APIRouter, Query, Response
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.routing import ReadRoute
 from app.models.change import ChangePage
 from app.services import changes
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"])
+router = APIRouter(route_class=ReadRoute, prefix="/v1/changes", tags=["changes"])
 
 
 @router.get(

@@ -17,6 +17,7 @@ from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import CompanyIn
 from app.models import Certainty
@@ -25,7 +26,7 @@ from app.services import companies
 from app.services.companies import CompanyFilters
 from app.services.writing import Idempotency
 
-router = APIRouter(prefix="/v1/companies", tags=["companies"])
+router = APIRouter(route_class=ReadRoute, prefix="/v1/companies", tags=["companies"])
 
 CompanyInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 

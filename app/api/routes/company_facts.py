@@ -26,6 +26,7 @@ from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import PlantIn, ResultIn
 from app.models.company_facts import (
@@ -41,7 +42,7 @@ from app.services.company_facts import ResultFilters
 from app.services.tariffs import ImpactFilters
 from app.services.writing import Idempotency
 
-router = APIRouter(prefix="/v1/companies", tags=["companies"])
+router = APIRouter(route_class=ReadRoute, prefix="/v1/companies", tags=["companies"])
 
 CitationsInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 

@@ -19,6 +19,7 @@ from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.fields import MAX_ROW_ID
 from app.core.include import include_param
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import ExecutiveIn, RoleIn
 from app.models.executive import (
@@ -32,7 +33,7 @@ from app.services import executives
 from app.services.executives import ExecutiveFilters
 from app.services.writing import Idempotency
 
-router = APIRouter(tags=["executives"])
+router = APIRouter(route_class=ReadRoute, tags=["executives"])
 
 
 ExecutiveInclude = Annotated[frozenset[str], Depends(include_param("roles", "citations"))]

@@ -9,13 +9,14 @@ from app.core.errors import problem_responses
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.models import Certainty
 from app.models.fact import FactItemPublic
 from app.services import fact_list
 from app.services.fact_list import FactFilters
 
-router = APIRouter(prefix="/v1/facts", tags=["facts"])
+router = APIRouter(route_class=ReadRoute, prefix="/v1/facts", tags=["facts"])
 
 FactInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 

@@ -3,9 +3,10 @@ from pydantic import BaseModel
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.routing import ReadRoute
 from app.services import health
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(route_class=ReadRoute, prefix="/health", tags=["health"])
 
 
 class HealthStatus(BaseModel):

@@ -2,8 +2,9 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.core.observability import metrics_registry
+from app.core.routing import ReadRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=ReadRoute, include_in_schema=False)
 
 
 @router.get("/metrics")

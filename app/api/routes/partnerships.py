@@ -18,6 +18,7 @@ from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import PartnershipIn, ScopeIn, StatusIn
 from app.models import Certainty, PartnershipStatus
@@ -32,7 +33,7 @@ from app.services import partnerships
 from app.services.partnerships import PartnershipFilters
 from app.services.writing import Idempotency
 
-router = APIRouter(tags=["partnerships"])
+router = APIRouter(route_class=ReadRoute, tags=["partnerships"])
 
 PartnershipInclude = Annotated[frozenset[str], Depends(include_param("members", "citations"))]
 

@@ -10,6 +10,7 @@ from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import PlanIn
 from app.models.company_facts import RestructuringPlanPublic, RestructuringPlanUpdate
@@ -17,7 +18,9 @@ from app.services import company_facts
 from app.services.company_facts import PlanFilters
 from app.services.writing import Idempotency
 
-router = APIRouter(prefix="/v1/restructuring-plans", tags=["restructuring plans"])
+router = APIRouter(
+    route_class=ReadRoute, prefix="/v1/restructuring-plans", tags=["restructuring plans"]
+)
 
 PlanInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 

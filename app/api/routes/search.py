@@ -5,10 +5,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, cursor_params, set_link_header
+from app.core.routing import ReadRoute
 from app.models.search import DocumentType, SearchHit
 from app.services import search as search_service
 
-router = APIRouter(prefix="/v1/search", tags=["search"])
+router = APIRouter(route_class=ReadRoute, prefix="/v1/search", tags=["search"])
 
 
 @router.get(

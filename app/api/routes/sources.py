@@ -10,12 +10,13 @@ from app.core.errors import InvalidParameter, problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.models.source import SourcePublic, SourceSummary, SourceUpdate
 from app.services import sources
 from app.services.sources import SourceCreate, SourceFilters
 from app.services.writing import Idempotency
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"])
+router = APIRouter(route_class=ReadRoute, prefix="/v1/sources", tags=["sources"])
 
 
 # A source is a document, not a fact: it has no valid time, only the day it was published.

@@ -10,6 +10,7 @@ from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page
+from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import ImpactIn, TariffIn
 from app.models.tariff import (
@@ -22,7 +23,7 @@ from app.services import tariffs
 from app.services.tariffs import TariffFilters
 from app.services.writing import Idempotency
 
-router = APIRouter(prefix="/v1/tariffs", tags=["tariffs"])
+router = APIRouter(route_class=ReadRoute, prefix="/v1/tariffs", tags=["tariffs"])
 
 TariffInclude = Annotated[frozenset[str], Depends(include_param("impacts", "citations"))]
 
