@@ -4,16 +4,24 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from app.core.dates import parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition
+from app.core.temporal import (
+    AsOf,
+    AsOfShape,
+    as_of_bindings,
+    as_of_condition,
+    as_of_shape,
+    bound_as_of_condition,
+)
 from app.importer import ExecutiveIn, RoleIn
 from app.models import Company, Executive, ExecutiveRole
 from app.models.company import CompanyRef
@@ -203,22 +211,34 @@ def list_company_executives(
     )
     fetched = fetch_page(session, statement, COMPANY_EXECUTIVE_LIST, page)
     roles = fetched.rows
-    executive_ids = {role.executive_id for role in roles}
-    executives = {
-        _ref_id(executive): ExecutiveRef(slug=executive.slug, name=executive.name)
-        for executive in session.exec(
-            select(Executive).where(
-                _entity_id(Executive, as_of).in_(executive_ids),
-                as_of_condition(Executive, as_of),
-            )
-        )
-    }
+    executive_ids = list({role.executive_id for role in roles})
+    refs = session.connection().execute(
+        _executive_refs(as_of_shape(as_of)), {"ids": executive_ids, **as_of_bindings(as_of)}
+    )
+    executives = {ref_id: ExecutiveRef(slug=slug, name=name) for ref_id, slug, name in refs}
     public = to_public(session, roles, ExecutiveRolePublic, with_citations="citations" in include)
     data = [
         CompanyExecutivePublic(executive=executives[role.executive_id], role=item)
         for role, item in zip(roles, public, strict=True)
     ]
     return fetched.page(data)
+
+
+EXECUTIVE = Executive.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _executive_refs(shape: AsOfShape) -> Select[Any]:
+    """The slug and name of each executive of ``:ids`` (entity ids), by entity id: built
+    once per as_of shape and run through Core, where the ORM cost a third of a company's
+    executives page."""
+    _, has_known_at = shape
+    entity_id = (
+        func.coalesce(EXECUTIVE.c.version_of, EXECUTIVE.c.id) if has_known_at else EXECUTIVE.c.id
+    )
+    return select(entity_id, EXECUTIVE.c.slug, EXECUTIVE.c.name).where(
+        entity_id.in_(bindparam("ids", expanding=True)), bound_as_of_condition(EXECUTIVE.c, shape)
+    )
 
 
 def find_role(
