@@ -81,11 +81,18 @@ def current_index(table: str, *columns: str) -> Index:
     """An index over the current rows only (what every read without ``known_at`` asks
     for), in the order a list pages through them: filter column, sort key, then id. The
     keyset condition and ORDER BY then walk it, and a facet or count over current rows is
-    read from the index alone."""
+    read from the index alone.
+
+    ``known_to`` closes the key although it is NULL in every entry: SQLite's planner only
+    takes an index as covering when it holds every column the query names, the partial
+    index's own condition included. Without it SQLite counted a facet through the plain
+    one-column index and the table (a country facet over 100k companies: 43 ms, against
+    6 ms from this index)."""
     current = text("known_to IS NULL")
     return Index(
         f"ix_{table}_current_{'_'.join(columns)}",
         *columns,
+        "known_to",
         sqlite_where=current,
         postgresql_where=current,
     )
