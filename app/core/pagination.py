@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Select,
     String,
     TypeDecorator,
+    bindparam,
     func,
     select,
     tuple_,
@@ -121,7 +123,7 @@ async def cursor_params(
 ModelAttribute = Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: prepared page statements key on it
 class ListSpec:
     """What a list allows: its sort keys (with a default; the id breaks ties) and the
     columns it counts facets of. Every sort key and facet column is indexed."""
@@ -214,37 +216,53 @@ class Fetched(Generic[T]):
         return Page(data=data, next_cursor=self.next_cursor, **extras)
 
 
-def fetch_page(session: Session, statement: S, spec: ListSpec, params: PageParams) -> Fetched[Any]:
+def fetch_page(
+    session: Session,
+    statement: S,
+    spec: ListSpec,
+    params: PageParams,
+    *,
+    bindings: dict[str, Any] | None = None,
+) -> Fetched[Any]:
     """Run the filtered ``statement`` as one keyset page (rows are what it selects; with
-    several columns, the first must be the entity the sort keys belong to)."""
+    several columns, the first must be the entity the sort keys belong to).
+
+    A hot list passes a ``statement`` it built once per shape of its filters, with the
+    values as bound parameters in ``bindings``: its page statement (order, cursor
+    condition, limit) is then built once per sort too, since building a select costs more
+    than running an indexed one."""
     facet_columns = _facet_columns(spec, params.facets)
-    ordered, sort, column = _position(statement, spec, params)
-    entity = statement.column_descriptions[0]["entity"]
-    one_entity = len(statement.column_descriptions) == 1
+    sort, column = _sort(spec, params)
+    after = _after(params.cursor, sort, column) if params.cursor is not None else {}
+    position = _prepared_position if bindings is not None else _position
+    page = position(statement, spec, sort, bool(after))
+    values = {**(bindings or {}), **after, "page_size": params.limit + 1}
     rows: list[Any]
-    if one_entity and entity is not None:
+    if page.core_rows:
         # Pages are read, never changed: Core rows of the table's columns (attributes named
         # as the model's) cost a fraction of ORM instances, which dominated a page's time.
-        rows = list(session.connection().execute(ordered))
+        rows = list(session.connection().execute(page.ordered, values))
     else:
-        result = session.execute(ordered)
-        rows = list(result.scalars() if one_entity else result)
+        result = session.execute(page.ordered, values)
+        rows = list(result.scalars() if page.one_entity else result)
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
-        last = rows[-1] if one_entity else rows[-1][0]
+        last = rows[-1] if page.one_entity else rows[-1][0]
         next_cursor = encode_cursor(
             [sort, _jsonable(getattr(last, column.key)), getattr(last, spec.id_column.key)]
         )
     total = None
     if params.count:
         counting = statement.with_only_columns(func.count(), maintain_column_froms=True)
-        total = session.execute(counting.order_by(None)).scalar_one()
+        total = session.execute(counting.order_by(None), bindings).scalar_one()
     facets = None
     if len(facet_columns) > 1 and session.get_bind().dialect.name == "postgresql":
-        facets = _facets_in_one_scan(session, statement, facet_columns)
+        facets = _facets_in_one_scan(session, statement, facet_columns, bindings)
     elif facet_columns:
-        facets = {name: _facet(session, statement, c) for name, c in facet_columns.items()}
+        facets = {
+            name: _facet(session, statement, c, bindings) for name, c in facet_columns.items()
+        }
     return Fetched(rows=rows, next_cursor=next_cursor, total=total, facets=facets)
 
 
@@ -260,7 +278,10 @@ def _facet_columns(spec: ListSpec, names: Sequence[str]) -> dict[str, Instrument
 
 
 def _facet(
-    session: Session, statement: Select[Any], column: InstrumentedAttribute[Any]
+    session: Session,
+    statement: Select[Any],
+    column: InstrumentedAttribute[Any],
+    bindings: dict[str, Any] | None,
 ) -> list[FacetCount]:
     counted = func.count().label("count")
     grouped = (
@@ -270,12 +291,16 @@ def _facet(
         .limit(MAX_FACET_VALUES)
     )
     return [
-        FacetCount(value=_jsonable(value), count=count) for value, count in session.execute(grouped)
+        FacetCount(value=_jsonable(value), count=count)
+        for value, count in session.execute(grouped, bindings)
     ]
 
 
 def _facets_in_one_scan(
-    session: Session, statement: Select[Any], columns: dict[str, InstrumentedAttribute[Any]]
+    session: Session,
+    statement: Select[Any],
+    columns: dict[str, InstrumentedAttribute[Any]],
+    bindings: dict[str, Any] | None,
 ) -> dict[str, list[FacetCount]]:
     """What ``_facet`` gives for each column, from one pass over the rows (PostgreSQL's
     GROUPING SETS): the counting, not the reading, is what each facet costs, and one scan
@@ -304,7 +329,7 @@ def _facets_in_one_scan(
     )
     ranked = select(grouped).where(grouped.c.rank <= MAX_FACET_VALUES).order_by(grouped.c.rank)
     facets: dict[str, list[FacetCount]] = {name: [] for name in columns}
-    for row in session.execute(ranked).mappings():
+    for row in session.execute(ranked, bindings).mappings():
         # grouping() is 0 for the one column the row's set groups by.
         index = next(i for i in range(len(keys)) if row[f"in_set_{i}"] == 0)
         value = _jsonable(row[f"value_{index}"])
@@ -312,11 +337,8 @@ def _facets_in_one_scan(
     return facets
 
 
-def _position(
-    statement: S, spec: ListSpec, params: PageParams
-) -> tuple[S, str, InstrumentedAttribute[Any]]:
-    """``statement`` ordered by the requested sort, after the cursor, limited to a page
-    plus one row (which tells whether there is a next page)."""
+def _sort(spec: ListSpec, params: PageParams) -> tuple[str, InstrumentedAttribute[Any]]:
+    """The requested sort (``-`` for descending) and its column; a 422 for an unknown one."""
     sort = params.sort or spec.default_sort
     name = sort.removeprefix("-")
     column = spec.sort_keys.get(name)
@@ -325,22 +347,49 @@ def _position(
             f"Unknown sort key {name!r}; use one of: {', '.join(sorted(spec.sort_keys))}.",
             loc=["query", "sort"],
         )
+    return sort, column
+
+
+def _after(cursor: str, sort: str, column: InstrumentedAttribute[Any]) -> dict[str, Any]:
+    """The bound values of the page's keyset condition: the last row's sort key and id."""
+    cursor_sort, last_value, last_id = decode_cursor(cursor)
+    if cursor_sort != sort:
+        raise InvalidParameter(
+            f"This cursor was made for sort={cursor_sort!r}, not {sort!r}.",
+            loc=["query", "cursor"],
+        )
+    return {"after_key": _restore(last_value, column), "after_id": last_id}
+
+
+@dataclass(frozen=True)
+class _PageStatement:
+    ordered: Select[Any]
+    one_entity: bool  # rows are one model's (else tuples whose first item is)
+    core_rows: bool  # read as Core rows of that model's table
+
+
+def _position(statement: S, spec: ListSpec, sort: str, after: bool) -> _PageStatement:
+    """``statement`` ordered by ``sort``, after the cursor's row (``:after_key``,
+    ``:after_id``) when ``after``, limited to ``:page_size`` rows (a page plus one, which
+    tells whether there is a next page)."""
+    column = spec.sort_keys[sort.removeprefix("-")]
     descending = sort.startswith("-")
     key_columns = [column] if column is spec.id_column else [column, spec.id_column]
-    if params.cursor is not None:
-        cursor_sort, last_value, last_id = decode_cursor(params.cursor)
-        if cursor_sort != sort:
-            raise InvalidParameter(
-                f"This cursor was made for sort={cursor_sort!r}, not {sort!r}.",
-                loc=["query", "cursor"],
-            )
-        last_key = [_restore(last_value, column)] if len(key_columns) == 2 else []
+    if after:
+        last_key = [bindparam("after_key", type_=column.type)] if len(key_columns) == 2 else []
         row_key = tuple_(*key_columns)
-        after = tuple_(*last_key, last_id)
-        condition: ColumnElement[bool] = row_key < after if descending else row_key > after
+        last = tuple_(*last_key, bindparam("after_id", type_=Integer))
+        condition: ColumnElement[bool] = row_key < last if descending else row_key > last
         statement = statement.where(condition)
     order = [c.desc() if descending else c.asc() for c in key_columns]
-    return statement.order_by(*order).limit(params.limit + 1), sort, column
+    ordered = statement.order_by(*order).limit(bindparam("page_size", type_=Integer))
+    one_entity = len(statement.column_descriptions) == 1
+    entity = statement.column_descriptions[0]["entity"]
+    return _PageStatement(ordered, one_entity, one_entity and entity is not None)
+
+
+# Per prepared statement (its identity), sort and cursor presence: a few hundred at most.
+_prepared_position = lru_cache(maxsize=1024)(_position)
 
 
 def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:

@@ -1,6 +1,6 @@
 """Companies: the list, one company, and the lookup every per-company route starts from."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -115,17 +115,23 @@ def list_companies(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[CompanyPublic]:
-    statement = select(Company).where(as_of_condition(Company, as_of))
-    if filters.country is not None:
-        statement = statement.where(Company.country == filters.country)
-    if filters.kind is not None:
-        statement = statement.where(Company.kind == filters.kind)
-    if filters.certainty is not None:
-        statement = statement.where(Company.certainty == filters.certainty)
-    fetched = fetch_page(session, statement, COMPANY_LIST, page)
+    given = {name: value for name, value in asdict(filters).items() if value is not None}
+    statement = _company_list(frozenset(given), as_of_shape(as_of))
+    bindings = {**given, **as_of_bindings(as_of)}
+    fetched = fetch_page(session, statement, COMPANY_LIST, page, bindings=bindings)
     rows = fetched.rows
     data = to_public(session, rows, CompanyPublic, with_citations="citations" in include)
     return fetched.page(data)
+
+
+@cache
+def _company_list(filters: frozenset[str], shape: AsOfShape) -> Select[Any]:
+    # The most requested list: built once per set of filters given and as_of shape, their
+    # values bound (see fetch_page).
+    statement = select(Company).where(bound_as_of_condition(Company, shape))
+    for name in sorted(filters):
+        statement = statement.where(getattr(Company, name) == bindparam(name))
+    return statement
 
 
 # -- writes ------------------------------------------------------------------------------------

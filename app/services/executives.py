@@ -75,11 +75,12 @@ class ExecutiveFilters:
     title: str | None = None
 
 
-def _entity_id(model: Any, as_of: AsOf) -> Any:
-    """The id other rows refer to ``model``'s rows by: a superseded copy stands for the row
-    it is a version of. Copies only answer ``known_at``, so without it the plain (indexed)
-    id is the entity id."""
-    if as_of.known_at is None:
+def _entity_id(model: Any, as_of: AsOf | AsOfShape) -> Any:
+    """The id other rows refer to ``model``'s rows (or table columns) by: a superseded copy
+    stands for the row it is a version of. Copies only answer ``known_at``, so without it
+    the plain (indexed) id is the entity id."""
+    has_known_at = as_of[1] if isinstance(as_of, tuple) else as_of.known_at is not None
+    if not has_known_at:
         return model.id
     return func.coalesce(model.version_of, model.id)
 
@@ -200,16 +201,11 @@ def list_company_executives(
     include: frozenset[str],
 ) -> Page[CompanyExecutivePublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
-    statement = (
-        select(ExecutiveRole)
-        .join(Executive, _entity_id(Executive, as_of) == ExecutiveRole.executive_id)
-        .where(
-            ExecutiveRole.company_id == _ref_id(company),
-            as_of_condition(ExecutiveRole, as_of),
-            as_of_condition(Executive, as_of),
-        )
+    shape = as_of_shape(as_of)
+    bindings = {"company_id": _ref_id(company), **as_of_bindings(as_of)}
+    fetched = fetch_page(
+        session, _company_roles(shape), COMPANY_EXECUTIVE_LIST, page, bindings=bindings
     )
-    fetched = fetch_page(session, statement, COMPANY_EXECUTIVE_LIST, page)
     roles = fetched.rows
     executive_ids = list({role.executive_id for role in roles})
     refs = session.connection().execute(
@@ -228,14 +224,26 @@ EXECUTIVE = Executive.__table__  # type: ignore[attr-defined]
 
 
 @cache
+def _company_roles(shape: AsOfShape) -> Select[Any]:
+    """The roles held at company ``:company_id`` by executives who answer as_of: built once
+    per as_of shape, its values bound (see fetch_page)."""
+    return (
+        select(ExecutiveRole)
+        .join(Executive, _entity_id(Executive, shape) == ExecutiveRole.executive_id)
+        .where(
+            ExecutiveRole.company_id == bindparam("company_id"),
+            bound_as_of_condition(ExecutiveRole, shape),
+            bound_as_of_condition(Executive, shape),
+        )
+    )
+
+
+@cache
 def _executive_refs(shape: AsOfShape) -> Select[Any]:
     """The slug and name of each executive of ``:ids`` (entity ids), by entity id: built
     once per as_of shape and run through Core, where the ORM cost a third of a company's
     executives page."""
-    _, has_known_at = shape
-    entity_id = (
-        func.coalesce(EXECUTIVE.c.version_of, EXECUTIVE.c.id) if has_known_at else EXECUTIVE.c.id
-    )
+    entity_id = _entity_id(EXECUTIVE.c, shape)
     return select(entity_id, EXECUTIVE.c.slug, EXECUTIVE.c.name).where(
         entity_id.in_(bindparam("ids", expanding=True)), bound_as_of_condition(EXECUTIVE.c, shape)
     )
