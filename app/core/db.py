@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from app.core.config import get_settings
@@ -88,10 +89,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def is_sqlite(session_or_engine: Session | Engine) -> bool:
+def is_sqlite(session_or_engine: OrmSession | Engine) -> bool:
     bind = (
         session_or_engine.get_bind()
-        if isinstance(session_or_engine, Session)
+        if isinstance(session_or_engine, OrmSession)
         else session_or_engine
     )
     return bind.dialect.name == "sqlite"

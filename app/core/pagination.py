@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
 from app.core.fields import MAX_ROW_ID
 from app.core.limits import is_storable_text
@@ -257,7 +258,7 @@ def fetch_page(
         counting = statement.with_only_columns(func.count(), maintain_column_froms=True)
         total = session.execute(counting.order_by(None), bindings).scalar_one()
     facets = None
-    if len(facet_columns) > 1 and session.get_bind().dialect.name == "postgresql":
+    if len(facet_columns) > 1 and not is_sqlite(session):
         facets = _facets_in_one_scan(session, statement, facet_columns, bindings)
     elif facet_columns:
         facets = {
@@ -328,12 +329,13 @@ def _facets_in_one_scan(
         .subquery()
     )
     ranked = select(grouped).where(grouped.c.rank <= MAX_FACET_VALUES).order_by(grouped.c.rank)
-    facets: dict[str, list[FacetCount]] = {name: [] for name in columns}
+    names = list(columns)
+    facets: dict[str, list[FacetCount]] = {name: [] for name in names}
     for row in session.execute(ranked, bindings).mappings():
         # grouping() is 0 for the one column the row's set groups by.
         index = next(i for i in range(len(keys)) if row[f"in_set_{i}"] == 0)
         value = _jsonable(row[f"value_{index}"])
-        facets[list(columns)[index]].append(FacetCount(value=value, count=row["count"]))
+        facets[names[index]].append(FacetCount(value=value, count=row["count"]))
     return facets
 
 

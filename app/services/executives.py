@@ -208,9 +208,7 @@ def list_company_executives(
     )
     roles = fetched.rows
     executive_ids = list({role.executive_id for role in roles})
-    refs = session.connection().execute(
-        _executive_refs(as_of_shape(as_of)), {"ids": executive_ids, **as_of_bindings(as_of)}
-    )
+    refs = session.connection().execute(_executive_refs(shape), {**bindings, "ids": executive_ids})
     executives = {ref_id: ExecutiveRef(slug=slug, name=name) for ref_id, slug, name in refs}
     public = to_public(session, roles, ExecutiveRolePublic, with_citations="citations" in include)
     data = [
