@@ -27,6 +27,7 @@ from app.core.etags import EtagMiddleware
 from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
 from app.core.observability import install_observability
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
+from app.core.routing import index_routes
 from app.core.security_headers import SecurityHeadersMiddleware
 
 DESCRIPTION = """
@@ -107,6 +108,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     install_observability(app, settings)
     for router in ROUTERS:
         app.include_router(router)
+    index_routes(app)
     _register_problem_schema(app)
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import APIRouter
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, _IncludedRouter
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+import app.main
 from app.core.db import get_session
-from app.core.routing import ReadRoute
+from app.core.routing import ReadRoute, _PrefixedInclusion
 from app.main import ROUTERS, create_app
 from tests.helpers import client_for
 
@@ -128,6 +129,71 @@ def test_every_read_route_is_compiled(router: APIRouter) -> None:
     for route in routes:
         if route.methods != {"GET"}:
             assert getattr(route, "plan", None) is None
+
+
+# Routing decisions of every kind: matches, 405s, trailing-slash redirects, 404s, non-API
+# routes, and paths that share a router's literal start without being one of its routes.
+ROUTING_CASES = [
+    *(("GET", path) for path in PATHS),
+    ("HEAD", "/v1/companies/nissan"),
+    ("POST", "/v1/companies"),
+    ("PUT", "/v1/companies/nissan"),
+    ("DELETE", "/v1/facts/1"),
+    ("PATCH", "/health/live"),
+    ("OPTIONS", "/v1/companies"),
+    ("GET", "/v1/companies/"),
+    ("GET", "/v1/companies/nissan/"),
+    ("GET", "/v1/companies/nissan/executives/"),
+    ("GET", "/health/live/"),
+    ("GET", "/metrics/"),
+    ("GET", "/v1/companiesx"),
+    ("GET", "/v1/companies/nissan/unknown"),
+    ("GET", "/v1/executives/ivan-espinosa/roles"),
+    ("GET", "/v1/nope"),
+    ("GET", "/"),
+    ("GET", "/docs"),
+    ("GET", "/redoc"),
+    ("GET", "/openapi.json"),
+    ("GET", "/favicon.ico"),
+    ("GET", "/static-offline-docs/favicon.png"),
+    ("GET", "/metrics"),
+]
+
+
+@pytest.fixture(scope="module")
+def unindexed(seeded_engine: Engine) -> Iterator[TestClient]:
+    """The app as FastAPI routes it, without the routers' prefix index."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app.main, "index_routes", lambda _app: None)
+        plain = create_app(seeded_engine)
+    with TestClient(plain, raise_server_exceptions=False, follow_redirects=False) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTING_CASES)
+def test_the_route_index_routes_every_request_as_fastapi_does(
+    fast: TestClient, unindexed: TestClient, method: str, path: str
+) -> None:
+    ours = fast.request(method, path, follow_redirects=False)
+    theirs = unindexed.request(method, path)
+    assert ours.status_code == theirs.status_code, ours.text
+    if path == "/metrics":  # its counters (and so its length) differ between two apps
+        assert ours.headers["content-type"] == theirs.headers["content-type"]
+        return
+    assert ours.content == theirs.content
+    assert _stable(ours.headers) == _stable(theirs.headers)
+
+
+def test_the_routing_cases_cover_every_kind_of_decision(fast: TestClient) -> None:
+    statuses = {fast.request(m, p, follow_redirects=False).status_code for m, p in ROUTING_CASES}
+    assert {200, 307, 404, 405} <= statuses
+
+
+def test_every_included_router_is_indexed(fast: TestClient) -> None:
+    routes = fast.app.router.routes  # type: ignore[attr-defined]
+    included = [r for r in routes if isinstance(r, _IncludedRouter)]
+    assert len(included) == len(ROUTERS)
+    assert all(isinstance(r, _PrefixedInclusion) and r.prefixes for r in included)
 
 
 def _stable(headers: object) -> list[tuple[str, str]]:

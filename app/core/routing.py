@@ -31,14 +31,22 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import params
+from fastapi import FastAPI, params
 from fastapi._compat import ModelField, field_annotation_is_sequence
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, _effective_route_context_var, serialize_response
+from fastapi.routing import (
+    APIRoute,
+    _effective_route_context_var,
+    _IncludedRouter,
+    serialize_response,
+)
 from pydantic import Json
+from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -250,3 +258,56 @@ class ReadRoute(APIRoute):
             return answer
 
         return handle
+
+
+# -- routing --------------------------------------------------------------------------------
+
+
+class _PrefixedInclusion(_IncludedRouter):
+    """An included router that knows the literal starts of its routes' paths.
+
+    FastAPI matches a request against every route of every included router in turn, each
+    a regular expression behind some bookkeeping, and then matches the chosen router's
+    routes once more to handle it: a probe in the last router went through some sixty
+    routes (``/health/live`` 180 µs, 86 µs with this; a company's facts 937 → 788 µs).
+    A path none of a router's routes can start with is no match for the router, so it is
+    answered at once; one that can be is matched by FastAPI exactly as before, and the
+    match it found is not searched for again when the router handles the request.
+    """
+
+    prefixes: tuple[str, ...] = ()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if not get_route_path(scope).startswith(self.prefixes):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+    def _match(self, scope: Scope) -> Any:
+        found = scope.get(_MATCHED)
+        if found is not None and found[0] is self and found[1] == get_route_path(scope):
+            return found[2]
+        result = super()._match(scope)
+        if result[0] == Match.FULL:
+            scope[_MATCHED] = (self, get_route_path(scope), result)
+        return result
+
+
+# Where a router's full match waits for its handling (the same request's scope).
+_MATCHED = "autofacts.matched_route"
+
+
+def index_routes(app: FastAPI) -> None:
+    """Give each router ``app`` includes the literal prefixes of its routes' paths (routers
+    holding anything but plain routes, mounts say, are left as FastAPI built them)."""
+    for route in app.router.routes:
+        if type(route) is not _IncludedRouter:
+            continue
+        included = route.include_context.prefix
+        prefixes = set()
+        for inner in route.original_router.routes:
+            if not isinstance(inner, Route):  # APIRoute is a Route
+                break
+            prefixes.add(included + inner.path_format.split("{", 1)[0])
+        else:
+            route.__class__ = _PrefixedInclusion
+            route.prefixes = tuple(sorted(prefixes))  # type: ignore[attr-defined]
