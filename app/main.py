@@ -21,7 +21,7 @@ from app.api.routes import (
     tariffs,
 )
 from app.core.config import get_settings
-from app.core.db import bind_engine, get_engine
+from app.core.db import bind_engine, get_engine, get_read_engine
 from app.core.errors import Problem, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware
 from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
@@ -103,7 +103,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     # Outermost, so that every response (CORS preflights, 413s, 429s) carries them.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
-    bind_engine(app, engine or get_engine())
+    if engine is None:
+        bind_engine(app, get_engine(), get_read_engine())
+    else:
+        bind_engine(app, engine)
     install_error_handlers(app)
     install_observability(app, settings)
     for router in ROUTERS:

@@ -13,11 +13,14 @@ from sqlmodel import Session
 from app.core.config import get_settings
 
 
-def make_engine(url: str, *, statement_timeout_ms: int = 0, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, statement_timeout_ms: int = 0, autocommit: bool = False, **kwargs: Any
+) -> Engine:
     """An engine for ``url``. ``statement_timeout_ms`` (PostgreSQL) has the server cancel a
     statement that runs longer: the serving engine has one, so that a runaway query or a
     lock held too long costs one request a 503, not a worker. Migrations and bulk loads,
-    which may rightly run for minutes, have none."""
+    which may rightly run for minutes, have none. ``autocommit`` (PostgreSQL) makes a pool
+    for reads only: see ``get_read_engine``."""
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
@@ -35,6 +38,9 @@ def make_engine(url: str, *, statement_timeout_ms: int = 0, **kwargs: Any) -> En
 
         return engine
     settings = get_settings()
+    if autocommit:
+        # Nothing to roll back on a connection that never opens a transaction.
+        kwargs.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -56,21 +62,41 @@ def get_engine() -> Engine:
     return make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms)
 
 
+@lru_cache
+def get_read_engine() -> Engine:
+    """The engine GET requests read through.
+
+    On PostgreSQL, a pool of its own whose connections stay in autocommit: a read's
+    statements each see the latest committed data, as they would in a READ COMMITTED
+    transaction, without the BEGIN and ROLLBACK round trips a transaction adds to every
+    request. Its own pool, because switching a shared connection into autocommit and back,
+    and rolling it back on return, cost every request about 70 µs (a company by slug
+    829 → 759 µs, in-process). SQLite's driver opens no transaction for a SELECT anyway, so
+    there reads share the engine."""
+    settings = get_settings()
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        return get_engine()
+    return make_engine(
+        settings.database_url,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        autocommit=True,
+    )
+
+
 def read_engine_of(engine: Engine) -> Engine:
-    """On PostgreSQL, the engine's pool in autocommit: a read's statements each see the
-    latest committed data, as they would in a READ COMMITTED transaction, without the BEGIN
-    and ROLLBACK round trips a transaction adds to every request. SQLite's driver opens no
-    transaction for a SELECT anyway (and switching its mode costs a PRAGMA each way)."""
+    """Reads through ``engine`` in autocommit, as ``get_read_engine`` reads, over the
+    engine's own pool (each connection switched for the request and back)."""
     if engine.dialect.name == "sqlite":
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def bind_engine(app: FastAPI, engine: Engine) -> None:
-    """Serve ``app`` from ``engine`` (the app's state, not a dependency override: overrides
-    send every request through FastAPI's slower dependency solving, see app/core/routing.py)."""
+def bind_engine(app: FastAPI, engine: Engine, read_engine: Engine | None = None) -> None:
+    """Serve ``app`` from ``engine``, reads from ``read_engine`` (by default ``engine``'s
+    pool in autocommit). On the app's state, not a dependency override: overrides send
+    every request through FastAPI's slower dependency solving, see app/core/routing.py."""
     app.state.engine = engine
-    app.state.read_engine = read_engine_of(engine)
+    app.state.read_engine = read_engine or read_engine_of(engine)
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
-from app.core.db import get_engine
+from app.core.db import get_engine, get_read_engine
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Ids a client or proxy may choose: UUIDs, hex, ULIDs, trace ids. Anything else (too long,
@@ -134,27 +134,38 @@ _POOL_GAUGES = (
 
 
 class PoolCollector(Collector):
-    """Gauges of the engine's connection pool, read at scrape time.
+    """Gauges of the connection pools, read at scrape time, labelled by ``pool``: ``read``
+    (GET requests) and ``write`` on PostgreSQL, ``all`` where reads and writes share one.
 
     Pools without a statistic (SQLite's ``SingletonThreadPool``, ``NullPool``,
     ``StaticPool``) simply leave its gauge out.
     """
 
-    def __init__(self, engine: Callable[[], Any] = get_engine) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Any] = get_engine,
+        read_engine: Callable[[], Any] = get_read_engine,
+    ) -> None:
         self.engine = engine
+        self.read_engine = read_engine
 
     def describe(self) -> Iterable[Metric]:
         return []  # never open an engine at registration
 
     def collect(self) -> Iterable[Metric]:
-        pool = self.engine().pool
+        write, read = self.engine().pool, self.read_engine().pool
+        pools = {"all": write} if read is write else {"read": read, "write": write}
         for name, attribute, documentation in _POOL_GAUGES:
-            read = getattr(pool, attribute, None)
-            if not callable(read):
-                continue
-            # QueuePool.overflow() counts down from -size while the pool fills up.
-            value = max(read(), 0) if attribute == "overflow" else read()
-            yield GaugeMetricFamily(name, documentation, value=value)
+            gauge = GaugeMetricFamily(name, documentation, labels=["pool"])
+            for label, pool in pools.items():
+                value = getattr(pool, attribute, None)
+                if callable(value):
+                    # QueuePool.overflow() counts down from -size while the pool fills up.
+                    gauge.add_metric(
+                        [label], max(value(), 0) if attribute == "overflow" else value()
+                    )
+            if gauge.samples:
+                yield gauge
 
 
 def _multiprocess() -> bool:
