@@ -32,7 +32,7 @@ from app.models import (
 )
 from app.models.company import CompanyPublic, CompanyUpdate
 from app.models.search import DocumentType
-from app.services.citations import to_public
+from app.services.citations import cited_public, to_public, with_citations
 from app.services.writing import (
     Idempotency,
     Written,
@@ -91,11 +91,24 @@ def company_to_change(*, session: Session, slug: str) -> Company:
 
 
 def get_company(*, session: Session, slug: str, as_of: AsOf) -> CompanyPublic:
-    company = find_company(session=session, slug=slug, as_of=as_of)
-    return to_public(session, [company], CompanyPublic, with_citations=True)[0]
+    rows = (
+        session.connection()
+        .execute(
+            _cited_company_by_slug(as_of_shape(as_of)), {"slug": slug, **as_of_bindings(as_of)}
+        )
+        .all()
+    )
+    if not rows:
+        raise NotFound(f"No company with slug {slug!r}.")
+    return cited_public(rows, CompanyPublic)
 
 
 COMPANY = Company.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _cited_company_by_slug(shape: AsOfShape) -> Select[Any]:
+    return with_citations(_company_by_slug(shape), COMPANY, CompanyPublic.fact_table)
 
 
 @cache
