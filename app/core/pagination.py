@@ -31,6 +31,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import Label
 
 from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
@@ -249,7 +250,7 @@ def fetch_page(
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
-        last = rows[-1] if page.one_entity else rows[-1][0]
+        last = rows[-1] if page.one_entity or page.core_rows else rows[-1][0]
         next_cursor = encode_cursor(
             [sort, _jsonable(getattr(last, column.key)), getattr(last, spec.id_column.key)]
         )
@@ -367,7 +368,7 @@ def _after(cursor: str, sort: str, column: InstrumentedAttribute[Any]) -> dict[s
 class _PageStatement:
     ordered: Select[Any]
     one_entity: bool  # rows are one model's (else tuples whose first item is)
-    core_rows: bool  # read as Core rows of that model's table
+    core_rows: bool  # read as Core rows of that model's table (and any labelled columns)
 
 
 def _position(statement: S, spec: ListSpec, sort: str, after: bool) -> _PageStatement:
@@ -385,9 +386,13 @@ def _position(statement: S, spec: ListSpec, sort: str, after: bool) -> _PageStat
         statement = statement.where(condition)
     order = [c.desc() if descending else c.asc() for c in key_columns]
     ordered = statement.order_by(*order).limit(bindparam("page_size", type_=Integer))
-    one_entity = len(statement.column_descriptions) == 1
-    entity = statement.column_descriptions[0]["entity"]
-    return _PageStatement(ordered, one_entity, one_entity and entity is not None)
+    descriptions = statement.column_descriptions
+    # A model alone, or followed by labelled columns (a joined row's slug, say), is read as
+    # Core rows: their attributes are the model's columns and those labels.
+    core_rows = isinstance(descriptions[0]["expr"], type) and all(
+        isinstance(d["expr"], Label) for d in descriptions[1:]
+    )
+    return _PageStatement(ordered, len(descriptions) == 1, core_rows)
 
 
 # Per prepared statement (its identity), sort and cursor presence: a few hundred at most.

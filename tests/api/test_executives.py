@@ -13,6 +13,7 @@ from tests.helpers import (
     assert_verbatim,
     cite,
     client_for_facts,
+    count_queries,
     get_data,
     get_slugs,
     walk_pages,
@@ -100,6 +101,19 @@ def test_company_executives(client: TestClient, seeded_engine: Engine) -> None:
     assert_verbatim(seeded_engine, cited["role"]["citations"])
     assert get_data(client, "/v1/companies/nissan/executives", valid_at="2025-03-01") == []
     assert get_data(client, "/v1/companies/honda/executives") == []
+
+
+def test_a_company_s_executives_are_one_statement(
+    client: TestClient, seeded_engine: Engine
+) -> None:
+    """The company, its roles and their executives' names come from one statement; only
+    an empty page asks again, to tell a company without executives from no company."""
+    with count_queries(seeded_engine) as statements:
+        assert len(get_data(client, "/v1/companies/nissan/executives")) == 1
+    assert len(statements) == 1, statements
+    with count_queries(seeded_engine) as statements:
+        assert get_data(client, "/v1/companies/honda/executives") == []
+    assert len(statements) == 2, statements
 
 
 def test_errors(client: TestClient) -> None:
