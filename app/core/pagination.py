@@ -243,10 +243,10 @@ def fetch_page(
     if page.core_rows:
         # Pages are read, never changed: Core rows of the table's columns (attributes named
         # as the model's) cost a fraction of ORM instances, which dominated a page's time.
-        rows = list(session.connection().execute(page.ordered, values))
+        rows = list(session.connection().execute(page.ordered, values).all())
     else:
         result = session.execute(page.ordered, values)
-        rows = list(result.scalars() if page.one_entity else result)
+        rows = list((result.scalars() if page.one_entity else result).all())
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

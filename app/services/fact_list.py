@@ -5,14 +5,23 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Select, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition
+from app.core.temporal import (
+    AsOf,
+    AsOfShape,
+    as_of_bindings,
+    as_of_condition,
+    as_of_shape,
+    bound_as_of_condition,
+)
 from app.models import Certainty, Citation, Company, Fact
 from app.models.fact import FactItemPublic, FactRecord, FactSubject
 from app.models.source import CitationPublic
@@ -93,25 +102,30 @@ def list_facts(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[FactItemPublic]:
-    statement = select(Fact).where(as_of_condition(Fact, as_of))
-    if filters.company is not None:
+    given = {name: value for name, value in asdict(filters).items() if value is not None}
+    statement = _fact_list(frozenset(given), as_of_shape(as_of))
+    bindings = {**given, **as_of_bindings(as_of)}
+    fetched = fetch_page(session, statement, FACT_LIST, page, bindings=bindings)
+    data = _public(session, fetched.rows, with_citations="citations" in include)
+    return fetched.page(data)
+
+
+@cache
+def _fact_list(filters: frozenset[str], shape: AsOfShape) -> Select[Any]:
+    """The flat list, built once per set of filters given and as_of shape, their values
+    bound (see fetch_page)."""
+    statement = select(Fact).where(bound_as_of_condition(Fact, shape))
+    if "company" in filters:
         # An unknown slug filters everything out, as any other filter value matching nothing.
         # Facts name a company by the id of its row (never of a superseded copy); a slug
         # retracted and taken again names two such rows.
         companies = select(Company.id).where(
-            Company.slug == filters.company, col(Company.version_of).is_(None)
+            Company.slug == bindparam("company"), col(Company.version_of).is_(None)
         )
         statement = statement.where(col(Fact.company_id).in_(companies))
-    if filters.subject_type is not None:
-        statement = statement.where(Fact.subject_type == filters.subject_type)
-    if filters.predicate is not None:
-        statement = statement.where(Fact.predicate == filters.predicate)
-    if filters.certainty is not None:
-        statement = statement.where(Fact.certainty == filters.certainty)
-    fetched = fetch_page(session, statement, FACT_LIST, page)
-    rows = fetched.rows
-    data = _public(session, rows, with_citations="citations" in include)
-    return fetched.page(data)
+    for name in sorted(filters - {"company"}):
+        statement = statement.where(getattr(Fact, name) == bindparam(name))
+    return statement
 
 
 def get_fact(*, session: Session, fact_id: int, as_of: AsOf) -> FactItemPublic:
