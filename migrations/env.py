@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.core.config import get_settings
 from app.core.db import make_engine
+from app.models.base import render_migration_type
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -36,6 +37,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         include_object=include_object,
+        render_item=render_migration_type,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -60,6 +62,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=True,
         compare_type=True,
         include_object=include_object,
+        render_item=render_migration_type,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,9 +3,13 @@
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import produce_migrations, render_python_code
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlmodel import SQLModel
 
 from app.core.db import make_engine
+from app.models.base import render_migration_type
 from tests.helpers import alembic_config, fresh_database_url
 
 
@@ -31,3 +35,18 @@ def test_upgrade_check_downgrade_upgrade(tmp_path: Path) -> None:
 
     command.upgrade(config, "head")
     command.check(config)
+
+
+def test_autogenerate_writes_sqlalchemy_types_not_the_app_s(tmp_path: Path) -> None:
+    # A migration must not import the app: its column types are rendered as SQLAlchemy's.
+    engine = make_engine(fresh_database_url(tmp_path, "render"))
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            operations = produce_migrations(context, SQLModel.metadata).upgrade_ops
+            assert operations is not None
+            code = render_python_code(operations, render_item=render_migration_type)
+    finally:
+        engine.dispose()
+    assert "sa.Enum('confirmed', 'reported', 'unconfirmed', 'excluded'" in code
+    assert "app." not in code

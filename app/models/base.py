@@ -2,10 +2,11 @@
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from functools import cache
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel
-from sqlalchemy import Enum, Index, Numeric, Row, text
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Dialect, Enum, Index, Numeric, Row, text
 from sqlmodel import Field, SQLModel
 
 from app.core.dates import Precision, format_partial_date
@@ -20,10 +21,32 @@ class Certainty(StrEnum):
     excluded = "excluded"
 
 
+class _EnumColumn(Enum):
+    """SQLAlchemy's Enum, reading a value back by one dict lookup (in C) rather than two
+    Python calls: a 50-row page reads 150 of them, and they cost 5 % of its time."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # A value outside the enum still fails (KeyError, as a LookupError before), though
+        # the column's CHECK constraint keeps any from being stored.
+        members: dict[str | None, Any] = {None: None}
+        members.update({member.value: member for member in self.enum_class or ()})
+        return members.__getitem__
+
+
+def render_migration_type(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Alembic's ``render_item``: a column type of ours is written into a migration as the
+    SQLAlchemy type it stores, so that migrations never import the app."""
+    if type_ == "type" and isinstance(obj, _EnumColumn):
+        return f"sa.{obj.adapt(Enum)!r}"
+    return False
+
+
 def enum_column(enum: type[StrEnum], *, column: str, nullable: bool = False, **kwargs: Any) -> Any:
     """A VARCHAR with a CHECK constraint (named after ``column``, as constraint names are
     per schema): portable, and a new value needs no ALTER TYPE."""
-    sa_type = Enum(
+    sa_type = _EnumColumn(
         enum,
         native_enum=False,
         create_constraint=True,
@@ -154,6 +177,21 @@ class FactPublic(PublicModel):
     def from_columns(cls, columns: dict[str, Any], **fields: Any) -> Self:
         """Build from a row's columns by name (extra columns are ignored), rendering
         partial dates at their precision. ``columns`` becomes the model's input."""
+        return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
+            cls._input(columns, fields)
+        )
+
+    @classmethod
+    def list_from_columns(
+        cls, rows: list[dict[str, Any]], fields: list[dict[str, Any]]
+    ) -> list[Self]:
+        """``from_columns`` for a page of rows and their ``fields``, validated in one call:
+        a call per row cost a third more."""
+        inputs = [cls._input(row, more) for row, more in zip(rows, fields, strict=True)]
+        return _list_validator(cls).validate_python(inputs)  # type: ignore[no-any-return]
+
+    @classmethod
+    def _input(cls, columns: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         if columns["version_of"] is not None and "id" in cls.model_fields:
             columns["id"] = columns["version_of"]  # a superseded copy shows its URL's id
         columns["valid_from"] = format_partial_date(
@@ -163,7 +201,7 @@ class FactPublic(PublicModel):
             columns["valid_to"], columns["valid_to_precision"]
         )
         columns.update(fields)
-        return cls.__pydantic_validator__.validate_python(columns)  # type: ignore[no-any-return]
+        return columns
 
     @classmethod
     def _copied_fields(cls) -> tuple[str, ...]:
@@ -188,3 +226,8 @@ _RENDERED_FROM = (
 from app.models.source import CitationPublic  # noqa: E402
 
 FactPublic.model_rebuild()
+
+
+@cache
+def _list_validator(public: type[FactPublic]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[public])  # type: ignore[valid-type]

@@ -113,15 +113,12 @@ def to_public(
         if with_citations and rows
         else None
     )
-    # Core rows share their keys: read them once, not once per row.
-    keys = rows[0]._fields if rows and isinstance(rows[0], Row) else None
-    result = []
-    for index, row in enumerate(rows):
-        fields = dict(extra[index]) if extra else {}
-        if citations is not None:
+    extras = [dict(fields) for fields in extra] if extra else [{} for _ in rows]
+    if citations is not None:
+        for fields, row in zip(extras, rows, strict=True):
             fields["citations"] = citations.get(row.id, [])
-        if keys is not None:
-            result.append(public.from_columns(dict(zip(keys, row, strict=True)), **fields))
-        else:
-            result.append(public.from_row(row, **fields))
-    return result
+    if rows and isinstance(rows[0], Row):
+        keys = rows[0]._fields  # Core rows share their keys: read them once, not per row
+        columns = [dict(zip(keys, row, strict=True)) for row in rows]
+        return public.list_from_columns(columns, extras)
+    return [public.from_row(row, **fields) for row, fields in zip(rows, extras, strict=True)]
