@@ -27,6 +27,7 @@ upgrade that changes it fails there.
 import inspect
 from collections.abc import Callable, Coroutine
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import (
     APIRoute,
     _effective_route_context_var,
+    _EffectiveRouteContext,
     _IncludedRouter,
     serialize_response,
 )
@@ -276,6 +278,7 @@ class _PrefixedInclusion(_IncludedRouter):
     """
 
     prefixes: tuple[str, ...] = ()
+    _patterns: tuple[list[Any], list[tuple[Any, Any]]] | None = None
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if not get_route_path(scope).startswith(self.prefixes):
@@ -283,17 +286,57 @@ class _PrefixedInclusion(_IncludedRouter):
         return super().matches(scope)
 
     def _match(self, scope: Scope) -> Any:
+        path = get_route_path(scope)
         found = scope.get(_MATCHED)
-        if found is not None and found[0] is self and found[1] == get_route_path(scope):
+        if found is not None and found[0] is self and found[1] == path:
             return found[2]
-        result = super()._match(scope)
+        # FastAPI's search, over only the routes whose path pattern matches: the others
+        # would each answer NONE after their share of its bookkeeping.
+        narrowed = [
+            candidate
+            for candidate, pattern in self._candidate_patterns()
+            if pattern is None or pattern.match(path)
+        ]
+        token = _NARROWED.set((self, narrowed))
+        try:
+            result = super()._match(scope)
+        finally:
+            _NARROWED.reset(token)
         if result[0] == Match.FULL:
-            scope[_MATCHED] = (self, get_route_path(scope), result)
+            scope[_MATCHED] = (self, path, result)
         return result
+
+    def effective_candidates(self) -> Any:
+        narrowed = _NARROWED.get()
+        if narrowed is not None and narrowed[0] is self:
+            return narrowed[1]
+        return super().effective_candidates()
+
+    def _candidate_patterns(self) -> list[tuple[Any, Any]]:
+        """Each route FastAPI searches with its path pattern (None: one it matches otherwise,
+        an included router say), kept as long as FastAPI's own list stands."""
+        candidates = super().effective_candidates()
+        if self._patterns is None or self._patterns[0] is not candidates:
+            patterns = [
+                (
+                    candidate,
+                    candidate.path_regex
+                    if isinstance(candidate, _EffectiveRouteContext)
+                    and isinstance(candidate.original_route, APIRoute)
+                    else None,
+                )
+                for candidate in candidates
+            ]
+            self._patterns = (candidates, patterns)
+        return self._patterns[1]
 
 
 # Where a router's full match waits for its handling (the same request's scope).
 _MATCHED = "autofacts.matched_route"
+# The routes a router's search is narrowed to, while it searches.
+_NARROWED: ContextVar[tuple[_PrefixedInclusion, list[Any]] | None] = ContextVar(
+    "autofacts.narrowed_routes", default=None
+)
 
 
 def index_routes(app: FastAPI) -> None:
