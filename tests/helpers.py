@@ -196,3 +196,42 @@ def count_queries(engine: Engine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def record_queries(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements ``engine`` runs inside the block, with their parameters."""
+    queries: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        queries.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield queries
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def tables_read_in_full(engine: Engine, statement: str, parameters: Any) -> set[str]:
+    """The tables the database's plan for ``statement`` reads from end to end rather than
+    by a key: SQLite's SCANs (its planner reasons from the schema alone, so a test's few
+    rows plan as a million do). On PostgreSQL, whose planner goes by the rows it counted,
+    a few rows make any plan as good as the next; with sequential scans priced out, what
+    still takes one had no index to use."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            details = [row[-1] for row in plan]
+            return {d.split()[1] for d in details if d.startswith("SCAN ") and "SUBQUERY" not in d}
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+        read: set[str] = set()
+        nodes = [plan.scalar_one()[0]["Plan"]]
+        while nodes:
+            node = nodes.pop()
+            nodes.extend(node.get("Plans", []))
+            kind, table = node["Node Type"], node.get("Relation Name")
+            if kind == "Seq Scan":
+                read.add(table)
+        return read

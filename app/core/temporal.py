@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from sqlalchemy import ColumnElement, Date, and_, bindparam, or_
+from sqlalchemy import ColumnElement, Date, and_, bindparam, func, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from app.core.dates import Day
 
@@ -58,6 +59,32 @@ def as_of_condition(model: Any, as_of: AsOf) -> ColumnElement[bool]:
             or_(model.valid_to.is_(None), model.valid_to > as_of.valid_at),
         ]
     return and_(*conditions)
+
+
+def entity_id(model: Any, as_of: "AsOf | AsOfShape") -> Any:
+    """The id other rows refer to ``model``'s rows (or table columns) by: a superseded copy
+    stands for the row it is a version of. Copies only answer ``known_at``, so without it
+    the plain (indexed) id is the entity id, and a condition on it can use the key."""
+    has_known_at = as_of[1] if isinstance(as_of, tuple) else as_of.known_at is not None
+    if not has_known_at:
+        return model.id
+    return func.coalesce(model.version_of, model.id)
+
+
+def entity_in(model: Any, as_of: AsOf, ids: Any) -> ColumnElement[bool]:
+    """The rows of ``model`` whose entity id (see ``entity_id``) is one of ``ids`` (a
+    subquery), found by key: a condition on ``coalesce(version_of, id)`` has no index, so
+    each row of the table would be tested in turn."""
+    if as_of.known_at is None:
+        return model.id.in_(ids)  # type: ignore[no-any-return]
+    # The rows themselves and their superseded copies, each by an index, as one set of
+    # keys: an OR of the two conditions let SQLite's planner walk the table in page order.
+    rows, copies = aliased(model), aliased(model)
+    keys = union_all(
+        select(rows.id).where(rows.id.in_(ids), rows.version_of.is_(None)),
+        select(copies.id).where(copies.version_of.in_(ids)),
+    )
+    return model.id.in_(keys)  # type: ignore[no-any-return]
 
 
 def is_current(model: Any) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func
+from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
 from app.core.dates import parse_partial_date
@@ -21,6 +21,8 @@ from app.core.temporal import (
     as_of_condition,
     as_of_shape,
     bound_as_of_condition,
+    entity_id,
+    entity_in,
 )
 from app.importer import ExecutiveIn, RoleIn
 from app.models import Company, Executive, ExecutiveRole
@@ -75,16 +77,6 @@ class ExecutiveFilters:
     title: str | None = None
 
 
-def _entity_id(model: Any, as_of: AsOf | AsOfShape) -> Any:
-    """The id other rows refer to ``model``'s rows (or table columns) by: a superseded copy
-    stands for the row it is a version of. Copies only answer ``known_at``, so without it
-    the plain (indexed) id is the entity id."""
-    has_known_at = as_of[1] if isinstance(as_of, tuple) else as_of.known_at is not None
-    if not has_known_at:
-        return model.id
-    return func.coalesce(model.version_of, model.id)
-
-
 def _ref_id(row: Executive | ExecutiveRole | AnyCompany) -> int:
     entity_id = row.version_of or row.id
     assert entity_id is not None, "rows read from the database have ids"
@@ -100,7 +92,7 @@ def _roles_by_executive(
         return roles
     statement = (
         select(ExecutiveRole, Company.slug, Company.name)
-        .join(Company, _entity_id(Company, as_of) == ExecutiveRole.company_id)
+        .join(Company, entity_id(Company, as_of) == ExecutiveRole.company_id)
         .where(
             col(ExecutiveRole.executive_id).in_(executive_ids),
             as_of_condition(ExecutiveRole, as_of),
@@ -167,19 +159,23 @@ def list_executives(
         # Both filters must hold for the same role, and that role must answer as_of: an
         # executive who was not yet at the company on valid_at is not one of its executives.
         role = (
-            select(ExecutiveRole.id)
-            .join(Company, _entity_id(Company, as_of) == ExecutiveRole.company_id)
-            .where(
-                ExecutiveRole.executive_id == _entity_id(Executive, as_of),
-                as_of_condition(ExecutiveRole, as_of),
-                as_of_condition(Company, as_of),
-            )
+            select(ExecutiveRole.executive_id)
+            .join(Company, entity_id(Company, as_of) == ExecutiveRole.company_id)
+            .where(as_of_condition(ExecutiveRole, as_of), as_of_condition(Company, as_of))
         )
-        if filters.company is not None:
-            role = role.where(Company.slug == filters.company)
         if filters.title is not None:
             role = role.where(ExecutiveRole.title == filters.title)
-        statement = statement.where(role.exists())
+        if filters.company is not None:
+            # A company's few roles first, then their executives by key: a condition on each
+            # executive read all 200,000 of them at the bench's scale (550 ms).
+            role = role.where(Company.slug == filters.company)
+            statement = statement.where(entity_in(Executive, as_of, role))
+        else:
+            # A title is held by many: walking executives in page order until the page is
+            # full beats collecting every holder first (1.5 ms against 69 ms for "CEO").
+            statement = statement.where(
+                role.where(ExecutiveRole.executive_id == entity_id(Executive, as_of)).exists()
+            )
     fetched = fetch_page(session, statement, EXECUTIVE_LIST, page)
     rows = fetched.rows
     data = _executives_public(
@@ -225,7 +221,7 @@ def _company_roles(shape: AsOfShape) -> Select[Any]:
     executives took three (on PostgreSQL, three round trips). Built once per as_of shape,
     its values bound (see fetch_page)."""
     company_id = (
-        select(_entity_id(COMPANY.c, shape))
+        select(entity_id(COMPANY.c, shape))
         .where(COMPANY.c.slug == bindparam("slug"), bound_as_of_condition(COMPANY.c, shape))
         .limit(1)
         .scalar_subquery()
@@ -235,7 +231,7 @@ def _company_roles(shape: AsOfShape) -> Select[Any]:
         .add_columns(
             col(Executive.slug).label("executive_slug"), col(Executive.name).label("executive_name")
         )
-        .join(Executive, _entity_id(Executive, shape) == ExecutiveRole.executive_id)
+        .join(Executive, entity_id(Executive, shape) == ExecutiveRole.executive_id)
         .where(
             col(ExecutiveRole.company_id) == company_id,
             bound_as_of_condition(ExecutiveRole, shape),
@@ -250,7 +246,7 @@ def find_role(
     executive = find_executive(session=session, slug=slug, as_of=as_of)
     role = session.exec(
         select(ExecutiveRole).where(
-            _entity_id(ExecutiveRole, as_of) == role_id,
+            entity_id(ExecutiveRole, as_of) == role_id,
             ExecutiveRole.executive_id == _ref_id(executive),
             as_of_condition(ExecutiveRole, as_of),
         )
@@ -270,7 +266,7 @@ def _role_detail(
 ) -> ExecutiveRoleDetail:
     company = session.exec(
         select(Company).where(
-            _entity_id(Company, as_of) == role.company_id, as_of_condition(Company, as_of)
+            entity_id(Company, as_of) == role.company_id, as_of_condition(Company, as_of)
         )
     ).first()
     if company is None:

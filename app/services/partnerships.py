@@ -15,7 +15,7 @@ from app.core.dates import format_partial_date, parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition
+from app.core.temporal import AsOf, as_of_condition, entity_id, entity_in
 from app.importer import ExclusionIn, PartnershipIn, ScopeIn, StatusIn, _latest
 from app.models import (
     Certainty,
@@ -89,9 +89,8 @@ def _entity_id(partnership: Partnership) -> int:
     return partnership.version_of or partnership.id  # type: ignore[return-value]
 
 
-# The same, in SQL, for the enclosing query's partnership; and for a member company.
+# The same, in SQL, for the enclosing query's partnership.
 _ENTITY_ID = func.coalesce(col(Partnership.version_of), col(Partnership.id))
-_COMPANY_ID = func.coalesce(col(Company.version_of), col(Company.id))
 
 
 def _status_as_of(as_of: AsOf) -> ColumnElement[Any]:
@@ -133,7 +132,7 @@ def _members(
     members: dict[int, list[CompanyRef]] = defaultdict(list)
     statement = (
         select(PartnershipMember.partnership_id, Company.slug, Company.name)
-        .join(Company, col(PartnershipMember.company_id) == _COMPANY_ID)
+        .join(Company, col(PartnershipMember.company_id) == entity_id(Company, as_of))
         .where(
             col(PartnershipMember.partnership_id).in_(partnership_ids),
             as_of_condition(PartnershipMember, as_of),
@@ -159,12 +158,12 @@ def _fields(
     members = _members(session, ids, as_of) if with_members and ids else None
     result: list[dict[str, object]] = []
     for partnership in partnerships:
-        entity_id = _entity_id(partnership)
+        key = _entity_id(partnership)
         fields: dict[str, object] = {
-            "status": partnership.status if statuses is None else statuses.get(entity_id)
+            "status": partnership.status if statuses is None else statuses.get(key)
         }
         if members is not None:
-            fields["members"] = members.get(entity_id, [])
+            fields["members"] = members.get(key, [])
         result.append(fields)
     return result
 
@@ -241,17 +240,16 @@ def _list(
         else:
             statement = statement.where(Partnership.status == filters.status)
     if filters.member is not None:
-        member = (
-            select(PartnershipMember.id)
-            .join(Company, col(PartnershipMember.company_id) == _COMPANY_ID)
+        member_of = (
+            select(PartnershipMember.partnership_id)
+            .join(Company, col(PartnershipMember.company_id) == entity_id(Company, as_of))
             .where(
-                PartnershipMember.partnership_id == _ENTITY_ID,
                 Company.slug == filters.member,
                 as_of_condition(PartnershipMember, as_of),
                 as_of_condition(Company, as_of),
             )
         )
-        statement = statement.where(member.exists())
+        statement = statement.where(entity_in(Partnership, as_of, member_of))
     if filters.certainty is not None:
         statement = statement.where(Partnership.certainty == filters.certainty)
     fetched = fetch_page(session, statement, PARTNERSHIP_LIST, page)
@@ -287,12 +285,13 @@ def list_company_partnerships(
     include: frozenset[str],
 ) -> Page[PartnershipPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
-    membership = select(PartnershipMember.id).where(
-        PartnershipMember.partnership_id == _ENTITY_ID,
+    # The company's memberships first, then their partnerships by key: a condition per
+    # partnership (EXISTS on its members) read every partnership there is.
+    member_of = select(PartnershipMember.partnership_id).where(
         PartnershipMember.company_id == (company.version_of or company.id),
         as_of_condition(PartnershipMember, as_of),
     )
-    statement = select(Partnership).where(membership.exists())
+    statement = select(Partnership).where(entity_in(Partnership, as_of, member_of))
     return _list(session, statement, filters, as_of, page, include)
 
 
