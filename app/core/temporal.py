@@ -2,7 +2,7 @@
 date), as one dependency and one SQL condition shared by every fact table."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -111,6 +111,14 @@ def as_of_bindings(as_of: AsOf) -> dict[str, dt.date]:
     if as_of.known_at is not None:
         values["known_at"] = as_of.known_at
     return values
+
+
+def prepared_filters(filters: Any, as_of: AsOf) -> tuple[frozenset[str], AsOfShape, dict[str, Any]]:
+    """What a list built once per shape takes from a request: the names of the filters it
+    gives (``filters`` a dataclass of optional values), its as_of shape, and the values to
+    bind."""
+    given = {name: value for name, value in asdict(filters).items() if value is not None}
+    return frozenset(given), as_of_shape(as_of), {**given, **as_of_bindings(as_of)}
 
 
 def bound_as_of_condition(model: Any, shape: AsOfShape) -> ColumnElement[bool]:

@@ -1,6 +1,6 @@
 """Companies: the list, one company, and the lookup every per-company route starts from."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -18,6 +18,7 @@ from app.core.temporal import (
     as_of_condition,
     as_of_shape,
     bound_as_of_condition,
+    prepared_filters,
 )
 from app.importer import CompanyIn
 from app.models import (
@@ -128,9 +129,8 @@ def list_companies(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[CompanyPublic]:
-    given = {name: value for name, value in asdict(filters).items() if value is not None}
-    statement = _company_list(frozenset(given), as_of_shape(as_of))
-    bindings = {**given, **as_of_bindings(as_of)}
+    names, shape, bindings = prepared_filters(filters, as_of)
+    statement = _company_list(names, shape)
     fetched = fetch_page(session, statement, COMPANY_LIST, page, bindings=bindings)
     rows = fetched.rows
     data = to_public(session, rows, CompanyPublic, with_citations="citations" in include)

@@ -5,7 +5,7 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -17,10 +17,9 @@ from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import (
     AsOf,
     AsOfShape,
-    as_of_bindings,
     as_of_condition,
-    as_of_shape,
     bound_as_of_condition,
+    prepared_filters,
 )
 from app.models import Certainty, Citation, Company, Fact
 from app.models.fact import FactItemPublic, FactRecord, FactSubject
@@ -102,9 +101,8 @@ def list_facts(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[FactItemPublic]:
-    given = {name: value for name, value in asdict(filters).items() if value is not None}
-    statement = _fact_list(frozenset(given), as_of_shape(as_of))
-    bindings = {**given, **as_of_bindings(as_of)}
+    names, shape, bindings = prepared_filters(filters, as_of)
+    statement = _fact_list(names, shape)
     fetched = fetch_page(session, statement, FACT_LIST, page, bindings=bindings)
     data = _public(session, fetched.rows, with_citations="citations" in include)
     return fetched.page(data)

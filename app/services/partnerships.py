@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -89,16 +89,12 @@ def _entity_id(partnership: Partnership) -> int:
     return partnership.version_of or partnership.id  # type: ignore[return-value]
 
 
-# The same, in SQL, for the enclosing query's partnership.
-_ENTITY_ID = func.coalesce(col(Partnership.version_of), col(Partnership.id))
-
-
 def _status_as_of(as_of: AsOf) -> ColumnElement[Any]:
     """The status of the enclosing query's partnership that answers ``as_of``."""
     return (
         select(PartnershipStatusChange.status)
         .where(
-            PartnershipStatusChange.partnership_id == _ENTITY_ID,
+            PartnershipStatusChange.partnership_id == entity_id(Partnership, as_of),
             as_of_condition(PartnershipStatusChange, as_of),
         )
         .order_by(*_status_order())
