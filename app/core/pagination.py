@@ -19,6 +19,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Date,
     Integer,
@@ -31,7 +32,9 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import Label, UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
@@ -288,7 +291,7 @@ def _facet(
     counted = func.count().label("count")
     grouped = (
         statement.with_only_columns(column, counted, maintain_column_froms=True)
-        .group_by(column)
+        .group_by(_group_key(session, statement, column))
         .order_by(counted.desc(), column.asc().nulls_last())
         .limit(MAX_FACET_VALUES)
     )
@@ -296,6 +299,34 @@ def _facet(
         FacetCount(value=_jsonable(value), count=count)
         for value, count in session.execute(grouped, bindings)
     ]
+
+
+# The columns of the as-of condition every list has; any other column its rows are tested
+# on is a filter.
+_TEMPORAL_COLUMNS = frozenset({"known_from", "known_to", "valid_from", "valid_to", "version_of"})
+
+
+def _group_key(
+    session: Session, statement: Select[Any], column: InstrumentedAttribute[Any]
+) -> ColumnElement[Any]:
+    """What a facet groups its rows by: ``column``, or on SQLite, when a filter on another
+    column picks the rows, ``+column``. Given statistics, SQLite's planner would rather walk
+    the facet column's index in order (no sort to group) and test the filter on every row of
+    the table than group the rows the filter's index finds: 30 ms against 14 for
+    ``country=JP&facet=kind``, 62 against 17 for ``kind=automaker&facet=country`` at 100k
+    companies. The unary plus is SQLite's way to keep an index from being used for a term;
+    unfiltered, the facet column's index is the right walk (7 ms against 27)."""
+    key = column.expression
+    if not is_sqlite(session) or statement.whereclause is None:
+        return key
+    filtered_on = {
+        element.key
+        for element in visitors.iterate(statement.whereclause)
+        if isinstance(element, Column)
+    }
+    if not filtered_on - _TEMPORAL_COLUMNS - {column.key}:
+        return key
+    return UnaryExpression(key, operator=custom_op("+"), type_=column.type)
 
 
 def _facets_in_one_scan(

@@ -5,6 +5,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +15,18 @@ from sqlmodel import Session, select
 
 from app.core import export
 from app.core.config import get_settings
+from app.core.db import make_engine
 from app.dataset import generate
 from app.importer import import_facts, load_file
 from app.models import Company, Fact
-from tests.helpers import assert_problem, client_for, scratch_engine
+from tests.helpers import (
+    assert_problem,
+    client_for,
+    migrate,
+    record_queries,
+    scratch_engine,
+    tables_read_in_full,
+)
 
 LISTS = [
     "/v1/companies",
@@ -191,3 +200,48 @@ def test_several_facets_at_once_count_what_each_counts_alone(
         alone = generated_client.get(path, params={"facet": name, **filters}).json()["facets"]
         assert together[name] == alone[name], name
     assert any(len(counts) > 1 for counts in together.values())
+
+
+# SQLite's statistics for the companies of the bench's data set (100k companies, gen-dataset
+# then ANALYZE): its sqlite_stat1 rows.
+BENCH_COMPANY_STATISTICS = {
+    "ix_company_kind": "100000 50000",
+    "ix_company_country": "100000 10000",
+    "ix_company_certainty": "100000 100000",
+    "ix_company_known_to": "100000 100000",
+    "ix_company_current_name_id": "100000 1 1 1",
+    "ix_company_current_kind_name_id": "100000 50000 1 1 1",
+    "ix_company_current_country_name_id": "100000 10000 1 1 1",
+    "ix_company_current_certainty_name_id": "100000 100000 1 1 1",
+}
+
+
+@pytest.mark.parametrize(
+    ("filters", "facet"), [({"country": "JP"}, "kind"), ({"kind": "automaker"}, "country")]
+)
+def test_a_facet_of_filtered_rows_groups_what_the_filter_finds_on_sqlite(
+    tmp_path: Path, filters: dict[str, str], facet: str
+) -> None:
+    """At the bench's scale, SQLite's planner walked the facet column's index in order and
+    tested the filter on every row of the table (30 and 62 ms at 100k companies): it must
+    group the rows the filter's index finds. A SQLite file in every run, since the
+    statistics are SQLite's."""
+    url = f"sqlite:///{tmp_path / 'statistics.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    generate(engine, companies=40, facts=200, seed=1, progress=lambda _: None)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'company'")
+        connection.exec_driver_sql(
+            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('company', ?, ?)",
+            list(BENCH_COMPANY_STATISTICS.items()),
+        )
+    engine.dispose()  # connections read the statistics when they open
+    with client_for(engine) as test_client, record_queries(engine) as queries:
+        response = test_client.get("/v1/companies", params={**filters, "facet": facet})
+    assert response.status_code == 200, response.text
+    assert response.json()["facets"][facet]
+    [grouping] = [query for query in queries if "GROUP BY" in query[0]]
+    assert tables_read_in_full(engine, *grouping) == set()
+    engine.dispose()
