@@ -235,3 +235,15 @@ def tables_read_in_full(engine: Engine, statement: str, parameters: Any) -> set[
             if kind == "Seq Scan":
                 read.add(table)
         return read
+
+
+def plan_of(engine: Engine, statement: str, parameters: Any) -> str:
+    """The database's plan for ``statement`` as text; on PostgreSQL with sequential scans
+    priced out, as in ``tables_read_in_full`` (a test's few rows make a scan the cheapest)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "\n".join(str(row[-1]) for row in plan)
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        return "\n".join(str(row[0]) for row in plan)

@@ -13,6 +13,7 @@ from app.models.base import (
     PublicModel,
     current_index,
     current_unique,
+    facet_index,
 )
 
 
@@ -25,6 +26,10 @@ class Company(FactBase, table=True):
         current_index("company", "country", "name", "id"),
         current_index("company", "kind", "name", "id"),
         current_index("company", "certainty", "name", "id"),
+        # Each facet counted from an index of its own (see COMPANY_LIST's facets_indexed).
+        facet_index("company", "country"),
+        facet_index("company", "kind"),
+        facet_index("company", "certainty"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

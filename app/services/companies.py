@@ -52,6 +52,7 @@ COMPANY_LIST = ListSpec(
     default_sort="name",
     id_column=Company.id,
     facets={"country": Company.country, "kind": Company.kind, "certainty": Company.certainty},
+    facets_indexed=True,
 )
 
 
