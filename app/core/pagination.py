@@ -40,6 +40,7 @@ from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
 from app.core.fields import MAX_ROW_ID
 from app.core.limits import is_storable_text
+from app.core.temporal import AS_OF_COLUMNS
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Select[Any])
@@ -306,11 +307,6 @@ def _facet(
     ]
 
 
-# The columns of the as-of condition every list has; any other column its rows are tested
-# on is a filter.
-_TEMPORAL_COLUMNS = frozenset({"known_from", "known_to", "valid_from", "valid_to", "version_of"})
-
-
 def _group_key(
     session: Session, statement: Select[Any], column: InstrumentedAttribute[Any]
 ) -> ColumnElement[Any]:
@@ -329,7 +325,7 @@ def _group_key(
         for element in visitors.iterate(statement.whereclause)
         if isinstance(element, Column)
     }
-    if not filtered_on - _TEMPORAL_COLUMNS - {column.key}:
+    if not filtered_on - AS_OF_COLUMNS - {column.key}:
         return key
     return UnaryExpression(key, operator=custom_op("+"), type_=column.type)
 

@@ -40,6 +40,11 @@ async def as_of_params(
 AsOfDep = Annotated[AsOf, Depends(as_of_params)]
 
 
+# The columns as-of conditions (and a superseded copy's link to its row) test: any other
+# column a list's rows are tested on is one of its filters.
+AS_OF_COLUMNS = frozenset({"known_from", "known_to", "valid_from", "valid_to", "version_of"})
+
+
 def as_of_condition(model: Any, as_of: AsOf) -> ColumnElement[bool]:
     """The rows of a FactBase table that answer ``as_of``.
 

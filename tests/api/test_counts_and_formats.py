@@ -231,26 +231,21 @@ BENCH_COMPANY_STATISTICS = {
     ("filters", "facet"), [({"country": "JP"}, "kind"), ({"kind": "automaker"}, "country")]
 )
 def test_a_facet_of_filtered_rows_does_not_walk_the_facet_s_index_on_sqlite(
-    tmp_path: Path, filters: dict[str, str], facet: str
+    sqlite_with_bench_statistics: tuple[Engine, TestClient], filters: dict[str, str], facet: str
 ) -> None:
     """At the bench's scale, SQLite's planner walked an index of the facet column in order
     (no sort to group) and looked every row up in the table to test the filter: 30 and
     62 ms at 100k companies, against 8 and 18 for grouping the rows the filter's index finds
     (or reading the table once, as fast when the filter keeps half of it). A SQLite file
-    in every run, since the statistics are SQLite's."""
-    url = f"sqlite:///{tmp_path / 'statistics.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    generate(engine, companies=40, facts=200, seed=1, progress=lambda _: None)
-    _use_bench_statistics(engine)
-    with client_for(engine) as test_client, record_queries(engine) as queries:
+    in every run (sqlite_with_bench_statistics)."""
+    engine, test_client = sqlite_with_bench_statistics
+    with record_queries(engine) as queries:
         response = test_client.get("/v1/companies", params={**filters, "facet": facet})
     assert response.status_code == 200, response.text
     assert response.json()["facets"][facet]
     [grouping] = [query for query in queries if "GROUP BY" in query[0]]
     plan = plan_of(engine, *grouping)
     assert not re.search(rf"INDEX ix_company_(current_|facet_)?{facet}\b", plan), plan
-    engine.dispose()
 
 
 def _use_bench_statistics(engine: Engine) -> None:
@@ -263,6 +258,22 @@ def _use_bench_statistics(engine: Engine) -> None:
             list(BENCH_COMPANY_STATISTICS.items()),
         )
     engine.dispose()  # connections read the statistics when they open
+
+
+@pytest.fixture(scope="module")
+def sqlite_with_bench_statistics(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Engine, TestClient]]:
+    """A SQLite file of a few generated companies with the bench's statistics, in every
+    run: the planner choices these tests pin are SQLite's, made from its statistics."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('statistics') / 'statistics.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    generate(engine, companies=40, facts=200, seed=1, progress=lambda _: None)
+    _use_bench_statistics(engine)
+    with client_for(engine) as test_client:
+        yield engine, test_client
+    engine.dispose()
 
 
 def test_company_facets_are_counted_from_their_own_indexes(tmp_path: Path) -> None:
@@ -286,22 +297,17 @@ def test_company_facets_are_counted_from_their_own_indexes(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("filters", [{"country": "JP"}, {"kind": "automaker"}])
 def test_a_filtered_page_walks_its_list_index_beside_the_facet_indexes_on_sqlite(
-    tmp_path: Path, filters: dict[str, str]
+    sqlite_with_bench_statistics: tuple[Engine, TestClient], filters: dict[str, str]
 ) -> None:
     """A filtered page by name walks the list index of its filter in order, although the
     facet index of the same column is narrower: without statistics for the facet indexes
     SQLite took them as selective and sorted the 10,000 companies of a country for each
     page (the migration that adds them analyzes the table)."""
-    url = f"sqlite:///{tmp_path / 'statistics.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    generate(engine, companies=40, facts=200, seed=1, progress=lambda _: None)
-    _use_bench_statistics(engine)
-    with client_for(engine) as test_client, record_queries(engine) as queries:
+    engine, test_client = sqlite_with_bench_statistics
+    with record_queries(engine) as queries:
         response = test_client.get("/v1/companies", params={**filters, "limit": 2})
     assert response.status_code == 200, response.text
     [page] = [query for query in queries if "ORDER BY" in query[0]]
     plan = plan_of(engine, *page)
     assert f"ix_company_current_{next(iter(filters))}_name_id" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
-    engine.dispose()
