@@ -46,6 +46,7 @@ from app.models import (
     Source,
 )
 from app.models.search import DocumentType
+from app.services.companies import refill_company_tally
 from app.services.search_index import _join
 
 PUBLISHER = "Autofacts synthetic data"
@@ -135,7 +136,8 @@ def generate(
         if deferred.rebuilds:
             for statement in deferred.rebuilds:
                 connection.exec_driver_sql(statement)
-            say("full-text index rebuilt, its triggers restored")
+            say("triggers restored (and the full-text index rebuilt)")
+        refill_company_tally(connection)
         for statement in deferred.creates:
             connection.exec_driver_sql(statement)
         say(f"{len(deferred.creates)} indexes built")
@@ -211,8 +213,9 @@ class _Deferred(NamedTuple):
 
 def _deferred_ddl(connection: Connection) -> _Deferred:
     """What to drop before the load and run after it: every non-unique index of the loaded
-    tables (a bulk build is far cheaper than growing an index row by row), and on SQLite
-    the triggers that feed the FTS5 index one row at a time (one 'rebuild' replaces them).
+    tables (a bulk build is far cheaper than growing an index row by row), and their
+    triggers: on SQLite those that feed the FTS5 index one row at a time (one 'rebuild'
+    replaces them), on both the company tally's (refilled in one pass after the load).
 
     The definitions are read from the database, as the migrations made them (the GIN index
     and the triggers exist only in the migrations, not in the models), and run back
@@ -265,11 +268,22 @@ def _deferred_ddl(connection: Connection) -> _Deferred:
             {"tables": names},
         ).all()
     )
+    triggered = connection.execute(
+        text(
+            "SELECT DISTINCT t.relname FROM pg_trigger AS g "
+            "JOIN pg_class AS t ON t.oid = g.tgrelid "
+            "WHERE t.relnamespace = current_schema()::regnamespace "
+            "AND t.relname = ANY(:tables) AND NOT g.tgisinternal ORDER BY t.relname"
+        ),
+        {"tables": names},
+    ).scalars()
     quote = connection.dialect.identifier_preparer.quote
+    tables = [quote(name) for name in triggered]
     return _Deferred(
-        drops=[f"DROP INDEX {quote(name)}" for name, _ in indexes],
+        drops=[f"DROP INDEX {quote(name)}" for name, _ in indexes]
+        + [f"ALTER TABLE {table} DISABLE TRIGGER USER" for table in tables],
         # The tsvector is a stored generated column, computed as each row is copied in.
-        rebuilds=[],
+        rebuilds=[f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in tables],
         creates=[definition for _, definition in indexes],
     )
 

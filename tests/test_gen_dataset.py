@@ -156,6 +156,24 @@ def test_projection_and_search_are_what_the_services_write(
         session.rollback()
 
 
+def test_the_company_tally_counts_the_companies_loaded(
+    generated: tuple[Engine, dict[str, int]],
+) -> None:
+    """Its triggers were set aside for the load and the tally filled after it, in one pass."""
+    engine, sizes = generated
+    with engine.connect() as connection:
+        tallied = connection.exec_driver_sql(
+            "SELECT country, kind, certainty, companies FROM company_tally "
+            "ORDER BY country, kind, certainty"
+        ).all()
+        counted = connection.exec_driver_sql(
+            "SELECT country, kind, certainty, count(*) FROM company WHERE known_to IS NULL "
+            "GROUP BY country, kind, certainty ORDER BY country, kind, certainty"
+        ).all()
+    assert tallied == counted
+    assert sum(row[3] for row in tallied) == sizes["company"]
+
+
 def test_the_full_text_index_matches_the_documents(
     generated: tuple[Engine, dict[str, int]],
 ) -> None:
@@ -322,8 +340,8 @@ def _schema(engine: Engine) -> set[tuple[str, ...]]:
             "WHERE schemaname = current_schema()"
         ).all()
         triggers = connection.exec_driver_sql(
-            "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger "
-            "WHERE NOT tgisinternal"
+            "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid), tgenabled::text "
+            "FROM pg_trigger WHERE NOT tgisinternal"
         ).all()
         return {*indexes, *triggers}
 

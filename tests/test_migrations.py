@@ -6,10 +6,11 @@ from alembic import command
 from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
+from app.core.config import get_settings
 from app.core.db import make_engine
-from app.dataset import generate
+from app.importer import import_facts, load_file
 from app.models.base import render_migration_type
 from tests.helpers import alembic_config, fresh_database_url
 
@@ -53,24 +54,46 @@ def test_autogenerate_writes_sqlalchemy_types_not_the_app_s(tmp_path: Path) -> N
     assert "app." not in code
 
 
-def test_the_company_facet_indexes_arrive_with_statistics_on_sqlite(tmp_path: Path) -> None:
-    """Upgrading a database that holds companies analyzes them: SQLite's planner takes an
-    index without statistics for a selective one (see tests/api/test_counts_and_formats.py,
-    a filtered page walking its list index). A SQLite file in every run: the statistics
-    are SQLite's."""
-    url = f"sqlite:///{tmp_path / 'upgraded.db'}"
+TALLIED = (
+    "SELECT country, kind, certainty, companies FROM company_tally WHERE companies > 0 "
+    "ORDER BY country, kind, certainty"
+)
+COUNTED = (
+    "SELECT country, kind, certainty, count(*) FROM company WHERE known_to IS NULL "
+    "GROUP BY country, kind, certainty ORDER BY country, kind, certainty"
+)
+
+
+def test_upgrading_a_database_that_holds_companies_tallies_them(tmp_path: Path) -> None:
+    """The tally starts from the companies already there, and its triggers keep it from
+    then on; a downgrade and upgrade again starts it afresh."""
+    url = fresh_database_url(tmp_path, "tallied")
     config = alembic_config(url)
-    command.upgrade(config, "7c1f0e9d2a41")  # the revision before the facet indexes
+    command.upgrade(config, "5e0c2b7f3a19")  # the revision before the tally
     engine = make_engine(url)
     try:
-        generate(engine, companies=40, facts=200, seed=1, progress=lambda _: None)
+        with Session(engine) as session:
+            import_facts(session, load_file(get_settings().seed_file))
+        command.upgrade(config, "head")
+        with engine.begin() as connection:
+            counted = connection.exec_driver_sql(COUNTED).all()
+            assert connection.exec_driver_sql(TALLIED).all() == counted
+            assert sum(row[3] for row in counted) == 4
+            # Retracted, moved, and a new company of a combination not seen before.
+            connection.exec_driver_sql(
+                "UPDATE company SET known_to = known_from WHERE slug IN ('honda', 'nissan')"
+            )
+            connection.exec_driver_sql("UPDATE company SET country = 'ZZ' WHERE slug = 'byd'")
+            connection.exec_driver_sql(
+                "INSERT INTO company (slug, name, kind, certainty, known_from) "
+                "VALUES ('new', 'New', 'new kind', 'reported', '2025-11-14')"
+            )
+            counted = connection.exec_driver_sql(COUNTED).all()
+            assert connection.exec_driver_sql(TALLIED).all() == counted
+            assert sum(row[3] for row in counted) == 3
+        command.downgrade(config, "5e0c2b7f3a19")
         command.upgrade(config, "head")
         with engine.connect() as connection:
-            analyzed = connection.exec_driver_sql(
-                "SELECT idx FROM sqlite_stat1 WHERE tbl = 'company'"
-            ).scalars()
-            assert {f"ix_company_facet_{c}" for c in ("country", "kind", "certainty")} <= set(
-                analyzed
-            )
+            assert connection.exec_driver_sql(TALLIED).all() == counted
     finally:
         engine.dispose()

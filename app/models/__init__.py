@@ -14,7 +14,7 @@ SQLModel.metadata.naming_convention = {
 from app.models.api_key import ApiKey  # noqa: E402
 from app.models.base import Certainty, FactBase  # noqa: E402
 from app.models.change import Change  # noqa: E402
-from app.models.company import Company  # noqa: E402
+from app.models.company import Company, CompanyTally  # noqa: E402
 from app.models.company_facts import FinancialResult, Plant, RestructuringPlan  # noqa: E402
 from app.models.executive import Executive, ExecutiveRole  # noqa: E402
 from app.models.fact import Fact  # noqa: E402
@@ -54,6 +54,7 @@ __all__ = [
     "Change",
     "Citation",
     "Company",
+    "CompanyTally",
     "Executive",
     "ExecutiveRole",
     "Fact",

@@ -121,24 +121,6 @@ def current_index(table: str, *columns: str) -> Index:
     )
 
 
-def facet_index(table: str, column: str) -> Index:
-    """An index of one facet column over the current rows (``known_to`` closing it, as in
-    ``current_index``), for a large list whose facets are asked for often. The list's
-    indexes that lead with the column also carry its sort key: a facet read from them walks
-    eight times the pages (PostgreSQL: 749 against 88 for countries at 100k companies), and
-    PostgreSQL's planner judged the table cheaper still, counting by seq scan and hash
-    (22 to 32 ms a facet against 9 from this index; three facets in one GROUPING SETS pass
-    over the table 79 ms against 50 for three walks of these, at the same moment)."""
-    current = text("known_to IS NULL")
-    return Index(
-        f"ix_{table}_facet_{column}",
-        column,
-        "known_to",
-        sqlite_where=current,
-        postgresql_where=current,
-    )
-
-
 def money_column(*, nullable: bool = False) -> Any:
     """A decimal column wide enough for yen figures (up to 10^20, four decimals)."""
     return Field(default=None, sa_type=Numeric(24, 4), nullable=nullable)

@@ -1,7 +1,7 @@
 from typing import ClassVar
 
-from sqlalchemy import Text
-from sqlmodel import Field
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
 
 from app.core.citations import CitationIn
 from app.core.fields import CountryCode, NonEmpty
@@ -13,7 +13,7 @@ from app.models.base import (
     PublicModel,
     current_index,
     current_unique,
-    facet_index,
+    enum_column,
 )
 
 
@@ -26,10 +26,6 @@ class Company(FactBase, table=True):
         current_index("company", "country", "name", "id"),
         current_index("company", "kind", "name", "id"),
         current_index("company", "certainty", "name", "id"),
-        # Each facet counted from an index of its own (see COMPANY_LIST's facets_indexed).
-        facet_index("company", "country"),
-        facet_index("company", "kind"),
-        facet_index("company", "certainty"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -38,6 +34,36 @@ class Company(FactBase, table=True):
     country: str | None = Field(default=None, max_length=2, index=True)
     kind: str = Field(max_length=40, index=True)
     description: str | None = Field(default=None, sa_type=Text)
+
+
+class CompanyTally(SQLModel, table=True):
+    """How many current companies (``known_to`` open) have each combination of country,
+    kind and certainty: the columns the company list filters and counts facets of.
+
+    Triggers (the company-tally migration) keep it in the transaction of every write to
+    ``company``, so it is never behind what a list reads; the list's total and facets over
+    current companies are then summed from a few hundred rows, not counted from 100k.
+    A combination no current company has any longer keeps its row, at zero."""
+
+    __tablename__ = "company_tally"
+    __table_args__ = (
+        # NULLS NOT DISTINCT: one row for the companies of no country, which PostgreSQL's
+        # trigger finds by ON CONFLICT. SQLite has no such index; its trigger looks first.
+        Index(
+            "uq_company_tally_country_kind_certainty",
+            "country",
+            "kind",
+            "certainty",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str | None = Field(default=None, max_length=2)
+    kind: str = Field(max_length=40)
+    certainty: Certainty = enum_column(Certainty, column="certainty")
+    companies: int
 
 
 class CompanyPublic(FactPublic):

@@ -5,12 +5,12 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam
+from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
-from app.core.pagination import ListSpec, Page, PageParams, fetch_page
+from app.core.pagination import ListSpec, Page, PageParams, Tally, fetch_page
 from app.core.temporal import (
     AsOf,
     AsOfShape,
@@ -24,6 +24,7 @@ from app.importer import CompanyIn
 from app.models import (
     Certainty,
     Company,
+    CompanyTally,
     ExecutiveRole,
     FinancialResult,
     PartnershipMember,
@@ -52,7 +53,7 @@ COMPANY_LIST = ListSpec(
     default_sort="name",
     id_column=Company.id,
     facets={"country": Company.country, "kind": Company.kind, "certainty": Company.certainty},
-    facets_indexed=True,
+    tally=Tally(table=CompanyTally.__table__, count="companies"),  # type: ignore[attr-defined]
 )
 
 
@@ -132,10 +133,29 @@ def list_companies(
 ) -> Page[CompanyPublic]:
     names, shape, bindings = prepared_filters(filters, as_of)
     statement = _company_list(names, shape)
-    fetched = fetch_page(session, statement, COMPANY_LIST, page, bindings=bindings)
+    current = None if any(shape) else {name: bindings[name] for name in names}
+    fetched = fetch_page(
+        session, statement, COMPANY_LIST, page, bindings=bindings, current_filters=current
+    )
     rows = fetched.rows
     data = to_public(session, rows, CompanyPublic, with_citations="citations" in include)
     return fetched.page(data)
+
+
+def refill_company_tally(connection: Connection) -> None:
+    """Count the current companies into ``company_tally`` afresh, for a bulk load that set
+    its triggers aside (gen-dataset); the company-tally migration fills it the same way."""
+    tally = CompanyTally.__table__  # type: ignore[attr-defined]
+    combination = (col(Company.country), col(Company.kind), col(Company.certainty))
+    counted = (
+        select(*combination, func.count())
+        .where(as_of_condition(Company, AsOf()))
+        .group_by(*combination)
+    )
+    connection.execute(delete(tally))
+    connection.execute(
+        insert(tally).from_select(["country", "kind", "certainty", "companies"], counted)
+    )
 
 
 @cache

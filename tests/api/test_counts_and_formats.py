@@ -1,12 +1,12 @@
 """Counts, facets, and every list streamed as NDJSON or CSV with the same filters."""
 
 import csv
+import datetime as dt
 import io
 import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,9 +212,6 @@ BENCH_COMPANY_STATISTICS = {
     "ix_company_current_country_name_id": "100000 10000 1 1 1",
     "ix_company_current_kind_name_id": "100000 50000 1 1 1",
     "ix_company_current_name_id": "100000 1 1 1",
-    "ix_company_facet_certainty": "100000 100000 100000",
-    "ix_company_facet_country": "100000 10000 10000",
-    "ix_company_facet_kind": "100000 50000 50000",
     "ix_company_kind": "100000 50000",
     "ix_company_known_from": "100000 167",
     "ix_company_known_to": "100000 100000",
@@ -236,16 +233,19 @@ def test_a_facet_of_filtered_rows_does_not_walk_the_facet_s_index_on_sqlite(
     """At the bench's scale, SQLite's planner walked an index of the facet column in order
     (no sort to group) and looked every row up in the table to test the filter: 30 and
     62 ms at 100k companies, against 8 and 18 for grouping the rows the filter's index finds
-    (or reading the table once, as fast when the filter keeps half of it). A SQLite file
-    in every run (sqlite_with_bench_statistics)."""
+    (or reading the table once, as fast when the filter keeps half of it). Asked as of a
+    date, as current companies are counted from their tally. A SQLite file in every run
+    (sqlite_with_bench_statistics)."""
     engine, test_client = sqlite_with_bench_statistics
+    params = {**filters, "facet": facet, "known_at": dt.date.today().isoformat()}
     with record_queries(engine) as queries:
-        response = test_client.get("/v1/companies", params={**filters, "facet": facet})
+        response = test_client.get("/v1/companies", params=params)
     assert response.status_code == 200, response.text
     assert response.json()["facets"][facet]
     [grouping] = [query for query in queries if "GROUP BY" in query[0]]
+    assert "FROM company " in grouping[0]
     plan = plan_of(engine, *grouping)
-    assert not re.search(rf"INDEX ix_company_(current_|facet_)?{facet}\b", plan), plan
+    assert not re.search(rf"INDEX ix_company_(current_)?{facet}\b", plan), plan
 
 
 def _use_bench_statistics(engine: Engine) -> None:
@@ -276,33 +276,37 @@ def sqlite_with_bench_statistics(
     engine.dispose()
 
 
-def test_company_facets_are_counted_from_their_own_indexes(tmp_path: Path) -> None:
-    """One statement per facet, each reading the facet's own index of current rows rather
-    than the table or a list index (app.models.base.facet_index). On SQLite with the
-    bench's statistics (without any, it walks the known_to index), on PostgreSQL with
-    sequential scans priced out (a few rows make a scan the cheapest)."""
-    facets = ["country", "kind", "certainty"]
-    with scratch_engine(tmp_path) as engine:
-        generate(engine, companies=40, facts=200, seed=1, progress=lambda _: None)
-        if engine.dialect.name == "sqlite":
-            _use_bench_statistics(engine)
-        with client_for(engine) as test_client, record_queries(engine) as queries:
-            response = test_client.get("/v1/companies", params={"facet": facets, "limit": 1})
-        assert response.status_code == 200, response.text
-        grouping = [query for query in queries if "GROUP BY" in query[0]]
-        assert len(grouping) == len(facets)
-        for (statement, parameters), column in zip(grouping, facets, strict=True):
-            assert f"ix_company_facet_{column}" in plan_of(engine, statement, parameters)
+COMPANY_FACETS = ["country", "kind", "certainty"]
+
+
+@pytest.mark.parametrize("filters", [{}, {"kind": "supplier"}, {"country": "JP"}])
+def test_company_totals_and_facets_are_summed_from_the_tally(
+    generated_client: TestClient, filters: dict[str, str]
+) -> None:
+    """The current companies' total and facets come from company_tally, not a count of the
+    companies, and say what counting the companies says (asked as of today, which counts
+    them row by row, as the tally does not answer an as-of question)."""
+    engine = generated_client.app.state.engine  # type: ignore[attr-defined]
+    params = {"facet": COMPANY_FACETS, "count": "true", "limit": 1, **filters}
+    with record_queries(engine) as queries:
+        tallied = generated_client.get("/v1/companies", params=params).json()
+    statements = [statement for statement, _ in queries]
+    assert sum("FROM company_tally" in statement for statement in statements) == 4, statements
+    assert not any("count(" in statement.lower() for statement in statements), statements
+    today = dt.date.today().isoformat()
+    counted = generated_client.get("/v1/companies", params={**params, "known_at": today}).json()
+    assert tallied["total"] == counted["total"] > 0
+    assert tallied["facets"] == counted["facets"]
+    assert any(len(counts) > 1 for counts in tallied["facets"].values())
 
 
 @pytest.mark.parametrize("filters", [{"country": "JP"}, {"kind": "automaker"}])
-def test_a_filtered_page_walks_its_list_index_beside_the_facet_indexes_on_sqlite(
+def test_a_filtered_page_walks_its_list_index_on_sqlite(
     sqlite_with_bench_statistics: tuple[Engine, TestClient], filters: dict[str, str]
 ) -> None:
-    """A filtered page by name walks the list index of its filter in order, although the
-    facet index of the same column is narrower: without statistics for the facet indexes
-    SQLite took them as selective and sorted the 10,000 companies of a country for each
-    page (the migration that adds them analyzes the table)."""
+    """A filtered page by name walks the list index of its filter in order: when a
+    narrower index of the column had no statistics, SQLite took it as selective and sorted
+    the 10,000 companies of a country for each page."""
     engine, test_client = sqlite_with_bench_statistics
     with record_queries(engine) as queries:
         response = test_client.get("/v1/companies", params={**filters, "limit": 2})

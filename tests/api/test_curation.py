@@ -4,9 +4,11 @@ requests and idempotency. Each test writes to a seeded database of its own."""
 import datetime as dt
 import json
 import threading
+from collections import Counter
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from app.services import api_keys, changes
@@ -252,6 +254,74 @@ def test_a_company_with_current_facts_cannot_be_retracted(curator: Curator) -> N
     before = curator.counts()
     assert_problem(curator.client.delete("/v1/companies/nissan", headers=curator.headers), 409)
     assert curator.counts() == before
+
+
+# -- what the list counts follows every write ---------------------------------------------------
+
+COMPANY_FACETS = ["country", "kind", "certainty"]
+
+
+def _assert_counts_follow(curator: Curator) -> dict[str, Any]:
+    """The list's total and facets, unfiltered and filtered, are the current companies'
+    (its tally, kept by triggers, against a count of the companies themselves)."""
+    with curator.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT country, kind, certainty FROM company WHERE known_to IS NULL")
+        ).all()
+    for filters in ({}, {"kind": "automaker"}, {"country": "CN"}):
+        params = {"facet": COMPANY_FACETS, "count": "true", "limit": 1, **filters}
+        body = curator.client.get("/v1/companies", params=params).json()
+        matching = [
+            dict(zip(COMPANY_FACETS, row, strict=True))
+            for row in rows
+            if all(dict(zip(COMPANY_FACETS, row, strict=True))[k] == v for k, v in filters.items())
+        ]
+        assert body["total"] == len(matching), filters
+        for name in COMPANY_FACETS:
+            listed = {facet["value"]: facet["count"] for facet in body["facets"][name]}
+            assert listed == Counter(row[name] for row in matching), (filters, name)
+    return body
+
+
+def test_the_list_s_total_and_facets_follow_every_write(curator: Curator) -> None:
+    _assert_counts_follow(curator)
+    # Two first companies of a combination at once (PostgreSQL's writers do not wait for
+    # each other until the tally row they both make).
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def create(slug: str) -> None:
+        barrier.wait()
+        body = _toyota(slug=slug, country="KR", kind="startup")
+        statuses.append(
+            curator.client.post("/v1/companies", json=body, headers=curator.headers).status_code
+        )
+
+    threads = [threading.Thread(target=create, args=(s,)) for s in ("kr-one", "kr-two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201, 201]
+    _assert_counts_follow(curator)
+    # A correction moves one to another country and kind; a retraction takes the other.
+    etag = curator.client.get("/v1/companies/kr-one").headers["ETag"]
+    moved = curator.client.patch(
+        "/v1/companies/kr-one",
+        json={"country": "CN", "kind": "automaker"},
+        headers={**curator.headers, "If-Match": etag},
+    )
+    assert moved.status_code == 200, moved.text
+    etag = curator.client.get("/v1/companies/kr-two").headers["ETag"]
+    retracted = curator.client.delete(
+        "/v1/companies/kr-two", headers={**curator.headers, "If-Match": etag}
+    )
+    assert retracted.status_code == 204
+    body = _assert_counts_follow(curator)
+    # No current company is of Korea any longer: the value is not listed at zero.
+    unfiltered = curator.client.get("/v1/companies", params={"facet": "country"}).json()
+    assert "KR" not in {facet["value"] for facet in unfiltered["facets"]["country"]}
+    assert body["total"] >= 1
 
 
 # -- the change feed -------------------------------------------------------------------------
