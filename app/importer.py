@@ -33,6 +33,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.core.citations import CitationIn, locate_quote
 from app.core.dates import Day, PartialDate, parse_partial_date
+from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.fields import (
     Count,
@@ -353,9 +354,14 @@ _TABLES = tuple(map(_table, _LOADED))
 
 def import_facts(session: Session, facts_file: FactsFile) -> ImportReport:
     """Import a validated facts file in one transaction. Raises ImportRefused, having
-    written nothing, if any reference, quote or value is wrong."""
+    written nothing, if any reference, quote or value is wrong.
+
+    As the only writer until it ends, as the API's writes are (``begin_write``): an import
+    holds the company tally rows of the companies it adds, and an API write waiting for
+    one of them, turn taken, would hold up every other."""
     plan = _Plan(session)
     try:
+        begin_write(session)
         plan.build(facts_file)
         if plan.problems:
             raise ImportRefused(plan.problems)

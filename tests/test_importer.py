@@ -5,6 +5,7 @@ import copy
 import datetime as dt
 import json
 import shutil
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ import app.cli
 from app.core.citations import locate_quote
 from app.core.config import get_settings
 from app.core.dates import Precision
+from app.core.db import begin_write
 from app.importer import ImportRefused, ImportReport, import_facts, load_file
 from app.models import (
     Certainty,
@@ -586,3 +588,26 @@ def test_cli_import_prints_counts_or_every_problem(
     result = runner.invoke(app.cli.app, ["import", str(_write(tmp_path, data))])
     assert result.exit_code == 1
     assert "companies[2].country" in result.stderr
+
+
+def test_an_import_takes_its_turn_among_writers(empty_db_engine: Engine) -> None:
+    """An import waits for a write in progress, as the API's writes wait for each other
+    (begin_write): on PostgreSQL it would otherwise hold company tally rows that a waiting
+    API write needs. (SQLite has one writer at a time whatever the code does.)"""
+    finished = threading.Event()
+
+    def run_import() -> None:
+        _import(empty_db_engine)
+        finished.set()
+
+    with Session(empty_db_engine) as writer:
+        begin_write(writer)
+        importing = threading.Thread(target=run_import)
+        importing.start()
+        try:
+            assert not finished.wait(1.0)
+        finally:
+            writer.rollback()
+    importing.join(timeout=30)
+    assert finished.is_set()
+    assert _counts(empty_db_engine)["company"] == 4

@@ -141,7 +141,9 @@ class Tally:
     count: str
 
     def covers(self, names: Iterable[str]) -> bool:
-        return all(name in self.table.c for name in names)
+        """Whether every one of ``names`` is a column the tally counts by."""
+        counted_by = {c.name for c in self.table.c if not c.primary_key} - {self.count}
+        return all(name in counted_by for name in names)
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: prepared page statements key on it

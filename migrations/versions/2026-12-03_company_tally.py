@@ -50,10 +50,12 @@ def upgrade() -> None:
         unique=True,
         postgresql_nulls_not_distinct=True,
     )
-    op.execute(FILL)
+    # The triggers first: on PostgreSQL creating one locks out writers to company until
+    # the migration commits, so none can land between the count and the triggers.
     statements = SQLITE_TRIGGERS if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_TRIGGER
     for statement in statements:
         op.execute(statement)
+    op.execute(FILL)
     with op.batch_alter_table("company", schema=None) as batch_op:
         for column in FACETS:
             batch_op.drop_index(f"ix_company_facet_{column}")
@@ -70,6 +72,9 @@ def downgrade() -> None:
                 sqlite_where=current,
                 postgresql_where=current,
             )
+    # As the revision that made them: SQLite takes an index without statistics for a
+    # selective one.
+    op.execute("ANALYZE company")
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER company_tally_{trigger}")
@@ -120,8 +125,9 @@ SQLITE_TRIGGERS = [
     "SELECT new.country, new.kind, new.certainty, 1 WHERE new.known_to IS NULL AND "
     f"NOT EXISTS (SELECT 1 FROM company_tally WHERE {_SAME_NEW}); END",
 ]
-# PostgreSQL: writers run at once, so a new combination is made by ON CONFLICT on the
-# NULLS NOT DISTINCT index (two first companies of one combination cannot both insert it).
+# PostgreSQL: a new combination is made by ON CONFLICT on the NULLS NOT DISTINCT index.
+# Writers take their turn (app.core.db.begin_write, the API's and the importer's), so a
+# write never waits for a tally row another holds while holding one it needs.
 POSTGRESQL_TRIGGER = [
     """CREATE FUNCTION company_tally_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

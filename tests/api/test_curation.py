@@ -285,8 +285,8 @@ def _assert_counts_follow(curator: Curator) -> dict[str, Any]:
 
 def test_the_list_s_total_and_facets_follow_every_write(curator: Curator) -> None:
     _assert_counts_follow(curator)
-    # Two first companies of a combination at once (PostgreSQL's writers do not wait for
-    # each other until the tally row they both make).
+    # Two first companies of a combination not tallied yet, sent at once (the writes take
+    # their turn: the second finds the row the first made).
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 
