@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -247,3 +247,19 @@ def plan_of(engine: Engine, statement: str, parameters: Any) -> str:
         connection.exec_driver_sql("SET enable_seqscan = off")
         plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
         return "\n".join(str(row[0]) for row in plan)
+
+
+def assert_tally_counts_companies(connection: Connection) -> int:
+    """``company_tally`` says what counting the current companies says (a combination at
+    zero is one no company has); the number of current companies."""
+    combination = "country, kind, certainty"
+    tallied = connection.exec_driver_sql(
+        f"SELECT {combination}, companies FROM company_tally WHERE companies > 0 "
+        f"ORDER BY {combination}"
+    ).all()
+    counted = connection.exec_driver_sql(
+        f"SELECT {combination}, count(*) FROM company WHERE known_to IS NULL "
+        f"GROUP BY {combination} ORDER BY {combination}"
+    ).all()
+    assert tallied == counted
+    return sum(row[3] for row in counted)

@@ -26,6 +26,7 @@ from app.services.facts import project_facts
 from app.services.search_index import reindex
 from tests.helpers import (
     alembic_config,
+    assert_tally_counts_companies,
     client_for,
     fresh_database_url,
     get_data,
@@ -162,16 +163,7 @@ def test_the_company_tally_counts_the_companies_loaded(
     """Its triggers were set aside for the load and the tally filled after it, in one pass."""
     engine, sizes = generated
     with engine.connect() as connection:
-        tallied = connection.exec_driver_sql(
-            "SELECT country, kind, certainty, companies FROM company_tally "
-            "ORDER BY country, kind, certainty"
-        ).all()
-        counted = connection.exec_driver_sql(
-            "SELECT country, kind, certainty, count(*) FROM company WHERE known_to IS NULL "
-            "GROUP BY country, kind, certainty ORDER BY country, kind, certainty"
-        ).all()
-    assert tallied == counted
-    assert sum(row[3] for row in tallied) == sizes["company"]
+        assert assert_tally_counts_companies(connection) == sizes["company"]
 
 
 def test_the_full_text_index_matches_the_documents(

@@ -12,7 +12,7 @@ from app.core.config import get_settings
 from app.core.db import make_engine
 from app.importer import import_facts, load_file
 from app.models.base import render_migration_type
-from tests.helpers import alembic_config, fresh_database_url
+from tests.helpers import alembic_config, assert_tally_counts_companies, fresh_database_url
 
 
 def _tables(url: str) -> set[str]:
@@ -54,16 +54,6 @@ def test_autogenerate_writes_sqlalchemy_types_not_the_app_s(tmp_path: Path) -> N
     assert "app." not in code
 
 
-TALLIED = (
-    "SELECT country, kind, certainty, companies FROM company_tally WHERE companies > 0 "
-    "ORDER BY country, kind, certainty"
-)
-COUNTED = (
-    "SELECT country, kind, certainty, count(*) FROM company WHERE known_to IS NULL "
-    "GROUP BY country, kind, certainty ORDER BY country, kind, certainty"
-)
-
-
 def test_upgrading_a_database_that_holds_companies_tallies_them(tmp_path: Path) -> None:
     """The tally starts from the companies already there, and its triggers keep it from
     then on; a downgrade and upgrade again starts it afresh."""
@@ -76,9 +66,7 @@ def test_upgrading_a_database_that_holds_companies_tallies_them(tmp_path: Path) 
             import_facts(session, load_file(get_settings().seed_file))
         command.upgrade(config, "head")
         with engine.begin() as connection:
-            counted = connection.exec_driver_sql(COUNTED).all()
-            assert connection.exec_driver_sql(TALLIED).all() == counted
-            assert sum(row[3] for row in counted) == 4
+            assert assert_tally_counts_companies(connection) == 4
             # Retracted, moved, and a new company of a combination not seen before.
             connection.exec_driver_sql(
                 "UPDATE company SET known_to = known_from WHERE slug IN ('honda', 'nissan')"
@@ -88,12 +76,10 @@ def test_upgrading_a_database_that_holds_companies_tallies_them(tmp_path: Path) 
                 "INSERT INTO company (slug, name, kind, certainty, known_from) "
                 "VALUES ('new', 'New', 'new kind', 'reported', '2025-11-14')"
             )
-            counted = connection.exec_driver_sql(COUNTED).all()
-            assert connection.exec_driver_sql(TALLIED).all() == counted
-            assert sum(row[3] for row in counted) == 3
+            assert assert_tally_counts_companies(connection) == 3
         command.downgrade(config, "5e0c2b7f3a19")
         command.upgrade(config, "head")
         with engine.connect() as connection:
-            assert connection.exec_driver_sql(TALLIED).all() == counted
+            assert assert_tally_counts_companies(connection) == 3
     finally:
         engine.dispose()

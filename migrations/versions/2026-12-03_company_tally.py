@@ -98,32 +98,29 @@ FILL = (
 # deleted), or moves when a current company's country, kind or certainty changes.
 _SAME_OLD = "country IS old.country AND kind = old.kind AND certainty = old.certainty"
 _SAME_NEW = "country IS new.country AND kind = new.kind AND certainty = new.certainty"
-_LEAVE = f"UPDATE company_tally SET companies = companies - 1 WHERE {_SAME_OLD};"
+
+
+# Each statement guarded by its own condition, so that an update both leaves (if the
+# company was current) and joins (if it is).
+_LEAVE = (
+    "UPDATE company_tally SET companies = companies - 1 "
+    f"WHERE old.known_to IS NULL AND {_SAME_OLD};"
+)
 # SQLite's unique index holds NULLs apart, so no ON CONFLICT for a company of no country:
 # the count is raised where its row exists and the row made where it does not. One writer
 # at a time, so nothing comes between the two.
 _JOIN = (
-    f"UPDATE company_tally SET companies = companies + 1 WHERE {_SAME_NEW}; "
+    "UPDATE company_tally SET companies = companies + 1 "
+    f"WHERE new.known_to IS NULL AND {_SAME_NEW}; "
     "INSERT INTO company_tally (country, kind, certainty, companies) "
-    "SELECT new.country, new.kind, new.certainty, 1 "
-    f"WHERE NOT EXISTS (SELECT 1 FROM company_tally WHERE {_SAME_NEW});"
+    "SELECT new.country, new.kind, new.certainty, 1 WHERE new.known_to IS NULL "
+    f"AND NOT EXISTS (SELECT 1 FROM company_tally WHERE {_SAME_NEW});"
 )
 SQLITE_TRIGGERS = [
-    "CREATE TRIGGER company_tally_ai AFTER INSERT ON company "
-    f"WHEN new.known_to IS NULL BEGIN {_JOIN} END",
-    "CREATE TRIGGER company_tally_ad AFTER DELETE ON company "
-    f"WHEN old.known_to IS NULL BEGIN {_LEAVE} END",
-    # An update both leaves (if the company was current) and joins (if it is), each
-    # statement guarded by its own condition.
+    f"CREATE TRIGGER company_tally_ai AFTER INSERT ON company BEGIN {_JOIN} END",
+    f"CREATE TRIGGER company_tally_ad AFTER DELETE ON company BEGIN {_LEAVE} END",
     "CREATE TRIGGER company_tally_au AFTER UPDATE OF country, kind, certainty, known_to "
-    "ON company BEGIN "
-    f"UPDATE company_tally SET companies = companies - 1 WHERE old.known_to IS NULL AND "
-    f"{_SAME_OLD}; "
-    f"UPDATE company_tally SET companies = companies + 1 WHERE new.known_to IS NULL AND "
-    f"{_SAME_NEW}; "
-    "INSERT INTO company_tally (country, kind, certainty, companies) "
-    "SELECT new.country, new.kind, new.certainty, 1 WHERE new.known_to IS NULL AND "
-    f"NOT EXISTS (SELECT 1 FROM company_tally WHERE {_SAME_NEW}); END",
+    f"ON company BEGIN {_LEAVE} {_JOIN} END",
 ]
 # PostgreSQL: a new combination is made by ON CONFLICT on the NULLS NOT DISTINCT index.
 # Writers take their turn (app.core.db.begin_write, the API's and the importer's), so a
