@@ -1,5 +1,9 @@
 """The ASGI application: routers, middleware, error handlers."""
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
@@ -61,11 +65,26 @@ ROUTERS = tuple(
 )
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # What start-up built (modules, routes, schemas, validators: some 150k objects) lives
+    # as long as the process. Frozen out of the collector, a full collection no longer walks
+    # it: each one had stalled every request in flight for ~50 ms, and the collector's share
+    # of a company by slug fell from ~14 % to ~2 %.
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # the app is done with it (a test process starts many apps)
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     """The app, serving the database of the settings, or ``engine``."""
     settings = get_settings()
     app = FastAPIOffline(
         title="Autofacts",
+        lifespan=lifespan,
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=[
