@@ -66,7 +66,7 @@ ROUTERS = tuple(
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What start-up built (modules, routes, schemas, validators: some 150k objects) lives
     # as long as the process. Frozen out of the collector, a full collection no longer walks
     # it: each one had stalled every request in flight for ~50 ms, and the collector's share
@@ -76,6 +76,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.read_sessions.close()
         gc.unfreeze()  # the app is done with it (a test process starts many apps)
 
 

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from app.core.config import get_settings
+from app.core.errors import DomainError
 
 
 def make_engine(
@@ -91,25 +93,82 @@ def read_engine_of(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+class ReadSessions:
+    """The sessions GET requests read through, kept open from one request to the next.
+
+    Opening a session, checking a connection out of the pool for it, and closing both again
+    cost a company by slug a fifth of its time (55 of 280 µs in-process). A read leaves
+    nothing in its session but the identity map, which ``release`` empties, so the next
+    request can take the session as it is. Each session serves one request at a time, from
+    ``acquire`` until its response is sent. Nothing is held between statements: reads run
+    in autocommit on PostgreSQL, and SQLite's driver opens no transaction for a SELECT, so
+    every statement sees the latest committed data, as in a new session.
+    """
+
+    def __init__(self, engine: Engine, *, keep: int) -> None:
+        self.engine = engine
+        self.keep = keep  # idle sessions kept at most; each holds a pool connection
+        self._idle: list[Session] = []
+
+    def acquire(self) -> Session:
+        return self._idle.pop() if self._idle else Session(self.engine)
+
+    def release(self, session: Session) -> None:
+        session.expunge_all()
+        if len(self._idle) < self.keep:
+            self._idle.append(session)
+        else:
+            session.close()
+
+    def discard(self, session: Session, error: BaseException) -> None:
+        """Drop a session whose request failed: its state is unknown. A lost connection
+        (an outage, a restart) drops the idle ones too: theirs are as dead, and each would
+        fail a request of its own before being dropped."""
+        session.invalidate()
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            self.close()
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().invalidate()
+
+
 def bind_engine(app: FastAPI, engine: Engine, read_engine: Engine | None = None) -> None:
     """Serve ``app`` from ``engine``, reads from ``read_engine`` (by default ``engine``'s
     pool in autocommit). On the app's state, not a dependency override: overrides send
     every request through FastAPI's slower dependency solving, see app/core/routing.py."""
     app.state.engine = engine
     app.state.read_engine = read_engine or read_engine_of(engine)
+    pool_size = getattr(app.state.read_engine.pool, "size", None)
+    app.state.read_sessions = ReadSessions(
+        app.state.read_engine, keep=pool_size() if callable(pool_size) else 5
+    )
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's session: in autocommit for reads, in a transaction for writes. Async
-    although the driver is not: opening a Session does no I/O, and a sync dependency with
-    ``yield`` costs two trips through the thread pool on every request."""
+    """The request's session: one of the app's ``ReadSessions`` for reads, a new one (in a
+    transaction) for writes. Async although the driver is not: taking a session does no
+    I/O, and a sync dependency with ``yield`` costs two trips through the thread pool on
+    every request."""
     state = request.app.state
-    engine = state.read_engine if request.method in _READS else state.engine
-    with Session(engine) as session:
+    if request.method not in _READS:
+        with Session(state.engine) as session:
+            yield session
+        return
+    sessions: ReadSessions = state.read_sessions
+    session = sessions.acquire()
+    try:
         yield session
+    except DomainError:
+        sessions.release(session)  # a 404 or a bad cursor: the session is as good as ever
+        raise
+    except BaseException as error:
+        sessions.discard(session, error)
+        raise
+    sessions.release(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
