@@ -4,8 +4,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session
 
-from tests.helpers import assert_problem, get_data, walk_pages
+from app.core.pagination import PageParams
+from app.services import search
+from tests.helpers import POSTGRES_URL, assert_problem, get_data, walk_pages
 
 
 def _search(client: TestClient, **params: Any) -> list[dict[str, Any]]:
@@ -118,3 +122,55 @@ def test_queries_without_words_or_too_long_are_422(client: TestClient, q: str) -
 
 def test_missing_q_is_422(client: TestClient) -> None:
     assert_problem(client.get("/v1/search"), 422, field="q")
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's snippets (SQLite's come from FTS5)")
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Espinosa",
+        "tariffs",
+        "powertrains",
+        "Nissan Honda",
+        "plants",
+        "Espin",
+        "pricing",
+        "strategy",
+    ],
+)
+def test_postgresql_snippets_read_only_the_text_around_a_match_and_lose_nothing(
+    client: TestClient, seeded_engine: Engine, q: str
+) -> None:
+    """Each snippet is the one ts_headline picks from the document's whole text."""
+    hits = _search(client, q=q)
+    assert hits
+    query = search.search_terms(q)
+    with Session(seeded_engine) as session:
+        match = search._match_expression(session, query)
+        for hit in hits:
+            whole = session.execute(
+                text(
+                    "SELECT ts_headline('english', body, to_tsquery('english', :match), "
+                    "'StartSel=' || :open || ', StopSel=' || :close || ', MaxWords=30, "
+                    "MinWords=10, MaxFragments=1') FROM search_document "
+                    "WHERE doc_type = :type AND doc_id = :id"
+                ),
+                {"match": match, "open": search._OPEN, "close": search._CLOSE, **hit},
+            ).scalar_one()
+            assert hit["snippet"] == search._highlight(whole), hit
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's plans of prepared statements")
+def test_postgresql_plans_each_search_for_its_words(seeded_engine: Engine) -> None:
+    """A prepared ranking statement would keep one plan for every word, however common
+    (see ``_planned_for_its_words``): it is never prepared, and the connection prepares
+    other statements as before."""
+    with Session(seeded_engine) as session:
+        connection = session.connection()
+        for q in ["Espinosa", "tariff", "Nissan"] * 4:
+            assert search.search(session=session, q=q, doc_type=None, page=PageParams()).data
+        prepared = connection.exec_driver_sql(
+            "SELECT statement FROM pg_prepared_statements"
+        ).scalars()
+        assert not [s for s in prepared if "ts_rank_cd" in s]
+        assert connection.connection.driver_connection.prepare_threshold == 5  # type: ignore[union-attr]
