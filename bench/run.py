@@ -146,6 +146,9 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
                 rss["datasette"] = max(rss.get("datasette", 0), _peak_rss_mib(pid))
         for db, url in urls.items():
             env = {"AUTOFACTS_DATABASE_URL": url, "AUTOFACTS_ACCESS_LOG": "false"}
+            with _server("floor", _floor_command(), env) as (base, _):
+                floor = [("floor", f"/floor/synthetic-{SLUG_INDEX:06d}", ())]
+                _measure(results, f"floor-{db}", base, floor, args, log)
             with _server(f"autofacts-{db}", _autofacts_command(), env) as (base, pid):
                 resolved = _resolve(base, paths, args.companies)
                 _measure(results, db, base, resolved, args, log)
@@ -325,6 +328,12 @@ def _print_table(
         f"{results['fastapi']['ceiling'].median('p50'):.1f} | "
         f"{results['fastapi']['ceiling'].median('p99'):.1f} | 1.00 | | | | |"
     )
+    floor = results[f"floor-{db}"]["floor"]
+    print(
+        f"| bare FastAPI route + the slug's lookup through the raw driver (`bench/floor.py`) | "
+        f"{floor.median('rps'):,.0f} | {floor.median('p50'):.1f} | {floor.median('p99'):.1f} | "
+        f"{floor.median('rps') / ceiling:.2f} | | | | |"
+    )
     bars: list[tuple[str, bool]] = []
     for p in paths:
         m = ours[p.name]
@@ -417,6 +426,10 @@ def _autofacts_command() -> list[str]:
 
 def _ceiling_command() -> list[str]:
     return [str(PYTHON_BIN / "uvicorn"), "ceiling:app", "--app-dir", str(BENCH)]
+
+
+def _floor_command() -> list[str]:
+    return [str(PYTHON_BIN / "uvicorn"), "floor:app", "--app-dir", str(BENCH)]
 
 
 def _datasette_command(sqlite_url: str) -> list[str]:

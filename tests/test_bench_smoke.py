@@ -32,4 +32,5 @@ def test_make_bench_runs_end_to_end() -> None:
     for path in ("company by slug", "list page 1,000 (cursor)", "search", "conditional GET (304)"):
         assert f"| {path} |" in done.stdout
     assert "| bare FastAPI route |" in done.stdout
+    assert "| bare FastAPI route + the slug's lookup through the raw driver" in done.stdout
     assert "(smoke run: bars not judged)" in done.stdout
