@@ -5,11 +5,13 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
+from starlette.exceptions import HTTPException
 
 from app.core.config import get_settings
 from app.core.errors import DomainError
@@ -109,28 +111,45 @@ class ReadSessions:
         self.engine = engine
         self.keep = keep  # idle sessions kept at most; each holds a pool connection
         self._idle: list[Session] = []
+        # Bumped when a connection is lost: a session from before is not kept again.
+        self._generation = 0
 
     def acquire(self) -> Session:
-        return self._idle.pop() if self._idle else Session(self.engine)
+        if self._idle:
+            return self._idle.pop()
+        session = Session(self.engine)
+        session.info[_GENERATION] = self._generation
+        return session
 
     def release(self, session: Session) -> None:
+        """Take back a session whose request is done (a 404 or a 422 included)."""
+        if session.info[_GENERATION] != self._generation or len(self._idle) >= self.keep:
+            session.close()
+            return
         session.expunge_all()
-        if len(self._idle) < self.keep:
-            self._idle.append(session)
+        self._idle.append(session)
+
+    def drop(self, session: Session, error: BaseException) -> None:
+        """Close the session of a request that failed otherwise: its connection goes back
+        to the pool, as a session's always did. A lost connection (an outage, a restart)
+        is thrown away, with every idle session's and those of requests still running
+        (closed when they come back): theirs are as dead, and each would fail a request of
+        its own before being dropped."""
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            session.invalidate()
+            self._generation += 1
+            self.close()
         else:
             session.close()
-
-    def discard(self, session: Session, error: BaseException) -> None:
-        """Drop a session whose request failed: its state is unknown. A lost connection
-        (an outage, a restart) drops the idle ones too: theirs are as dead, and each would
-        fail a request of its own before being dropped."""
-        session.invalidate()
-        if isinstance(error, DBAPIError) and error.connection_invalidated:
-            self.close()
 
     def close(self) -> None:
         while self._idle:
             self._idle.pop().invalidate()
+
+
+_GENERATION = "autofacts.read_sessions.generation"
+# A request's own mistakes, answered as problems: its session is as good as ever.
+_REQUEST_ERRORS = (DomainError, RequestValidationError, HTTPException)
 
 
 def bind_engine(app: FastAPI, engine: Engine, read_engine: Engine | None = None) -> None:
@@ -162,11 +181,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     session = sessions.acquire()
     try:
         yield session
-    except DomainError:
-        sessions.release(session)  # a 404 or a bad cursor: the session is as good as ever
+    except _REQUEST_ERRORS:
+        sessions.release(session)
         raise
     except BaseException as error:
-        sessions.discard(session, error)
+        sessions.drop(session, error)
         raise
     sessions.release(session)
 

@@ -127,7 +127,11 @@ def configure_logging(settings: Settings) -> None:
 
 _POOL_GAUGES = (
     ("autofacts_db_pool_size", "size", "Connections the database pool keeps open."),
-    ("autofacts_db_pool_checked_out", "checkedout", "Pool connections in use by requests."),
+    (
+        "autofacts_db_pool_checked_out",
+        "checkedout",
+        "Pool connections checked out: by requests, and by the idle sessions reads keep.",
+    ),
     ("autofacts_db_pool_checked_in", "checkedin", "Idle connections in the pool."),
     ("autofacts_db_pool_overflow", "overflow", "Connections open beyond the pool size."),
 )
