@@ -6,7 +6,7 @@ Measured beside the ceiling (``ceiling.py``) on each database, it shows what one
 the database costs a FastAPI route by itself on this machine, before anything Autofacts
 adds:
 
-    AUTOFACTS_DATABASE_URL=… uvicorn floor:app --app-dir bench --loop uvloop --http httptools
+    AUTOFACTS_DATABASE_URL=… uvicorn floor:app --app-dir bench --loop asyncio --http httptools
 """
 
 import datetime as dt
@@ -36,6 +36,7 @@ _URL = os.environ["AUTOFACTS_DATABASE_URL"]
 connection: Any
 if _URL.startswith("sqlite"):
     connection = sqlite3.connect(_URL.split("///", 1)[1], check_same_thread=False)
+    connection.execute("PRAGMA mmap_size=268435456")  # as Autofacts reads it
     _QUERY = _SQL.format("?")
 else:
     import psycopg

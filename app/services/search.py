@@ -200,35 +200,48 @@ def _hits(session: Session, terms: list[str], ranked: list[_Ranked]) -> list[Sea
         )
     else:
         # ts_headline parses all the text it is given: a whole article cost 0.4 ms a hit,
-        # 20 ms a page. It is given the stretch of text around the first place one of the
-        # query's stems begins a word (SNIPPET_WINDOW characters, from the word boundary
-        # before SNIPPET_LEAD of them), which holds the 30 words it picks. A stem ending in
-        # "i" also begins a word in "y" ("batteri" of "battery"); where none begins a word
-        # of the text (a match in the title only), the whole text, as before.
+        # 20 ms a page. It is given the stretch of text around the first place where one of
+        # the query's stems begins a word (SNIPPET_WINDOW characters, from the word
+        # boundary before SNIPPET_LEAD of them), which holds the 30 words it picks; a stem
+        # ending in "i" also begins a word in "y" ("batteri" of "battery"). Where no stem
+        # begins a word (a match in the title only), or the stretch holds no match after
+        # all (a stem that is not its word's beginning: "price" of "pricing"; a word that
+        # only starts like one: "plant" of "plantation"), the whole text, as before.
         params["words"] = " ".join(terms)
         params["lead"], params["window"] = SNIPPET_LEAD, SNIPPET_WINDOW
+        options = (
+            "'StartSel=' || :open || ', StopSel=' || :close || ', MaxWords=30, MinWords=10, "
+            "MaxFragments=1'"
+        )
         statement = text(
             "SELECT d.id, d.doc_type, d.doc_id, d.key, d.title, "
-            "ts_headline('english', w.text, q.query, "
-            "'StartSel=' || :open || ', StopSel=' || :close || ', MaxWords=30, MinWords=10, "
-            "MaxFragments=1') AS snippet "
+            "CASE WHEN w.whole OR strpos(h.snippet, :open) > 0 THEN h.snippet "
+            f"ELSE ts_headline('english', d.body, q.query, {options}) END AS snippet "
             "FROM search_document AS d "
             "CROSS JOIN (SELECT to_tsquery('english', :match) AS query, "
-            "'\\m' || regexp_replace((tsvector_to_array(to_tsvector('english', :words)))[1], "
-            "'i$', '[iy]') AS stem) AS q "
-            "CROSS JOIN LATERAL (SELECT regexp_instr(d.body, q.stem, 1, 1, 0, 'i') AS at) AS p "
-            "CROSS JOIN LATERAL (SELECT CASE "
+            "'\\m(' || array_to_string(array(SELECT regexp_replace(stem, 'i$', '[iy]') "
+            "FROM unnest(tsvector_to_array(to_tsvector('english', :words))) AS stem), '|') "
+            "|| ')' AS stems) AS q "
+            "CROSS JOIN LATERAL (SELECT coalesce(regexp_instr(d.body, q.stems, 1, 1, 0, 'i'), 0) "
+            "AS at) AS p "
+            "CROSS JOIN LATERAL (SELECT p.at = 0 AS whole, CASE "
             "WHEN p.at > :lead THEN regexp_replace(substr(d.body, p.at - :lead, :window), "
             "'^\\S*\\s+', '') "
             "WHEN p.at > 0 THEN substr(d.body, 1, :window) "
             "ELSE d.body END AS text) AS w "
+            # OFFSET 0 keeps PostgreSQL from copying the headline into each place the CASE
+            # reads it, which computed it twice.
+            f"CROSS JOIN LATERAL (SELECT ts_headline('english', w.text, q.query, {options}) "
+            "AS snippet OFFSET 0) AS h "
             "WHERE d.id IN :ids"
         )
     statement = statement.bindparams(bindparam("ids", expanding=True))
     rows = {row.id: row for row in session.execute(statement, params)}
     hits = []
     for ranked_hit in ranked:
-        row = rows[ranked_hit.id]
+        row = rows.get(ranked_hit.id)
+        if row is None:
+            continue  # its document went between the ranking and this statement
         doc_type = DocumentType(row.doc_type)
         hits.append(
             SearchHit(
