@@ -31,6 +31,7 @@ from app.core.etags import EtagMiddleware
 from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
 from app.core.observability import install_observability
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
+from app.core.response_cache import ResponseCache
 from app.core.routing import index_routes
 from app.core.security_headers import SecurityHeadersMiddleware
 
@@ -77,6 +78,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         app.state.read_sessions.close()
+        if app.state.data_version is not None:
+            app.state.data_version.close()
         gc.unfreeze()  # the app is done with it (a test process starts many apps)
 
 
@@ -101,6 +104,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             {"name": "health", "description": "Liveness and readiness probes."},
         ],
     )
+    # Innermost: a kept answer still passes every middleware below, as any answer does.
+    app.add_middleware(ResponseCache, max_bytes=settings.response_cache_bytes)
     # Added before CORS, so CORS wraps them and 304s and 413s carry its headers too.
     app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -60,6 +60,13 @@ def client(seeded_engine: Engine) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(scope="session")
+def uncached_client(seeded_engine: Engine) -> Iterator[TestClient]:
+    """A client whose every request runs its route's statements (tests that count them)."""
+    with client_for(seeded_engine, cache=False) as test_client:
+        yield test_client
+
+
 @dataclass
 class Curator:
     """A client on a seeded database of this test's own, with a live API key."""

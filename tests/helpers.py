@@ -74,9 +74,14 @@ def scratch_engine(tmp_path: Path, name: str | None = None) -> Iterator[Engine]:
         engine.dispose()
 
 
-def client_for(engine: Engine) -> TestClient:
-    """The app over real HTTP semantics (httpx), bound to ``engine``."""
-    return TestClient(create_app(engine), raise_server_exceptions=False)
+def client_for(engine: Engine, *, cache: bool = True) -> TestClient:
+    """The app over real HTTP semantics (httpx), bound to ``engine``. Without ``cache``
+    every request is answered by its route (no data version, so no answer is kept): what
+    tests of the statements a route runs need."""
+    app = create_app(engine)
+    if not cache:
+        app.state.data_version = None
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @contextmanager

@@ -38,7 +38,7 @@ def _reads(client: TestClient) -> None:
 def test_reads_take_no_connection_from_the_pool_once_warm(
     seeded_engine: Engine, checkouts: list[object]
 ) -> None:
-    with client_for(seeded_engine) as client:
+    with client_for(seeded_engine, cache=False) as client:
         _reads(client)
         warm = len(checkouts)
         assert warm >= 1

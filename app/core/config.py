@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     cache_max_age: int = Field(
         default=60, ge=0, description="Seconds a client may cache a GET response."
     )
+    response_cache_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=0,
+        description="Bytes of GET answers each worker keeps while the database is unchanged "
+        "(any commit empties it); 0 turns the response cache off.",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1, description="Largest request body accepted, in bytes (413 above)."
     )

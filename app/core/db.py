@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from app.core.config import get_settings
+from app.core.data_version import data_version_of
 from app.core.errors import DomainError
 
 
@@ -162,6 +163,7 @@ def bind_engine(app: FastAPI, engine: Engine, read_engine: Engine | None = None)
     app.state.read_sessions = ReadSessions(
         app.state.read_engine, keep=pool_size() if callable(pool_size) else 5
     )
+    app.state.data_version = data_version_of(app.state.read_engine)
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})

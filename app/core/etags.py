@@ -25,13 +25,14 @@ _DROPPED_ON_304 = frozenset(
 )
 
 
-def _tag(data: bytes) -> str:
-    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+def body_tag(body: bytes) -> str:
+    """The strong ETag of a response body: the tag this middleware gives a JSON answer."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 def etag_of(model: BaseModel) -> str:
     """The strong ETag of ``model``: a hash of the JSON a write route would return."""
-    return _tag(model.model_dump_json(exclude_unset=True).encode())
+    return body_tag(model.model_dump_json(exclude_unset=True).encode())
 
 
 def _parse(header: str) -> list[tuple[bool, str]]:
@@ -133,7 +134,7 @@ class EtagMiddleware:
         etag = headers.get("etag")
         if etag is None and body:
             # An empty body is a HEAD answer with no route-set tag: nothing honest to hash.
-            etag = headers["ETag"] = _tag(body)
+            etag = headers["ETag"] = body_tag(body)
         if "cache-control" not in headers:
             headers["Cache-Control"] = self.cache_control
         _add_vary(headers, "Accept")

@@ -205,9 +205,13 @@ class ReadRoute(APIRoute):
 
     # The plan the route answers with; None when FastAPI's handler answers it.
     plan: "_Step | None" = None
+    # Whether its answers may be kept by the response cache (app/core/response_cache.py):
+    # a GET whose answer depends on the request and the database alone.
+    cacheable: bool = False
 
     def get_route_handler(self) -> Handler:
         self.plan = None
+        self.cacheable = self.methods == {"GET"}
         standard = super().get_route_handler()
         # The route as included (prefix, dependencies and overrides of its router's
         # include), as FastAPI's own get_route_handler reads it.

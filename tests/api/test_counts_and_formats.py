@@ -187,7 +187,7 @@ SEVERAL_FACETS = [
 def generated_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with scratch_engine(tmp_path_factory.mktemp("facets"), "facets") as engine:
         generate(engine, companies=400, facts=4000, seed=3, progress=lambda _: None)
-        with client_for(engine) as test_client:
+        with client_for(engine, cache=False) as test_client:  # tests count its statements
             yield test_client
 
 
@@ -271,7 +271,7 @@ def sqlite_with_bench_statistics(
     engine = make_engine(url)
     generate(engine, companies=40, facts=200, seed=1, progress=lambda _: None)
     _use_bench_statistics(engine)
-    with client_for(engine) as test_client:
+    with client_for(engine, cache=False) as test_client:  # tests read its statements
         yield engine, test_client
     engine.dispose()
 
