@@ -174,3 +174,41 @@ def test_postgresql_plans_each_search_for_its_words(seeded_engine: Engine) -> No
         ).scalars()
         assert not [s for s in prepared if "ts_rank_cd" in s]
         assert connection.connection.driver_connection.prepare_threshold == 5  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("recent_rows", [0, 3, 8, 10_000])
+def test_the_ranked_window_is_the_newest_matches_wherever_they_lie(
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch, recent_rows: int
+) -> None:
+    """Whether the newest matches lie among the newest documents or far back (PostgreSQL
+    looks among ``RECENT_ROWS`` newest documents first), the hits, all pages of them, are
+    the ``RANK_WINDOW`` newest matching documents, best first."""
+    monkeypatch.setattr(search, "RANK_WINDOW", 5)
+    monkeypatch.setattr(search, "RECENT_ROWS", recent_rows)
+    with Session(seeded_engine) as session:
+        terms = search.search_terms("Nissan")
+        match = search._match_expression(session, terms)
+        if seeded_engine.dialect.name == "sqlite":
+            matching = "SELECT rowid FROM search_fts WHERE search_fts MATCH :match"
+        else:
+            matching = "SELECT id FROM search_document WHERE tsv @@ to_tsquery('english', :match)"
+        every = session.execute(text(matching), {"match": match}).scalars().all()
+        assert len(every) > 5
+        newest = sorted(every, reverse=True)[:5]
+        documents = dict(
+            session.execute(text("SELECT id, doc_type || ':' || doc_id FROM search_document")).all()
+        )
+        found, cursor = [], None
+        while True:
+            page = search.search(
+                session=session, q="Nissan", doc_type=None, page=PageParams(limit=2, cursor=cursor)
+            )
+            found += page.data
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    assert sorted(f"{hit.type.value}:{hit.id}" for hit in found) == sorted(
+        documents[id_] for id_ in newest
+    )
+    scores = [hit.score for hit in found]
+    assert scores == sorted(scores, reverse=True)
