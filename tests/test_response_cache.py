@@ -3,7 +3,9 @@ whoever changed it (this app, another connection, another process), and answers 
 where their requests do. Real databases throughout; each test that writes has its own."""
 
 import asyncio
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.core.config import get_settings
-from app.core.data_version import PostgresSnapshot, SqliteDataVersion
-from app.core.db import make_engine
+from app.core.data_version import ANSWER_WITHIN_SECONDS, PostgresSnapshot, SqliteDataVersion
+from app.core.db import bind_engine, make_engine
 from app.core.response_cache import LOOKUPS, ResponseCache
 from tests.conftest import Curator
 from tests.helpers import POSTGRES_URL, client_for, count_queries
@@ -109,6 +111,30 @@ def test_answers_differ_by_query_host_and_accept(curator: Curator) -> None:
     again = client.get("/v1/companies", params={"limit": 1})
     assert again.headers["content-type"] == "application/json"
     assert again.content == page.content
+
+
+def test_a_request_with_two_accept_or_host_headers_is_never_kept(curator: Curator) -> None:
+    """Which of two headers a route reads is the route's business: such an answer is not
+    kept, or it would be given to requests it was not made for."""
+    client = curator.client
+    both = [("Accept", "application/json"), ("Accept", "text/csv")]
+    assert client.get("/v1/companies", headers=both).status_code == 200
+    csv = client.get("/v1/companies", headers={"Accept": "text/csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+
+    hosts = [("Host", "elsewhere.example"), ("Host", "testserver")]
+    client.get("/v1/companies", params={"limit": 1}, headers=hosts)
+    page = client.get("/v1/companies", params={"limit": 1})
+    assert page.headers["Link"].startswith("<http://testserver/")
+
+
+def test_an_app_bound_to_another_database_gives_none_of_the_first_ones_answers(
+    seeded_engine: Engine, empty_db_engine: Engine
+) -> None:
+    with client_for(seeded_engine) as client:
+        assert client.get("/v1/companies").json()["data"]
+        bind_engine(client.app, empty_db_engine)  # type: ignore[arg-type]
+        assert client.get("/v1/companies").json()["data"] == []
 
 
 def test_problems_and_paths_outside_the_api_are_not_kept(curator: Curator) -> None:
@@ -375,10 +401,64 @@ def test_postgres_snapshot_is_shared_by_a_batch_and_never_older_than_a_commit(
         snapshot.close()
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL pass only")
 def test_postgres_snapshot_unknown_while_the_server_is_unreachable() -> None:
     engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     snapshot = PostgresSnapshot(engine)
     assert asyncio.run(snapshot.current()) is None
     snapshot.close()
     engine.dispose()
+
+
+def test_postgres_snapshot_gives_up_on_a_server_that_does_not_answer() -> None:
+    """A server that takes the connection and never answers (a frozen process): the
+    requests waiting are let go within ANSWER_WITHIN_SECONDS, to read without the cache,
+    and the next ones are not held at all while the check pauses."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the handshake; nobody ever answers
+    port = silent.getsockname()[1]
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/frozen")
+    snapshot = PostgresSnapshot(engine)
+
+    async def scenario() -> tuple[list[object], float, object, float]:
+        started = time.monotonic()
+        answers = await asyncio.gather(*(snapshot.current() for _ in range(10)))
+        waited = time.monotonic() - started
+        started = time.monotonic()
+        paused = await snapshot.current()
+        return answers, waited, paused, time.monotonic() - started
+
+    try:
+        answers, waited, paused, at_once = asyncio.run(scenario())
+    finally:
+        snapshot.close()
+        engine.dispose()
+        silent.close()
+    assert answers == [None] * 10
+    assert ANSWER_WITHIN_SECONDS <= waited < ANSWER_WITHIN_SECONDS + 1
+    assert paused is None and at_once < 0.1
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL pass only")
+def test_postgres_snapshot_belongs_to_one_running_loop_at_a_time(migrated_engine: Engine) -> None:
+    """A test client may run an app on two loops at once: the second reads without the
+    cache (None) rather than share the first one's connection, and takes the check over
+    once the first loop is closed."""
+    snapshot = PostgresSnapshot(migrated_engine)
+    owner = asyncio.new_event_loop()
+    running = threading.Thread(target=owner.run_forever)
+    running.start()
+    try:
+        first = asyncio.run_coroutine_threadsafe(snapshot.current(), owner).result(10)
+        assert first is not None
+        assert asyncio.run(snapshot.current()) is None
+    finally:
+        owner.call_soon_threadsafe(owner.stop)
+        running.join()
+        owner.close()
+    try:
+        taken_over = asyncio.run(snapshot.current())
+        assert taken_over is not None
+        assert taken_over != first  # a new connection: a generation of its own
+    finally:
+        snapshot.close()

@@ -21,17 +21,28 @@ and meets the outage there as every other read does.
 
 import asyncio
 import contextlib
+import itertools
 import sqlite3
 import threading
 import time
 from collections.abc import Hashable
 from typing import Any, Protocol
 
+import psycopg
 from sqlalchemy import Engine
+
+# Every connection a version is read on gets a number of its own in this process, part of
+# each version read through it. A new connection's values (SQLite's count restarts; a
+# PostgreSQL server after a failover or a restore can hand out a snapshot seen before) are
+# then never equal to anything an earlier connection, or another engine's, gave.
+_generations = itertools.count(1)
 
 # After a failed check, the checks pause this long (each request reads without the cache
 # meanwhile), so that a database that is gone is not asked again by every request.
 RETRY_AFTER_SECONDS = 1.0
+# A snapshot not answered by then counts as a failure: a database that hangs must not hold
+# every cacheable request (each then reads as it would without the cache).
+ANSWER_WITHIN_SECONDS = 2.0
 
 
 class DataVersion(Protocol):
@@ -62,8 +73,6 @@ class SqliteDataVersion:
         self._dialect = engine.dialect
         self._url = engine.url
         self._connection: sqlite3.Connection | None = None
-        # A new connection counts from its own start: its values are never compared with
-        # the previous one's.
         self._generation = 0
         self._retry_at = 0.0
         self._lock = threading.Lock()  # a TestClient may drive the app from several threads
@@ -75,7 +84,7 @@ class SqliteDataVersion:
             try:
                 if self._connection is None:
                     self._connection = self._connect()
-                    self._generation += 1
+                    self._generation = next(_generations)
                 (version,) = self._connection.execute("PRAGMA data_version").fetchone()
             except sqlite3.Error:
                 self._drop()
@@ -112,7 +121,9 @@ class PostgresSnapshot:
     waiting for it arrived, so its answer is as new as each of them needs. The connection
     is asynchronous, on the loop that serves the requests: a thread of its own would wait
     for the GIL behind the loop (up to the interpreter's 5 ms switch interval) on every
-    answer. A new loop (a test client runs each app on loops of its own) gets a new one.
+    answer. It belongs to one loop at a time (a server has one; a test client may run an
+    app on several, one after the other or at once): another loop's requests read without
+    the cache until the owner's loop is closed, and then take it over.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -120,6 +131,7 @@ class PostgresSnapshot:
         self._arguments = arguments
         self._options = {**options, "autocommit": True, "connect_timeout": 5}
         self._connection: Any = None
+        self._generation = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight: asyncio.Future[Hashable | None] | None = None
         self._next: asyncio.Future[Hashable | None] | None = None
@@ -128,7 +140,10 @@ class PostgresSnapshot:
 
     async def current(self) -> Hashable | None:
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # nothing of another loop's can be awaited on this one
+        if loop is not self._loop:
+            if self._loop is not None and not self._loop.is_closed():
+                return None  # the connection is another running loop's
+            # The owner's loop is gone, and with it anything waiting on it.
             self._drop()
             self._loop, self._in_flight, self._next = loop, None, None
         if time.monotonic() < self._retry_at:
@@ -145,42 +160,47 @@ class PostgresSnapshot:
         # answer the rest of its batch waits for.
         return await asyncio.shield(future)
 
-    async def _ask(self, future: "asyncio.Future[Hashable | None]") -> None:
-        loop = asyncio.get_running_loop()
-        while True:
+    async def _ask(self, future: "asyncio.Future[Hashable | None] | None") -> None:
+        while future is not None:
             try:
-                version: Hashable | None = await self._query()
-            except Exception:
+                version = await asyncio.wait_for(self._query(), ANSWER_WITHIN_SECONDS)
+            except Exception:  # refused, dropped, or no answer in time
                 self._drop()
                 self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
                 version = None
             if not future.done():
                 future.set_result(version)
-            if self._loop is not loop:
+            future, self._next = self._next, None
+            self._in_flight = future
+            if version is None and future is not None:
+                # The database has just failed to answer: those waiting read without the
+                # cache at once rather than wait for another try.
+                future.set_result(None)
+                self._in_flight = None
                 return
-            waiting, self._next = self._next, None
-            self._in_flight = waiting
-            if waiting is None:
-                return
-            future = waiting
 
     async def _query(self) -> Hashable:
-        import psycopg
-
         if self._connection is None:
             self._connection = await psycopg.AsyncConnection.connect(
                 *self._arguments, **self._options
             )
+            self._generation = next(_generations)
         cursor = await self._connection.execute(_SNAPSHOT, prepare=True)
         row = await cursor.fetchone()
-        return str(row[0])
+        return (self._generation, str(row[0]))
 
     def _drop(self) -> None:
-        """Close the connection now, from any loop or none: libpq's own close, which
-        waits for nothing."""
+        """Close the connection now, with no loop needed: libpq's own close, which waits
+        for nothing. Only ever called where no query of it can be on the wire (its
+        owner's loop, or a closed one)."""
         if self._connection is not None:
             self._connection.pgconn.finish()
             self._connection = None
 
     def close(self) -> None:
+        if self._asking is not None and not self._asking.done():
+            # A query on the wire (a shutdown mid-request): closed once it has stopped.
+            self._asking.add_done_callback(lambda _: self._drop())
+            self._asking.cancel()
+            return
         self._drop()

@@ -163,6 +163,9 @@ def bind_engine(app: FastAPI, engine: Engine, read_engine: Engine | None = None)
     app.state.read_sessions = ReadSessions(
         app.state.read_engine, keep=pool_size() if callable(pool_size) else 5
     )
+    previous = getattr(app.state, "data_version", None)
+    if previous is not None:
+        previous.close()
     app.state.data_version = data_version_of(app.state.read_engine)
 
 

@@ -15,6 +15,7 @@ answer does; its ETag is computed once, when it is kept. Bounded by bytes (least
 used answers go first); ``AUTOFACTS_RESPONSE_CACHE_BYTES=0`` turns it off.
 """
 
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -27,11 +28,14 @@ from app.core.etags import body_tag
 
 # The API's resources; docs, health and metrics are not answers from the database.
 _CACHED_PREFIX = "/v1/"
+# What an answer costs beyond its bytes: the objects that hold it, its key and headers.
+_ENTRY_OVERHEAD = 1024
 
 LOOKUPS = Counter(
     "autofacts_response_cache_lookups",
-    "GET requests the response cache looked up, by result: hit, miss, or bypass (the "
-    "data version could not be read, so the request was answered without the cache).",
+    "GET requests the response cache looked up, by result: hit, miss, or bypass "
+    "(answered without the cache: the data version could not be read, or the request "
+    "has two Host or Accept headers).",
     ["result"],
 )
 _HIT, _MISS, _BYPASS = (LOOKUPS.labels(result) for result in ("hit", "miss", "bypass"))
@@ -55,6 +59,8 @@ class ResponseCache:
         self._answers: OrderedDict[Hashable, _Answer] = OrderedDict()
         self._bytes = 0
         self._version: Hashable | None = None
+        # A test client may run the app on several loops at once, each in a thread.
+        self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -76,13 +82,19 @@ class ResponseCache:
             _BYPASS.inc()
             await self.app(scope, receive, send)
             return
-        if version != self._version:
-            self._clear(version)
         key = _key(scope)
-        answer = self._answers.get(key)
+        if key is None:
+            _BYPASS.inc()
+            await self.app(scope, receive, send)
+            return
+        with self._lock:
+            if version != self._version:
+                self._clear(version)
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
         if answer is not None:
             _HIT.inc()
-            self._answers.move_to_end(key)
             scope["route"] = answer.route
             # New lists: the middlewares outside add to the headers they are given.
             await send({"type": "http.response.start", "status": 200, "headers": [*answer.headers]})
@@ -117,30 +129,42 @@ class ResponseCache:
             # Tagged once, here: the ETag middleware outside takes a tag it finds.
             if not any(name.lower() == b"etag" for name, _ in headers):
                 headers.append((b"etag", body_tag(body).encode()))
+            kept = tuple(headers)  # before the middlewares outside add to the list
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             route = scope.get("route")
-            if getattr(route, "cacheable", False) and version == self._version:
-                self._keep(key, _Answer(tuple(headers), body, route))
+            if getattr(route, "cacheable", False):
+                self._keep(key, version, _Answer(kept, body, route))
 
         await self.app(scope, receive, keeping_send)
 
-    def _keep(self, key: Hashable, answer: _Answer) -> None:
+    def _keep(self, key: Hashable, version: Hashable, answer: _Answer) -> None:
+        """Keep ``answer``, computed after ``version`` was read, unless a newer version has
+        been read since: then it may hold data from before a commit another request has
+        already been answered after."""
         size = self._size(key, answer)
         if size > self.max_answer_bytes:
             return
-        previous = self._answers.pop(key, None)
-        if previous is not None:
-            self._bytes -= self._size(key, previous)
-        self._answers[key] = answer
-        self._bytes += size
-        while self._bytes > self.max_bytes:
-            old_key, old = self._answers.popitem(last=False)
-            self._bytes -= self._size(old_key, old)
+        with self._lock:
+            if version != self._version:
+                return
+            previous = self._answers.pop(key, None)
+            if previous is not None:
+                self._bytes -= self._size(key, previous)
+            self._answers[key] = answer
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                old_key, old = self._answers.popitem(last=False)
+                self._bytes -= self._size(old_key, old)
 
     @staticmethod
     def _size(key: Hashable, answer: _Answer) -> int:
-        return len(answer.body) + sum(len(n) + len(v) for n, v in answer.headers) + len(str(key))
+        return (
+            _ENTRY_OVERHEAD
+            + len(answer.body)
+            + sum(len(n) + len(v) for n, v in answer.headers)
+            + len(str(key))
+        )
 
     def _clear(self, version: Hashable) -> None:
         self._answers.clear()
@@ -148,18 +172,26 @@ class ResponseCache:
         self._version = version
 
 
-def _key(scope: Scope) -> Hashable:
+def _key(scope: Scope) -> Hashable | None:
     """What an answer may depend on besides the database: links are built from the scheme,
-    host and root path, lists are negotiated on ``Accept``."""
-    host = accept = b""
+    the host (the ``Host`` header, else the server's address) and the root path, lists are
+    negotiated on ``Accept``. None for a request with two ``Host`` or ``Accept`` headers:
+    which one a route reads is not this function's to guess, so it is never kept."""
+    host = accept = None
     for name, value in scope["headers"]:
         if name == b"host":
+            if host is not None:
+                return None
             host = value
         elif name == b"accept":
+            if accept is not None:
+                return None
             accept = value
+    server = scope.get("server")
     return (
         scope["scheme"],
         host,
+        None if server is None else tuple(server),  # a list, from some servers
         scope.get("root_path", ""),
         scope["path"],
         scope["query_string"],
