@@ -377,9 +377,7 @@ def _print_table(
             cells += [f"{d.median('rps'):,.0f}", _ratio(rps, d.median("rps"))] if d else ["", ""]
         print(f"| {p.name} | " + " | ".join(cells) + " |")
         bars += _bars_of(p, m, ceiling, quiet or plain)
-    page1, page1000 = ours["list page 1 (cursor)"], ours["list page 1,000 (cursor)"]
-    drift = page1000.median("rps") / page1.median("rps") - 1
-    bars.append((f"page 1,000 within ±20 % of page 1 ({drift:+.0%})", abs(drift) <= 0.20))
+    bars.append(_page_depth_bar(ours))
     print(
         f"\npeak RSS, MiB: autofacts {rss[db]:.0f}, FastAPI {rss['fastapi']:.0f}, "
         f"Datasette {rss['datasette']:.0f}"
@@ -428,6 +426,12 @@ def _bars_of(
     return bars
 
 
+def _page_depth_bar(ours: dict[str, Measure]) -> tuple[str, bool]:
+    page1, page1000 = ours["list page 1 (cursor)"], ours["list page 1,000 (cursor)"]
+    drift = page1000.median("rps") / page1.median("rps") - 1
+    return (f"page 1,000 within ±20 % of page 1 ({drift:+.0%})", abs(drift) <= 0.20)
+
+
 def _print_uncached(
     db: str,
     paths: list[Path_],
@@ -451,9 +455,7 @@ def _print_uncached(
             f"{rps / ceiling:.2f} | {versus} |"
         )
         bars += _bars_of(p, m, ceiling, reference)
-    page1, page1000 = ours["list page 1 (cursor)"], ours["list page 1,000 (cursor)"]
-    drift = page1000.median("rps") / page1.median("rps") - 1
-    bars.append((f"page 1,000 within ±20 % of page 1 ({drift:+.0%})", abs(drift) <= 0.20))
+    bars.append(_page_depth_bar(ours))
     print(f"\npeak RSS, MiB: {rss[f'{db}-uncached']:.0f}")
     return bars
 

@@ -46,6 +46,7 @@ class _Answer:
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
     route: Any  # the route that answered, for the access log and metrics of a hit
+    size: int  # what it counts against the cache's bytes: see _size
 
 
 class ResponseCache:
@@ -77,13 +78,9 @@ class ResponseCache:
             # Overrides may answer from anything: a test's own rules, not the database.
             await self.app(scope, receive, send)
             return
-        version = await data_version.current()
-        if version is None:
-            _BYPASS.inc()
-            await self.app(scope, receive, send)
-            return
         key = _key(scope)
-        if key is None:
+        version = None if key is None else await data_version.current()
+        if key is None or version is None:
             _BYPASS.inc()
             await self.app(scope, receive, send)
             return
@@ -134,7 +131,7 @@ class ResponseCache:
             await send({"type": "http.response.body", "body": body})
             route = scope.get("route")
             if getattr(route, "cacheable", False):
-                self._keep(key, version, _Answer(kept, body, route))
+                self._keep(key, version, _Answer(kept, body, route, _size(key, kept, body)))
 
         await self.app(scope, receive, keeping_send)
 
@@ -142,29 +139,19 @@ class ResponseCache:
         """Keep ``answer``, computed after ``version`` was read, unless a newer version has
         been read since: then it may hold data from before a commit another request has
         already been answered after."""
-        size = self._size(key, answer)
-        if size > self.max_answer_bytes:
+        if answer.size > self.max_answer_bytes:
             return
         with self._lock:
             if version != self._version:
                 return
             previous = self._answers.pop(key, None)
             if previous is not None:
-                self._bytes -= self._size(key, previous)
+                self._bytes -= previous.size
             self._answers[key] = answer
-            self._bytes += size
+            self._bytes += answer.size
             while self._bytes > self.max_bytes:
-                old_key, old = self._answers.popitem(last=False)
-                self._bytes -= self._size(old_key, old)
-
-    @staticmethod
-    def _size(key: Hashable, answer: _Answer) -> int:
-        return (
-            _ENTRY_OVERHEAD
-            + len(answer.body)
-            + sum(len(n) + len(v) for n, v in answer.headers)
-            + len(str(key))
-        )
+                _, old = self._answers.popitem(last=False)
+                self._bytes -= old.size
 
     def _clear(self, version: Hashable) -> None:
         self._answers.clear()
@@ -197,6 +184,12 @@ def _key(scope: Scope) -> Hashable | None:
         scope["query_string"],
         accept,
     )
+
+
+def _size(key: Hashable, headers: tuple[tuple[bytes, bytes], ...], body: bytes) -> int:
+    """The bytes an answer counts for: its body, headers and key, and the objects holding
+    them."""
+    return _ENTRY_OVERHEAD + len(body) + sum(len(n) + len(v) for n, v in headers) + len(str(key))
 
 
 def _is_json(headers: Any) -> bool:
