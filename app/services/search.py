@@ -46,10 +46,9 @@ URLS = {
 
 
 def search_terms(q: str) -> list[str]:
-    terms = _WORD.findall(q.lower())[:MAX_TERMS]
-    if not terms:
-        raise InvalidParameter("The query has no word to search for.", loc=["query", "q"])
-    return terms
+    """The words of ``q``; none for a query of punctuation and operators only, which any
+    string the document allows may be, so it finds nothing rather than being refused."""
+    return _WORD.findall(q.lower())[:MAX_TERMS]
 
 
 def index_document(
@@ -97,6 +96,8 @@ def search(
         if kind != "search" or not isinstance(score, int | float):
             raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"])
         after = (float(score), last_id)
+    if not terms:
+        return Page(data=[], next_cursor=None)
     ranked = _rank(session, terms, doc_type, after, page.limit + 1)
     next_cursor = None
     if len(ranked) > page.limit:

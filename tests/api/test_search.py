@@ -115,9 +115,16 @@ def test_query_operators_are_plain_words(client: TestClient) -> None:
     assert not any(h["key"] == "byd" for h in _search(client, q="honda OR byd"))
 
 
-@pytest.mark.parametrize("q", ["", "%", "  ", "!!!", "x" * 10_000])
-def test_queries_without_words_or_too_long_are_422(client: TestClient, q: str) -> None:
+@pytest.mark.parametrize("q", ["", "x" * 10_000])
+def test_empty_or_too_long_queries_are_422(client: TestClient, q: str) -> None:
     assert_problem(client.get("/v1/search", params={"q": q}), 422, field="q")
+
+
+@pytest.mark.parametrize("q", ["%", "  ", "!!!", "\U0010f621"])
+def test_queries_without_words_find_nothing(client: TestClient, q: str) -> None:
+    response = client.get("/v1/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": [], "next_cursor": None}
 
 
 def test_missing_q_is_422(client: TestClient) -> None:
