@@ -2,7 +2,9 @@
 
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 class MergePatch(BaseModel):
@@ -19,6 +21,27 @@ class MergePatch(BaseModel):
         if nulled:
             raise ValueError(f"{', '.join(nulled)} cannot be null")
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The document says what the server takes: a field that cannot be cleared may be
+        left out, but is not nullable (its `None` default only means "absent")."""
+        json_schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(json_schema).get("properties", {})
+        for name in cls.not_null:
+            field = properties.get(name)
+            if field is None:
+                continue
+            field.pop("default", None)
+            branches = [b for b in field.get("anyOf", ()) if b != {"type": "null"}]
+            if "anyOf" in field and len(branches) == 1:
+                del field["anyOf"]
+                field.update(branches[0])
+            elif "anyOf" in field:
+                field["anyOf"] = branches
+        return json_schema
 
     def changes(self, *, exclude: frozenset[str] = frozenset({"citations"})) -> dict[str, Any]:
         """The fields the patch sets, as column values."""
