@@ -9,10 +9,12 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.core.security_headers import API_CSP, DOCS_CSP
-from tests.helpers import assert_problem, client_for
+from app.services.api_keys import create_api_key
+from tests.helpers import assert_problem, client_for, count_queries
 
 REDIS_URL = "redis://127.0.0.1:6379"
 ClientFactory = Callable[..., TestClient]
@@ -70,20 +72,68 @@ def test_headers_count_down_then_429_with_retry_after(client_with: ClientFactory
     assert limits_of(refused)[:2] == (5, 0)
 
 
-def test_writes_have_their_own_limit_per_api_key(client_with: ClientFactory) -> None:
+def live_keys(engine: Engine, *names: str) -> list[dict[str, str]]:
+    """The Authorization headers of new live keys, named uniquely on the shared database."""
+    run = uuid.uuid4().hex[:8]
+    with Session(engine) as session:
+        return [
+            {"Authorization": f"Bearer {create_api_key(session=session, name=f'{n}-{run}')}"}
+            for n in names
+        ]
+
+
+def test_writes_have_their_own_limit_per_api_key(
+    client_with: ClientFactory, seeded_engine: Engine
+) -> None:
     client = client_with(rate_limit="100/minute", write_rate_limit="2/minute")
-    alice = {"Authorization": "Bearer af_aaaaaaaaaaaa_secret"}
-    bob = {"Authorization": "Bearer af_bbbbbbbbbbbb_secret"}
+    alice, bob = live_keys(seeded_engine, "alice", "bob")
     for _ in range(2):
         response = client.post("/v1/companies", json={}, headers=alice)
-        assert response.status_code == 401  # counted before authentication, refused by it
+        assert response.status_code == 422  # the key is good, the body is not
         assert limits_of(response)[:1] == (2,)
     assert_problem(client.post("/v1/companies", json={}, headers=alice), 429)
     # Another key has a budget of its own; reads are untouched by the writes.
-    assert client.post("/v1/companies", json={}, headers=bob).status_code == 401
+    assert client.post("/v1/companies", json={}, headers=bob).status_code == 422
     read = client.get("/v1/companies")
     assert read.status_code == 200
     assert limits_of(read)[:2] == (100, 99)
+
+
+def test_a_forged_key_spends_its_ip_budget_not_the_keys(
+    client_with: ClientFactory, seeded_engine: Engine
+) -> None:
+    """Only a verified key is counted as itself: anyone can read a key's public prefix (it
+    is in the logs, on the curator's screen), and a forged secret under it must not spend
+    the real key's budget."""
+    client = client_with(write_rate_limit="2/minute")
+    (real,) = live_keys(seeded_engine, "real")
+    prefix = real["Authorization"].split("_")[1]
+    forged = {"Authorization": f"Bearer af_{prefix}_not-the-secret"}
+    for remaining in (1, 0):
+        response = client.post("/v1/companies", json={}, headers=forged)
+        assert_problem(response, 401)
+        assert limits_of(response)[1] == remaining
+    assert_problem(client.post("/v1/companies", json={}, headers=forged), 429)
+    # Keyless writes from that address share the exhausted budget of its invalid keys.
+    assert_problem(client.delete("/v1/companies/toyota"), 429)
+    # The real key's budget is whole.
+    response = client.post("/v1/companies", json={}, headers=real)
+    assert response.status_code == 422
+    assert limits_of(response)[1] == 1
+
+
+def test_a_writes_key_is_looked_up_once(client_with: ClientFactory, seeded_engine: Engine) -> None:
+    """The limiter verifies the key and ``require_writer`` takes its word for it."""
+    client = client_with(write_rate_limit="100/minute")
+    (key,) = live_keys(seeded_engine, "once")
+    with count_queries(seeded_engine) as statements:
+        assert client.post("/v1/companies", json={}, headers=key).status_code == 422
+    assert len([s for s in statements if "api_key" in s]) == 1, statements
+    # With the write limit off, the dependency verifies the key itself, also once.
+    unlimited = client_with(write_rate_limit="")
+    with count_queries(seeded_engine) as statements:
+        assert unlimited.post("/v1/companies", json={}, headers=key).status_code == 422
+    assert len([s for s in statements if "api_key" in s]) == 1, statements
 
 
 def test_without_a_key_writes_count_per_ip(client_with: ClientFactory) -> None:

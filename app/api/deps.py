@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
-from app.core.db import WriteSessionDep
+from app.core.db import SessionDep, begin_write
 from app.core.errors import InvalidParameter, Unauthorized
 from app.core.limits import is_storable_text
 from app.core.pagination import PageParams, page_params
+from app.core.ratelimit import VERIFIED_KEY
 from app.services import api_keys
 from app.services.writing import Written
 
@@ -40,8 +42,8 @@ async def reject_nul_in_body(request: Request) -> None:
     """Refuse a body holding NUL (raw, or as the JSON escape), which PostgreSQL cannot store,
     or a lone surrogate, which neither database can (it is not UTF-8).
     Starlette keeps the body it read, so the route still parses it. Every route that takes
-    a body is a write, so this runs first among a writer's dependencies (before the write
-    lock is taken, and before the body is validated)."""
+    a body is a write, so this runs among a writer's dependencies: after its key is
+    verified, before the write lock is taken and before the body is validated."""
     if request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()
         if b"\x00" in body or _ESCAPED_NUL.search(body):
@@ -79,22 +81,44 @@ _bearer = HTTPBearer(
 
 
 def require_writer(
-    _no_nul: Annotated[None, Depends(reject_nul_in_body)],
-    session: WriteSessionDep,
+    request: Request,
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The name of the API key the request carries; 401 without a live one."""
-    name = (
-        api_keys.authenticate(session=session, key=credentials.credentials)
-        if credentials is not None
-        else None
-    )
+    """The name of the API key the request carries; 401 without a live one.
+
+    The first thing a write checks: it reads through the request's session before the write
+    lock is taken (``get_write_session`` depends on it), so a request without a live key is
+    answered at once, never after waiting behind another writer. The rate limiter may have
+    verified the key already (it counts writes per verified key): its answer is taken, so
+    that a key is looked up once per request."""
+    state = request.scope.get("state") or {}
+    if VERIFIED_KEY in state:
+        name: str | None = state[VERIFIED_KEY]
+    elif credentials is not None:
+        name = api_keys.authenticate(session=session, key=credentials.credentials)
+    else:
+        name = None
     if name is None:
         raise Unauthorized("Writes need `Authorization: Bearer <key>` with a live API key.")
     return name
 
 
 ActorDep = Annotated[str, Depends(require_writer)]
+
+
+def get_write_session(
+    session: SessionDep,
+    _actor: ActorDep,
+    _no_nul: Annotated[None, Depends(reject_nul_in_body)],
+) -> Session:
+    """The request's session as the only writer (``begin_write``), once the key is verified
+    and the body has no NUL: nothing that will be refused waits for the lock."""
+    begin_write(session)
+    return session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 IdempotencyKey = Annotated[
     str | None,

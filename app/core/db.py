@@ -234,17 +234,11 @@ def begin_write(session: Session) -> None:
     reader never skips one), an If-Match check and the write it guards cannot interleave
     with another write, and a repeated Idempotency-Key always finds the first request's
     row. SQLite takes its write lock up front; PostgreSQL a transaction advisory lock.
+    A request takes it through ``app.api.deps.WriteSessionDep``, once its key is verified:
+    a request that will be refused never waits for it.
     """
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
-
-
-def get_write_session(session: SessionDep) -> Session:
-    begin_write(session)
-    return session
-
-
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]

@@ -8,6 +8,7 @@ import logging
 import math
 import time
 
+from fastapi.security.utils import get_authorization_scheme_param
 from limits import RateLimitItem, parse
 from limits.aio.strategies import (
     FixedWindowRateLimiter,
@@ -16,12 +17,16 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 from limits.storage import StorageTypes, storage_from_string
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import RateLimitStrategy
 from app.core.errors import problem_response
-from app.services.api_keys import KEY_PREFIX
+from app.services import api_keys
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +48,10 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXEMPT_PREFIXES = ("/health/", "/metrics")
 # A storage outage is logged at most this often, not once per request.
 WARN_EVERY_SECONDS = 60.0
+# The request state entry where a write's verified key is left for ``require_writer``
+# (app/api/deps.py): the name of its live key, or None when it has none. Absent when the
+# limiter did not look, and then the dependency verifies the key itself.
+VERIFIED_KEY = "autofacts_api_key"
 
 
 class _Policy:
@@ -61,11 +70,12 @@ class RateLimitMiddleware:
     """Count each request against its client's read or write limit.
 
     Reads (GET, HEAD, OPTIONS) and writes (POST, PUT, PATCH, DELETE) have separate limits;
-    an empty limit turns that half off. A write's client is its API key, named by the key's
-    public prefix (read from the header, no database lookup); anything else is counted per
-    IP address. Reads are counted per IP even when they carry a key: the prefix is not
-    verified here, so a made-up one would otherwise buy a fresh budget of public reads,
-    while a made-up key on a write only buys 401s.
+    an empty limit turns that half off. A write's client is its API key once the key is
+    verified (looked up by its prefix, its hash compared): a key is only counted as itself
+    when it is the key, so knowing a key's public prefix spends nobody's budget but one's
+    own. A write without a live key, and every read, is counted per IP address. The
+    verification is left in the request's state (``VERIFIED_KEY``), so that
+    ``require_writer`` does not look the key up a second time.
 
     When the storage fails (Redis down) the request is served without limits and a warning
     logged: an unavailable counter should not become an unavailable API.
@@ -103,7 +113,7 @@ class RateLimitMiddleware:
             return
 
         bucket = "w" if write else "r"
-        client = (write and _api_key_prefix(scope)) or self._client_ip(scope)
+        client = (write and await _verified_writer(scope)) or self._client_ip(scope)
         try:
             allowed = await self.limiter.hit(policy.item, bucket, client)
             stats = await self.limiter.get_window_stats(policy.item, bucket, client)
@@ -177,13 +187,23 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _api_key_prefix(scope: Scope) -> str | None:
-    """``key:<prefix>`` for an ``Authorization: Bearer af_<prefix>_<secret>`` header."""
-    authorization = _header(scope, b"authorization")
-    if not authorization:
+async def _verified_writer(scope: Scope) -> str | None:
+    """``key:<name>`` for a request whose bearer key is live, else None; the answer is left
+    in the request's state under ``VERIFIED_KEY``."""
+    scheme, token = get_authorization_scheme_param(_header(scope, b"authorization"))
+    if scheme.lower() != "bearer" or not token:
         return None
-    scheme, _, token = authorization.partition(" ")
-    parts = token.strip().split("_", 2)
-    if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != KEY_PREFIX:
+    try:
+        # The app's read engine: on PostgreSQL it runs the lookup without a transaction.
+        engine = scope["app"].state.read_engine
+        name = await run_in_threadpool(_authenticate, engine, token)
+    except SQLAlchemyError:
+        # Counted per IP; ``require_writer`` tries again and answers the outage as reads do.
         return None
-    return "key:" + parts[1][:32]
+    scope.setdefault("state", {})[VERIFIED_KEY] = name
+    return None if name is None else "key:" + name
+
+
+def _authenticate(engine: Engine, token: str) -> str | None:
+    with Session(engine) as session:
+        return api_keys.authenticate(session=session, key=token)

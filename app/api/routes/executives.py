@@ -10,9 +10,10 @@ from app.api.deps import (
     IdempotencyKey,
     IfMatch,
     PageDep,
+    WriteSessionDep,
     to_response,
 )
-from app.core.db import SessionDep, WriteSessionDep
+from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses

@@ -3,10 +3,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import SLUG_PATTERN, ActorDep, IdempotencyKey, IfMatch, PageDep, to_response
+from app.api.deps import (
+    SLUG_PATTERN,
+    ActorDep,
+    IdempotencyKey,
+    IfMatch,
+    PageDep,
+    WriteSessionDep,
+    to_response,
+)
 from app.core.dates import Day
-from app.core.db import SessionDep, WriteSessionDep
-from app.core.errors import InvalidParameter, problem_responses
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.pagination import Page
@@ -53,28 +61,11 @@ async def source_filters(
     return SourceFilters(reported_by=reported_by)
 
 
-async def no_include(
-    include: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="Sources embed no related objects; any value is refused, so that a "
-            "typo is not silently ignored.",
-        ),
-    ] = None,
-) -> None:
-    if include:
-        raise InvalidParameter(
-            "Sources have no related objects to include.", loc=["query", "include"]
-        )
-
-
 @router.get(
     "",
     summary="List sources",
     response_model=Page[SourceSummary],
     responses=list_responses(),
-    dependencies=[Depends(no_include)],
 )
 async def list_sources(
     request: Request,

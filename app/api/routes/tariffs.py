@@ -3,8 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ActorDep, IdempotencyKey, IfMatch, PageDep, to_response
-from app.core.db import SessionDep, WriteSessionDep
+from app.api.deps import ActorDep, IdempotencyKey, IfMatch, PageDep, WriteSessionDep, to_response
+from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses

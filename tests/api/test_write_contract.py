@@ -1,0 +1,80 @@
+"""The write contract: a key is checked before anything waits, what the API serves can be
+sent back, and identifiers and headers cannot be read two ways. Each test writes to a
+seeded database of its own."""
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from sqlmodel import Session
+
+from app.core.db import begin_write
+from tests.conftest import Curator
+from tests.helpers import assert_problem
+
+SOURCE = "2025-11-14-honda-nissan"
+BYD_QUOTE = "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
+# A write that waits for the lock on SQLite gives up after the busy timeout (5 s); one
+# refused before the lock answers in well under a second even on a loaded machine.
+PROMPT_SECONDS = 2.0
+
+
+def _company(slug: str = "chinese-manufacturers", **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "slug": slug,
+        "name": "Chinese manufacturers",
+        "country": "CN",
+        "kind": "automaker",
+        "certainty": "reported",
+        "citations": [{"source": SOURCE, "quote": BYD_QUOTE}],
+    }
+    return body | overrides
+
+
+@contextmanager
+def write_lock_held(curator: Curator) -> Iterator[Session]:
+    """Another writer, holding the write lock (``begin_write``) until the block ends."""
+    with Session(curator.engine) as other:
+        begin_write(other)
+        try:
+            yield other
+        finally:
+            other.rollback()
+
+
+# -- authentication first ----------------------------------------------------------------------
+
+
+def test_a_keyless_write_is_refused_without_waiting_for_the_lock(curator: Curator) -> None:
+    with write_lock_held(curator):
+        for headers in ({}, {"Authorization": "Bearer af_000000000000_forged"}):
+            started = time.monotonic()
+            response = curator.client.post("/v1/companies", json=_company(), headers=headers)
+            assert_problem(response, 401)
+            assert time.monotonic() - started < PROMPT_SECONDS
+        # Nor does a body the route would refuse, nor one a NUL makes unstorable: the key
+        # is checked first.
+        for body in ({"slug": 1}, {"slug": "a\u0000b"}):
+            response = curator.client.post("/v1/companies", json=body)
+            assert_problem(response, 401)
+        response = curator.client.patch("/v1/companies/nissan", json={"name": "N"})
+        assert_problem(response, 401)
+
+
+def test_a_keyed_write_still_waits_for_the_lock(curator: Curator) -> None:
+    answers: list[httpx.Response] = []
+
+    def write() -> None:
+        answers.append(
+            curator.client.post("/v1/companies", json=_company(), headers=curator.headers)
+        )
+
+    with write_lock_held(curator):
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive(), "the keyed write did not wait for the lock"
+    writer.join(30)
+    assert [a.status_code for a in answers] == [201], answers[0].text if answers else None
