@@ -124,9 +124,15 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        # An empty or blank header is refused, not taken for a key: every later blank-key
+        # POST of the caller would otherwise replay (or, with another body, refuse) the
+        # first. The pattern is searched, as JSON Schema's are: some character not a space.
+        min_length=1,
         max_length=255,
+        pattern=r"\S",
         description="Makes a POST safe to retry: the same key with the same body returns "
-        "the first response and creates nothing; with another body it is a 422.",
+        "the first response and creates nothing; with another body it is a 422. An empty "
+        "or blank key is a 422.",
     ),
 ]
 IfMatch = Annotated[

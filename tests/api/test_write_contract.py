@@ -78,3 +78,32 @@ def test_a_keyed_write_still_waits_for_the_lock(curator: Curator) -> None:
         assert writer.is_alive(), "the keyed write did not wait for the lock"
     writer.join(30)
     assert [a.status_code for a in answers] == [201], answers[0].text if answers else None
+
+
+# -- Idempotency-Key ---------------------------------------------------------------------------
+
+
+def test_an_empty_idempotency_key_is_refused_naming_the_header(curator: Curator) -> None:
+    before = curator.counts()
+    for blank in ("", " "):
+        headers = curator.headers | {"Idempotency-Key": blank}
+        response = curator.client.post("/v1/companies", json=_company(), headers=headers)
+        body = assert_problem(response, 422)
+        assert [e["loc"] for e in body["errors"]] == [["header", "Idempotency-Key"]], body
+    assert curator.counts() == before
+    # A key is still a key.
+    headers = curator.headers | {"Idempotency-Key": "k1"}
+    first = curator.client.post("/v1/companies", json=_company(), headers=headers)
+    again = curator.client.post("/v1/companies", json=_company(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+
+
+def test_the_idempotency_key_is_documented_as_non_empty(curator: Curator) -> None:
+    document = curator.client.get("/openapi.json").json()
+    operation = document["paths"]["/v1/companies"]["post"]
+    [header] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    schema = header["schema"]
+    variants = schema.get("anyOf", [schema])
+    [string] = [v for v in variants if v.get("type") == "string"]
+    assert (string["minLength"], string["maxLength"]) == (1, 255)
