@@ -4,7 +4,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
@@ -28,6 +28,7 @@ from app.core.config import get_settings
 from app.core.db import bind_engine, get_engine, get_read_engine
 from app.core.errors import Problem, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware
+from app.core.http_semantics import HttpSemanticsMiddleware, reject_unknown_query
 from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
 from app.core.observability import install_observability
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
@@ -45,6 +46,14 @@ came from.
 * `valid_at=YYYY-MM-DD` answers what was true on a date; `known_at=YYYY-MM-DD` what our
   sources had said by then.
 * Errors are RFC 9457 `application/problem+json`.
+* A query parameter the operation does not list is a 422 naming it: a misspelt filter
+  never widens an answer.
+* Lists stream whole as NDJSON or CSV (`?format=`, or `Accept` with q-values; a 406 when
+  it allows none of them). In CSV, a cell beginning with `=`, `+`, `-`, `@`, a tab or a
+  carriage return is prefixed with `'` so that spreadsheets do not run it (OWASP, CSV
+  injection); JSON and NDJSON carry the exact text.
+* `HEAD` works wherever `GET` does; `OPTIONS` and a 405's `Allow` list every method of
+  the path.
 """
 
 ROUTERS = tuple(
@@ -89,6 +98,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPIOffline(
         title="Autofacts",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=[
@@ -119,6 +129,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         key_prefix=settings.rate_limit_key_prefix,
         proxy_hops=settings.proxy_hops,
     )
+    app.add_middleware(HttpSemanticsMiddleware)  # inside CORS: preflights stay its own
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

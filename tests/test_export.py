@@ -1,8 +1,10 @@
 """``autofacts export`` writes a facts file that ``autofacts import`` loads back unchanged:
 the same rows in an empty database, and the same bytes when exported again."""
 
+import csv
 import datetime as dt
 import io
+import json
 import os
 import types
 import typing
@@ -22,6 +24,7 @@ import app.cli
 from app.core.config import get_settings
 from app.core.dates import Precision
 from app.core.db import get_engine
+from app.core.export import _cell
 from app.exporter import (
     ExportRefused,
     export_facts,
@@ -50,6 +53,7 @@ from app.models import (
     Tariff,
     TariffImpact,
 )
+from tests.conftest import Curator
 from tests.helpers import scratch_engine
 
 Data = dict[str, Any]
@@ -89,6 +93,12 @@ ODD_STRINGS = [
     "\ufeffbom",
     "é—\u201c\u201d\U0001d538",
     "\x07bell",
+    # What a spreadsheet would run: the API's CSV prefixes them, the facts file must not.
+    "=1+1",
+    "+1",
+    "@SUM(A1)",
+    "-2+3",
+    "\tlead",
 ]
 
 TEXT_A = (
@@ -704,3 +714,54 @@ def test_cli_export_to_a_missing_directory_fails_cleanly(
     result = CliRunner().invoke(app.cli.app, ["export", str(tmp_path / "nowhere" / "x.yaml")])
     assert result.exit_code == 1
     assert "not exported" in result.stderr
+
+
+# -- the API's CSV export ----------------------------------------------------------------------
+
+
+def test_csv_neutralises_formulas_json_and_ndjson_keep_the_text(curator: Curator) -> None:
+    body = {
+        "slug": "formula-motors",
+        "name": "=1+1",
+        "kind": "automaker",
+        "certainty": "reported",
+        "citations": [
+            {
+                "source": "2025-11-14-honda-nissan",
+                "quote": "Chinese manufacturers like BYD are gaining ground",
+            }
+        ],
+    }
+    created = curator.client.post("/v1/companies", json=body, headers=curator.headers)
+    assert created.status_code == 201, created.text
+    assert curator.client.get("/v1/companies/formula-motors").json()["name"] == "=1+1"
+
+    csv_text = curator.client.get("/v1/companies", params={"format": "csv"}).text
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    (row,) = [r for r in rows if r["slug"] == "formula-motors"]
+    assert row["name"] == "'=1+1"
+    assert all(not r["name"].startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows)
+
+    ndjson = curator.client.get("/v1/companies", params={"format": "ndjson"}).text
+    lines = [json.loads(line) for line in ndjson.splitlines()]
+    assert [r["name"] for r in lines if r["slug"] == "formula-motors"] == ["=1+1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-1+1", "'-1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-2.5", "-2.5"),  # a number, not a formula
+        ("Honda", "Honda"),
+        ("a=b", "a=b"),
+        (-3, -3),
+        (None, ""),
+    ],
+)
+def test_csv_cells(value: Any, cell: Any) -> None:
+    assert _cell(value) == cell

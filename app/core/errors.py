@@ -154,9 +154,17 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}."
-        elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}."
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            # Imported here: http_semantics renders its own problems with this module.
+            from app.core.http_semantics import allowed_methods
+
+            detail = f"{request.method} is not allowed on {request.url.path}."
+            # The router's Allow names the methods of the one route it matched; the path
+            # may have others in other routes.
+            allow = allowed_methods(request.scope)
+            if allow:
+                headers = {**(headers or {}), "Allow": ", ".join(allow)}
         return problem_response(request, exc.status_code, detail, headers=headers)
 
     @app.exception_handler(OperationalError)

@@ -1,23 +1,37 @@
 """Every list as JSON pages, or streamed whole as NDJSON or CSV.
 
-The format comes from ``?format=`` or else the ``Accept`` header. A stream walks the list
-with keyset pages of ``EXPORT_BATCH`` rows, so memory stays flat however long the list;
-it starts at ``cursor`` if one is given and ignores ``limit``, ``count`` and ``facet``.
+The format comes from ``?format=`` or else the ``Accept`` header, read as RFC 9110 §12.5.1
+says: media ranges (``*/*``, ``text/*``) with q-values, the most specific range deciding a
+type's q, and ``q=0`` meaning "not this". The acceptable type with the highest q wins, JSON
+on a tie or without the header; when none of JSON, NDJSON and CSV is acceptable the answer
+is a 406 problem. Every list answer says ``Vary: Accept``: its body depends on the header.
+
+A stream walks the list with keyset pages of ``EXPORT_BATCH`` rows, so memory stays flat
+however long the list; it starts at ``cursor`` if one is given and ignores ``limit``,
+``count`` and ``facet``.
+
+CSV cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+single quote in front, as OWASP recommends against CSV injection: a company named
+``=HYPERLINK(...)`` would otherwise run as a formula when a curator opens the export in a
+spreadsheet. A cell that is a plain number (``-2.5``) is a number, not a formula, and is
+left as it is. Only CSV is changed: JSON and NDJSON carry the exact text, and so does the
+``autofacts export`` facts file (app/exporter.py), which never goes through this module.
 """
 
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from app.core.errors import problem_responses
+from app.core.errors import DomainError, problem_responses
 from app.core.pagination import Page, PageParams, set_link_header
 
 EXPORT_BATCH = 500
@@ -34,6 +48,72 @@ MEDIA_TYPES = {
     ListFormat.ndjson: "application/x-ndjson",
     ListFormat.csv: "text/csv",
 }
+# Who wins a tie of q-values: JSON, the format a page of the API is.
+_PREFERENCE = (ListFormat.json, ListFormat.ndjson, ListFormat.csv)
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_RANGE = re.compile(rf"({_TOKEN})/({_TOKEN})")
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+# A cell a spreadsheet would run (OWASP, CSV injection), unless it is a plain number.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+class NotAcceptable(DomainError):
+    """An ``Accept`` header that allows none of the formats a list is served in."""
+
+    status, slug = 406, "not-acceptable"
+    headers: ClassVar[dict[str, str]] = {"Vary": "Accept"}
+
+
+def _media_ranges(accept: str) -> list[tuple[str, str, float]]:
+    """The ``(type, subtype, q)`` of each well-formed media range of an ``Accept`` value;
+    a malformed one is skipped, as RFC 9110 lets a server disregard it."""
+    ranges = []
+    for item in accept.split(","):
+        media, *parameters = item.split(";")
+        match = _MEDIA_RANGE.fullmatch(media.strip())
+        if match is None:
+            continue
+        q = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.strip().partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                q = float(value) if _QVALUE.fullmatch(value) else -1.0
+        if q >= 0:
+            ranges.append((match[1].lower(), match[2].lower(), q))
+    return ranges
+
+
+def _quality(media_type: str, ranges: list[tuple[str, str, float]]) -> float:
+    """The q the most specific range matching ``media_type`` gives it; 0 if none does."""
+    kind, subtype = media_type.split("/")
+    best, specificity = 0.0, -1
+    for range_kind, range_subtype, q in ranges:
+        if range_kind == kind and range_subtype == subtype:
+            rank = 2
+        elif range_kind == kind and range_subtype == "*":
+            rank = 1
+        elif range_kind == range_subtype == "*":
+            rank = 0
+        else:
+            continue
+        if rank > specificity:
+            best, specificity = q, rank
+    return best
+
+
+def negotiate(accept: str) -> ListFormat | None:
+    """The format an ``Accept`` value prefers (module docstring); None if it allows none."""
+    ranges = _media_ranges(accept)
+    if not ranges:
+        return ListFormat.json
+    chosen, chosen_q = None, 0.0
+    for candidate in _PREFERENCE:
+        q = _quality(MEDIA_TYPES[candidate], ranges)
+        if q > chosen_q:
+            chosen, chosen_q = candidate, q
+    return chosen
 
 
 async def list_format(
@@ -42,17 +122,23 @@ async def list_format(
         ListFormat | None,
         Query(
             description="`json` (pages, the default), or the whole list streamed as `ndjson` "
-            "or `csv`; the `Accept` header (`application/x-ndjson`, `text/csv`) works too.",
+            "or `csv`; the `Accept` header (`application/x-ndjson`, `text/csv`, with "
+            "q-values) works too. In CSV, a cell beginning with `=`, `+`, `-`, `@`, a tab "
+            "or a carriage return is prefixed with `'` (OWASP: CSV injection).",
         ),
     ] = None,
 ) -> ListFormat:
     if format is not None:
         return format
-    accept = request.headers.get("accept", "")
-    for candidate in (ListFormat.ndjson, ListFormat.csv):
-        if MEDIA_TYPES[candidate] in accept:
-            return candidate
-    return ListFormat.json
+    # Several Accept fields are one list (RFC 9110 §5.3).
+    chosen = negotiate(", ".join(request.headers.getlist("accept")))
+    if chosen is None:
+        raise NotAcceptable(
+            "The Accept header allows none of the formats a list is served in: "
+            + ", ".join(MEDIA_TYPES[f] for f in _PREFERENCE)
+            + "."
+        )
+    return chosen
 
 
 ListFormatDep = Annotated[ListFormat, Depends(list_format)]
@@ -63,7 +149,7 @@ def list_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     streamed = {
         MEDIA_TYPES[f]: {"schema": {"type": "string"}} for f in (ListFormat.ndjson, ListFormat.csv)
     }
-    return {200: {"content": streamed}, **problem_responses(422, *statuses)}
+    return {200: {"content": streamed}, **problem_responses(406, 422, *statuses)}
 
 
 def list_response(
@@ -82,12 +168,13 @@ def list_response(
     if fmt is ListFormat.json:
         result = fetch(page)
         set_link_header(request, response, result.next_cursor)
+        response.headers["Vary"] = "Accept"
         return result
     batch = replace(page, limit=EXPORT_BATCH, count=False, facets=())
     first = fetch(batch)
     rows = _rows(first, fetch, batch)
     body = _ndjson(rows) if fmt is ListFormat.ndjson else _csv(rows, item_model)
-    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt])
+    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
 
 def _rows(
@@ -128,6 +215,8 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
     return value
 
 

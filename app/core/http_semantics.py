@@ -1,0 +1,205 @@
+"""HTTP semantics the framework leaves out: HEAD, OPTIONS, a 405's ``Allow``, one ``Host``,
+and no unknown query parameter.
+
+* ``HEAD`` is answered wherever ``GET`` is (RFC 9110 §9.3.2): the request runs as a GET
+  through everything inside (rate limit, ETag, response cache, route) and its answer is
+  sent with the same status and headers, ``Content-Length`` included, and no body. HEAD is
+  left out of the OpenAPI document: a HEAD twin of every operation would give generated
+  clients a second operation id for each.
+* ``OPTIONS`` on a path the API serves is a 204 whose ``Allow`` lists its methods; on any
+  other path a 404 problem. A CORS preflight never gets here: ``CORSMiddleware``, outside,
+  answers it.
+* A 405's ``Allow`` lists every method of the path (``allowed_methods``), not only those of
+  the one route the router happened to match: a path's GET and DELETE may live in two
+  routes.
+* A request with two ``Host`` headers is a 400 problem (RFC 9112 §3.2): which one a link
+  would be built from is not ours to guess.
+* A query parameter an operation does not declare is a 422 problem naming it
+  (``reject_unknown_query``, an app-wide dependency): a typo such as ``?countrry=ZZ`` would
+  otherwise answer the whole list, and ``/v1/changes?cursor=…`` (the feed reads ``since``)
+  the feed from its start. The accepted names are read from each route's ``Dependant``
+  tree, the one the OpenAPI document is built from, so the rule and the document cannot
+  drift apart. Routes outside the document (the docs pages, ``/metrics``, whose scrapers
+  may filter with ``name[]=``) are left alone.
+
+Each path's methods and each route's query names are read once per app, from its routes,
+the first time they are needed.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import problem_response
+
+# The order methods are listed in an ``Allow`` header.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class _RouteTable:
+    # Every route (as included) that a path can match, with the methods it answers.
+    methods: tuple[tuple[Any, frozenset[str]], ...]
+    # id of a route as routing puts it in ``scope["route"]`` -> the query names its
+    # operation declares; None for a route outside the OpenAPI document.
+    query_names: dict[int, frozenset[str] | None]
+
+
+_tables: "WeakKeyDictionary[Any, _RouteTable]" = WeakKeyDictionary()
+
+
+def _table(app: Any, *, stale: bool = False) -> _RouteTable:
+    table = _tables.get(app)
+    if table is None or stale:
+        table = _tables[app] = _read_routes(app)
+    return table
+
+
+def _read_routes(app: Any) -> _RouteTable:
+    methods: list[tuple[Any, frozenset[str]]] = []
+    query_names: dict[int, frozenset[str] | None] = {}
+    for context in iter_route_contexts(app.router.routes):
+        route = context.original_route
+        if isinstance(route, Mount):
+            # The docs bundle's StaticFiles answers GET and HEAD; other mounts say nothing.
+            if isinstance(route.app, StaticFiles):
+                methods.append((context, frozenset({"GET", "HEAD"})))
+            continue
+        if context.methods:
+            methods.append((context, frozenset(context.methods)))
+        if isinstance(route, APIRoute):
+            documented = bool(getattr(context, "include_in_schema", route.include_in_schema))
+            query_names[id(route)] = (
+                frozenset(_query_names(context.dependant)) if documented else None
+            )
+    return _RouteTable(tuple(methods), query_names)
+
+
+def _query_names(dependant: Any) -> Iterable[str]:
+    for param in dependant.query_params:
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            # A parameter model: its fields are the query parameters.
+            yield from (f.alias or name for name, f in annotation.model_fields.items())
+        else:
+            yield param.alias
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method the path of ``scope`` takes, in the usual order (HEAD wherever GET is,
+    OPTIONS wherever any is); empty for a path the app does not serve."""
+    # Matched from the request as it came in: a mount the request went through has moved
+    # its prefix into ``root_path`` by now (keeping the app's own in ``app_root_path``).
+    probe = {
+        "type": "http",
+        "method": scope["method"],
+        "path": scope["path"],
+        "root_path": scope.get("app_root_path", scope.get("root_path", "")),
+    }
+    found: set[str] = set()
+    for route, methods in _table(scope["app"]).methods:
+        match, _ = route.matches(probe)
+        if match is not Match.NONE:
+            found |= methods
+    if not found:
+        return []
+    if "GET" in found:
+        found.add("HEAD")
+    found.add("OPTIONS")
+    return [method for method in _METHOD_ORDER if method in found]
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """A 422 naming each query parameter the matched operation does not declare."""
+    if not request.scope.get("query_string"):
+        return
+    route = request.scope.get("route")
+    names = _table(request.app).query_names
+    if id(route) not in names:
+        names = _table(request.app, stale=True).query_names  # a route added since
+    accepted = names.get(id(route))
+    if accepted is None:
+        return
+    unknown = [name for name in request.query_params if name not in accepted]
+    if not unknown:
+        return
+    takes = ", ".join(sorted(accepted)) or "none"
+    raise RequestValidationError(
+        [
+            {
+                "type": "extra_forbidden",
+                "loc": ("query", name),
+                "msg": f"Unknown query parameter (this operation takes: {takes}).",
+            }
+            for name in unknown
+        ]
+    )
+
+
+class HttpSemanticsMiddleware:
+    """HEAD, OPTIONS and a single ``Host`` (module docstring). Sits inside CORS, so that
+    preflights stay CORSMiddleware's and every answer here carries its headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if sum(1 for name, _ in scope["headers"] if name == b"host") > 1:
+            request = Request(scope)
+            detail = "The request has more than one Host header."
+            await problem_response(request, 400, detail)(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "OPTIONS":
+            await self._options(scope, receive, send)
+        elif method == "HEAD":
+            await self._head(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allow = allowed_methods(scope)
+        if allow:
+            answer: Response = Response(status_code=204, headers={"Allow": ", ".join(allow)})
+        else:
+            request = Request(scope)
+            answer = problem_response(request, 404, f"No resource at {request.url.path}.")
+        await answer(scope, receive, send)
+
+    async def _head(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allow = allowed_methods(scope)
+        if allow and "GET" not in allow:
+            request = Request(scope)
+            detail = f"HEAD is not allowed on {request.url.path}."
+            headers = {"Allow": ", ".join(allow)}
+            await problem_response(request, 405, detail, headers=headers)(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b""})
+
+        # In place, and put back: the access log outside reads the route routing sets in
+        # this scope, and logs the method the client sent.
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, without_body)
+        finally:
+            scope["method"] = "HEAD"

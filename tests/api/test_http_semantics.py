@@ -1,0 +1,276 @@
+"""HTTP semantics: HEAD wherever GET is, OPTIONS and a 405's ``Allow`` naming every method
+of the path, one ``Host``, unknown query parameters refused, ``Accept`` with q-values."""
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import assert_problem
+
+# Headers that differ between two answers to the same request for reasons of their own.
+_PER_REQUEST = {"date", "x-request-id"}
+_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _get_paths(client: TestClient) -> list[str]:
+    """Every GET path of the document, its parameters filled with ones the seed holds."""
+    values = {
+        "slug": client.get("/v1/companies", params={"limit": 1}).json()["data"][0]["slug"],
+        "company_slug": "honda",
+    }
+    paths = []
+    for template, item in client.get("/openapi.json").json()["paths"].items():
+        if "get" in item:
+            paths.append(
+                re.sub(r"\{(\w+)\}", lambda m: str(values.get(m[1], 1)), template)  # ids: 1
+            )
+    return paths
+
+
+def _comparable(headers: Any) -> dict[str, str]:
+    return {
+        name: value
+        for name, value in headers.items()
+        if name not in _PER_REQUEST and not name.startswith("ratelimit")
+    }
+
+
+def _expected_allow(item: dict[str, Any]) -> str:
+    methods = {method.upper() for method in item} | {"OPTIONS"}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(m for m in _ORDER if m in methods)
+
+
+# -- HEAD --------------------------------------------------------------------------------------
+
+
+def test_head_answers_every_get_route_as_get_does_without_a_body(client: TestClient) -> None:
+    paths = [
+        *_get_paths(client),
+        "/v1/companies?format=csv",
+        "/v1/companies?format=ndjson",
+        "/docs",
+        "/openapi.json",
+        "/metrics",
+        "/static-offline-docs/swagger-ui.css",
+    ]
+    assert "/health/live" in paths and "/health/ready" in paths
+    answered = 0
+    for path in paths:
+        get = client.get(path)
+        head = client.head(path)
+        assert head.status_code == get.status_code, path
+        assert head.content == b"", path
+        expected = _comparable(get.headers)
+        if path.startswith("/metrics"):  # its body (counters) changes from one scrape to the next
+            expected.pop("content-length")
+        assert _comparable(head.headers).items() >= expected.items(), path
+        answered += get.status_code == 200
+    assert answered > len(paths) // 2  # most paths found something with their values
+
+
+def test_head_of_a_detail_carries_the_gets_content_length_and_etag(client: TestClient) -> None:
+    get = client.get("/v1/companies/honda")
+    head = client.head("/v1/companies/honda")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(get.content))
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["cache-control"] == get.headers["cache-control"]
+    revalidated = client.head("/v1/companies/honda", headers={"If-None-Match": get.headers["etag"]})
+    assert revalidated.status_code == 304
+
+
+def test_head_where_the_path_has_no_get_is_a_405(client: TestClient) -> None:
+    response = client.head("/v1/partnerships/1/statuses")
+    assert response.status_code == 405 and response.content == b""
+    assert response.headers["allow"] == "POST, OPTIONS"
+
+
+def test_head_is_not_an_operation_of_the_document(client: TestClient) -> None:
+    for item in client.get("/openapi.json").json()["paths"].values():
+        assert "head" not in item and "options" not in item
+
+
+# -- 405 and OPTIONS -------------------------------------------------------------------------
+
+
+def test_a_405_allows_every_method_of_the_path(client: TestClient) -> None:
+    response = client.put("/v1/companies/honda")
+    assert_problem(response, 405)
+    # GET, PATCH and DELETE are three routes; the router matched one of them.
+    assert response.headers["allow"] == "GET, HEAD, PATCH, DELETE, OPTIONS"
+    assert client.delete("/v1/companies").headers["allow"] == "GET, HEAD, POST, OPTIONS"
+    assert client.post("/health/live").headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_a_405_of_the_docs_assets_allows_get_and_head(client: TestClient) -> None:
+    response = client.delete("/static-offline-docs/swagger-ui.css")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_options_lists_the_methods_of_every_path_of_the_document(client: TestClient) -> None:
+    for template, item in client.get("/openapi.json").json()["paths"].items():
+        path = re.sub(r"\{\w+\}", "1", template)
+        response = client.options(path)
+        assert response.status_code == 204, (path, response.text)
+        assert response.content == b""
+        assert response.headers["allow"] == _expected_allow(item), path
+
+
+def test_options_on_an_unknown_path_is_a_404(client: TestClient) -> None:
+    assert_problem(client.options("/v1/nothing-here"), 404)
+
+
+def test_a_cors_preflight_is_still_corss(client: TestClient) -> None:
+    response = client.options(
+        "/v1/companies",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "allow" not in response.headers
+    simple = client.get("/v1/companies", headers={"Origin": "http://localhost:3000"})
+    assert simple.headers["access-control-allow-origin"] == "http://localhost:3000"
+    head = client.head("/v1/companies", headers={"Origin": "http://localhost:3000"})
+    assert head.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+# -- Host --------------------------------------------------------------------------------------
+
+
+def test_two_host_headers_are_a_400(client: TestClient) -> None:
+    response = client.get("/v1/companies", headers=[("Host", "a.example"), ("Host", "b.example")])
+    body = assert_problem(response, 400)
+    assert "Host" in body["detail"]
+    assert client.get("/v1/companies", headers={"Host": "a.example"}).status_code == 200
+
+
+# -- unknown query parameters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v1/companies?countrry=ZZ", "countrry"),
+        ("/v1/changes?cursor=x", "cursor"),  # the feed reads `since`
+        ("/v1/companies/honda?includ=citations", "includ"),
+        ("/v1/search?q=nissan&limt=1", "limt"),
+        ("/health/live?verbose=1", "verbose"),
+    ],
+)
+def test_an_unknown_query_parameter_is_a_422_naming_it(
+    client: TestClient, path: str, name: str
+) -> None:
+    body = assert_problem(client.get(path), 422, field=name)
+    assert body["errors"][0]["loc"] == ["query", name]
+    assert body["errors"][0]["type"] == "extra_forbidden"
+    assert name in body["detail"]
+
+
+def test_every_unknown_name_is_reported_and_known_ones_still_work(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/companies?a=1&country=JP&b=2"), 422)
+    assert [e["loc"] for e in body["errors"]] == [["query", "a"], ["query", "b"]]
+    assert client.get("/v1/companies?country=JP&facet=kind&facet=country").status_code == 200
+    assert client.get("/v1/changes?limit=5").status_code == 200
+    head = client.head("/v1/companies?countrry=ZZ")
+    assert head.status_code == 422 and head.content == b""
+
+
+def test_an_unknown_query_parameter_on_a_write_is_a_422(client: TestClient) -> None:
+    response = client.post("/v1/companies?dry_run=1", json={})
+    assert response.status_code in (401, 422)  # whichever the write checks first
+    if response.status_code == 422:
+        assert_problem(response, 422, field="dry_run")
+
+
+@pytest.mark.parametrize(
+    "path", ["/docs?x=1", "/redoc?x=1", "/openapi.json?x=1", "/metrics?name[]=x"]
+)
+def test_routes_outside_the_document_take_what_they_take(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+def test_the_rule_is_documented(client: TestClient) -> None:
+    description = client.get("/openapi.json").json()["info"]["description"]
+    assert "does not list is a 422" in description
+
+
+# -- Accept ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("text/csv", "text/csv"),
+        ("text/*", "text/csv"),
+        ("application/x-ndjson", "application/x-ndjson"),
+        ("text/csv;q=0, */*", "application/json"),
+        ("text/csv;q=0, application/json", "application/json"),
+        ("text/csv;q=0.5, application/x-ndjson;q=0.9", "application/x-ndjson"),
+        ("application/json;q=0.4, text/csv;q=0.8", "text/csv"),
+        ("text/csv, application/json", "application/json"),  # a tie: JSON
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/json"),
+        ("application/*;q=0.2, text/csv;q=0.1", "application/json"),
+    ],
+)
+def test_accept_with_q_values_chooses_the_format(
+    client: TestClient, accept: str | None, media_type: str
+) -> None:
+    headers = {} if accept is None else {"Accept": accept}
+    response = client.get("/v1/companies", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    assert "Accept" in response.headers["vary"]
+
+
+@pytest.mark.parametrize("accept", ["text/csv;q=0", "application/xml", "*/*;q=0", "image/png"])
+def test_an_accept_that_allows_no_format_is_a_406(client: TestClient, accept: str) -> None:
+    response = client.get("/v1/companies", headers={"Accept": accept})
+    body = assert_problem(response, 406)
+    assert "text/csv" in body["detail"]
+    assert "Accept" in response.headers["vary"]
+
+
+def test_format_wins_over_accept(client: TestClient) -> None:
+    response = client.get("/v1/companies?format=csv", headers={"Accept": "application/json"})
+    assert response.headers["content-type"].startswith("text/csv")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "ndjson"])
+def test_every_list_answer_varies_on_accept(client: TestClient, fmt: str) -> None:
+    for path in ("/v1/companies", "/v1/facts", "/v1/companies/honda/partnerships"):
+        response = client.get(path, params={"format": fmt})
+        assert response.status_code == 200
+        vary = [v.strip() for v in response.headers["vary"].split(",")]
+        assert vary.count("Accept") == 1, (path, vary)
+
+
+def test_list_operations_document_the_406(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/companies", "/v1/facts", "/v1/sources", "/v1/companies/{slug}/plants"):
+        assert "406" in paths[path]["get"]["responses"], path
+
+
+def test_the_response_cache_keeps_each_format_apart(client: TestClient) -> None:
+    path = "/v1/companies?country=JP"
+    first = client.get(path)
+    csv = client.get(path, headers={"Accept": "text/csv"})
+    again = client.get(path)
+    not_csv = client.get(path, headers={"Accept": "text/csv;q=0, application/json"})
+    assert first.headers["content-type"] == "application/json"
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.startswith("slug,") or csv.text.split("\n", 1)[0].count(",") > 2
+    assert again.headers["content-type"] == "application/json"
+    assert again.json() == first.json()
+    assert not_csv.headers["content-type"] == "application/json"
