@@ -68,6 +68,7 @@ from app.models import (
     TariffImpact,
 )
 from app.models.search import DocumentType
+from app.models.source import SourceSlug
 from app.services.citations import load_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
@@ -107,7 +108,7 @@ class SourceIn(_Entry):
     """An article. Its text is ``text`` or the file ``text_file`` (relative to the facts file);
     it is stored with its sha256, and never changes once stored."""
 
-    slug: Slug = Field(max_length=200)
+    slug: SourceSlug = Field(max_length=200)
     title: NonEmpty = Field(max_length=500)
     publisher: str | None = Field(default=None, max_length=200)
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")

@@ -379,6 +379,11 @@ REFUSALS = [
         id="unknown-source",
     ),
     pytest.param(
+        _set("sources.0.slug", "2025"),
+        "sources[0].slug: '2025' reads as a source id",
+        id="source-slug-of-digits",
+    ),
+    pytest.param(
         _set("companies.2.country", "China"),
         "companies[2].country: 'China' is not an ISO 3166-1 alpha-2 code",
         id="bad-country",

@@ -1,13 +1,43 @@
 import datetime as dt
+import re
 from typing import Annotated, ClassVar
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.fields import NonEmpty
 from app.core.patch import MergePatch
 from app.models.base import PublicModel
+
+# A slug that cannot be read as an id: lower-case words joined by hyphens, with a letter in
+# the first word or more than one word. /v1/sources/{id-or-slug} reads digits as an id, so
+# a source named "1" would be shadowed by source 1 (and search would link it there).
+_SOURCE_SLUG = re.compile(r"[0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
+def _source_slug(value: str) -> str:
+    if not _SOURCE_SLUG.fullmatch(value):
+        if value.isascii() and value.isdigit():
+            raise ValueError(f"{value!r} reads as a source id: a slug needs a letter or hyphen")
+        raise ValueError(f"{value!r} is not a slug (lower-case words joined by hyphens)")
+    return value
+
+
+SourceSlug = Annotated[
+    str,
+    AfterValidator(_source_slug),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 200,
+            "pattern": f"^(?:{_SOURCE_SLUG.pattern})$",
+            "description": "Lower-case words joined by hyphens, not digits alone (those are ids).",
+            "examples": ["2025-11-14-honda-nissan"],
+        },
+        mode="validation",
+    ),
+]
 
 
 class Source(SQLModel, table=True):

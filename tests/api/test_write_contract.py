@@ -2,12 +2,14 @@
 sent back, and identifiers and headers cannot be read two ways. Each test writes to a
 seeded database of its own."""
 
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 from sqlmodel import Session
 
 from app.core.db import begin_write
@@ -107,3 +109,58 @@ def test_the_idempotency_key_is_documented_as_non_empty(curator: Curator) -> Non
     variants = schema.get("anyOf", [schema])
     [string] = [v for v in variants if v.get("type") == "string"]
     assert (string["minLength"], string["maxLength"]) == (1, 255)
+
+
+# -- slugs that could be read as ids -----------------------------------------------------------
+
+
+def _article(slug: str) -> dict[str, object]:
+    return {
+        "slug": slug,
+        "title": "A note",
+        "published_on": "2025-12-01",
+        "text": f"An article filed as {slug}.",
+    }
+
+
+@pytest.mark.parametrize("slug", ["1", "2025", "0042"])
+def test_a_source_slug_of_digits_alone_is_refused(curator: Curator, slug: str) -> None:
+    """/v1/sources/{id-or-slug} reads digits as an id: a source named "1" would be hidden
+    behind source 1, and search would link it there."""
+    before = curator.counts()
+    response = curator.client.post("/v1/sources", json=_article(slug), headers=curator.headers)
+    body = assert_problem(response, 422, field="slug")
+    assert "reads as a source id" in response.text, body
+    assert curator.counts() == before
+
+
+@pytest.mark.parametrize("slug", ["1-2", "2025-12-01-note", "v2", "a"])
+def test_a_source_slug_with_a_letter_or_a_hyphen_is_taken(curator: Curator, slug: str) -> None:
+    response = curator.client.post("/v1/sources", json=_article(slug), headers=curator.headers)
+    assert response.status_code == 201, response.text
+    source = curator.client.get(f"/v1/sources/{slug}").json()
+    assert (source["slug"], source["id"]) == (slug, response.json()["id"])
+
+
+def test_a_source_slug_cannot_be_changed_by_a_patch(curator: Curator) -> None:
+    response = curator.client.patch(
+        f"/v1/sources/{SOURCE}", json={"slug": "1"}, headers=curator.headers
+    )
+    assert_problem(response, 422, field="slug")
+
+
+def test_the_source_slug_pattern_is_documented_and_refuses_digits(curator: Curator) -> None:
+    schemas = curator.client.get("/openapi.json").json()["components"]["schemas"]
+    documented = schemas["SourceCreate"]["properties"]["slug"]["pattern"]
+    # JSON Schema patterns are ECMA-262: there `$` is the end of the text, Python's `\Z`.
+    pattern = re.compile(documented.removesuffix("$") + r"\Z")
+    assert [
+        s for s in ("1", "2025", "a", "1-2", "2025-11-14-honda-nissan") if pattern.search(s)
+    ] == [
+        "a",
+        "1-2",
+        "2025-11-14-honda-nissan",
+    ]
+    assert not pattern.search("Honda") and not pattern.search("a-") and not pattern.search("a\n")
+    response = curator.client.post("/v1/sources", json=_article("a\n"), headers=curator.headers)
+    assert_problem(response, 422, field="slug")
