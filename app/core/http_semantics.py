@@ -196,10 +196,11 @@ class HttpSemanticsMiddleware:
             elif not message.get("more_body", False):
                 await send({"type": "http.response.body", "body": b""})
 
-        # In place, and put back: the access log outside reads the route routing sets in
-        # this scope, and logs the method the client sent.
-        scope["method"] = "GET"
+        # A copy: the server reads the method of its own scope to send a HEAD answer as
+        # one (no chunked body). What routing adds to the copy (the route, for the access
+        # log outside) is brought back.
+        inner = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, without_body)
+            await self.app(inner, receive, without_body)
         finally:
-            scope["method"] = "HEAD"
+            scope.update((key, value) for key, value in inner.items() if key != "method")

@@ -1,12 +1,15 @@
 """HTTP semantics: HEAD wherever GET is, OPTIONS and a 405's ``Allow`` naming every method
 of the path, one ``Host``, unknown query parameters refused, ``Accept`` with q-values."""
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
+from app.core.http_semantics import HttpSemanticsMiddleware
 from tests.helpers import assert_problem
 
 # Headers that differ between two answers to the same request for reasons of their own.
@@ -81,6 +84,41 @@ def test_head_of_a_detail_carries_the_gets_content_length_and_etag(client: TestC
     assert head.headers["cache-control"] == get.headers["cache-control"]
     revalidated = client.head("/v1/companies/honda", headers={"If-None-Match": get.headers["etag"]})
     assert revalidated.status_code == 304
+
+
+def test_head_leaves_the_servers_scope_a_head(client: TestClient) -> None:
+    """The server reads its own scope's method to send a HEAD answer as one (uvicorn would
+    otherwise add a chunked body to a stream); the access log reads the route from it."""
+    seen: list[tuple[str, str]] = []
+    route = object()
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = route
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        seen.append((scope["method"], outer["method"]))
+        await send({"type": "http.response.body", "body": b"abc", "more_body": True})
+        await send({"type": "http.response.body", "body": b"def"})
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    outer: dict[str, Any] = {
+        "type": "http",
+        "method": "HEAD",
+        "path": "/health/live",
+        "headers": [],
+        "app": client.app,
+    }
+    asyncio.run(HttpSemanticsMiddleware(inner)(outer, receive, send))
+    assert seen == [("GET", "HEAD")]
+    assert outer["method"] == "HEAD" and outer["route"] is route
+    assert [m.get("body", b"") for m in sent] == [b"", b""]
+    assert not sent[-1].get("more_body", False)
 
 
 def test_head_where_the_path_has_no_get_is_a_405(client: TestClient) -> None:
