@@ -44,11 +44,15 @@ NODE_ENV = {
     "npm_config_fund": "false",
     "npm_config_audit": "false",
 }
-WARNING = re.compile(r"warn", re.IGNORECASE)
+# A warning as the tools print one: openapi-python-client's "WARNING" and "Warning(s)",
+# openapi-typescript's "⚠" (its errors are "✘").
+WARNING = re.compile(r"\bwarn|\u26a0|\u2718", re.IGNORECASE)
 
 
-def _run(command: list[str | Path], *, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
-    done = subprocess.run(
+def _run(
+    command: list[str | Path], *, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
         env=env,
@@ -56,13 +60,22 @@ def _run(command: list[str | Path], *, cwd: Path, env: dict[str, str]) -> tuple[
         text=True,
         timeout=600,
     )
-    return done.returncode, done.stdout + done.stderr
 
 
-def _npx(*args: str | Path) -> tuple[int, str]:
+def _npx(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """A tool of clients/package.json, at its pinned version (``--no-install``: never a
     download of whatever version npm finds)."""
     return _run(["npx", "--no-install", *args], cwd=CLIENTS, env=NODE_ENV)
+
+
+def _installed_as_pinned() -> bool:
+    """Whether clients/node_modules holds each tool at the version package.json pins."""
+    pinned = json.loads((CLIENTS / "package.json").read_text())["devDependencies"]
+    for name, version in pinned.items():
+        installed = CLIENTS / "node_modules" / name / "package.json"
+        if not installed.exists() or json.loads(installed.read_text())["version"] != version:
+            return False
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +96,14 @@ def document(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 @pytest.fixture(scope="module")
 def node_tools() -> None:
-    """clients/node_modules, installed from the lock file when it is missing."""
+    """clients/node_modules, installed from the lock file when it is missing or holds
+    other versions than the pinned ones."""
     if shutil.which("npm") is None or shutil.which("npx") is None:
         pytest.fail("npm and npx are needed (Node >= 20.19, see clients/README.md)")
-    if not (CLIENTS / "node_modules").is_dir():
-        status, output = _run(["npm", "ci"], cwd=CLIENTS, env=NODE_ENV)
-        assert status == 0, f"npm ci failed in {CLIENTS}:\n{output}"
+    if not _installed_as_pinned():
+        done = _run(["npm", "ci"], cwd=CLIENTS, env=NODE_ENV)
+        assert done.returncode == 0, f"npm ci failed in {CLIENTS}:\n{done.stdout}{done.stderr}"
+    assert _installed_as_pinned(), "npm ci did not install the versions package.json pins"
 
 
 # -- the document and the TypeScript types ------------------------------------------------------
@@ -97,24 +112,27 @@ def node_tools() -> None:
 def test_redocly_lint_finds_no_error(node_tools: None, document: Path) -> None:
     config = ROOT / "redocly.yaml"
     options = ["--config", config] if config.exists() else []
-    status, output = _npx("redocly", "lint", document, "--format", "json", *options)
-    report = json.loads(output[output.index("{") : output.rindex("}") + 1])
+    done = _npx("redocly", "lint", document, "--format", "json", *options)
+    output = done.stdout + done.stderr
+    report = json.loads(done.stdout)
     errors = [
         f"{problem['ruleId']}: {problem['message']} at {problem['location'][0]['pointer']}"
         for problem in report["problems"]
         if problem["severity"] == "error"
     ]
     assert report["totals"]["errors"] == 0, "\n".join(errors)
-    assert status == 0, output
+    assert done.returncode == 0, output
 
 
 def test_typescript_types_generate_and_type_check(
     node_tools: None, document: Path, tmp_path: Path
 ) -> None:
     types = tmp_path / "api.d.ts"
-    status, output = _npx("openapi-typescript", document, "-o", types)
-    assert status == 0, output
-    assert not WARNING.search(output), output
+    done = _npx("openapi-typescript", document, "-o", types)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    # It reports on standard output; what it writes to standard error is a warning.
+    assert not done.stderr and not WARNING.search(output), output
     # usage.ts imports "autofacts-api": this run's file, not clients/generated/.
     config = tmp_path / "tsconfig.json"
     config.write_text(
@@ -126,8 +144,8 @@ def test_typescript_types_generate_and_type_check(
             }
         )
     )
-    status, output = _npx("tsc", "-p", config)
-    assert status == 0, output
+    done = _npx("tsc", "-p", config)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 # -- the Python client -------------------------------------------------------------------------
@@ -144,11 +162,12 @@ def python_client(
     command += ["--output-path", out / PACKAGE, "--meta", "none", "--fail-on-warning"]
     # Its post hooks format the package with ruff, which is beside it in the virtualenv.
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    status, output = _run(command, cwd=out, env=env)
+    done = _run(command, cwd=out, env=env)
+    output = done.stdout + done.stderr
     assert (out / PACKAGE / "__init__.py").exists(), output
     sys.path.insert(0, str(out))
     try:
-        yield status, output, importlib.import_module(PACKAGE)
+        yield done.returncode, output, importlib.import_module(PACKAGE)
     finally:
         sys.path.remove(str(out))
         for name in [name for name in sys.modules if name.split(".")[0] == PACKAGE]:
@@ -193,6 +212,7 @@ def test_python_client_drives_the_live_server(
     models = importlib.import_module(f"{package.__name__}.models")
     list_companies = _operation(package, "get", "/v1/companies")
     get_company = _operation(package, "get", "/v1/companies/{slug}")
+    company_partnerships = _operation(package, "get", "/v1/companies/{slug}/partnerships")
     create_company = _operation(package, "post", "/v1/companies")
     search = _operation(package, "get", "/v1/search")
     public = package.Client(base_url=server.base_url, raise_on_unexpected_status=True)
@@ -216,11 +236,18 @@ def test_python_client_drives_the_live_server(
         page = list_companies.sync(client=public, limit=2, cursor=page.next_cursor)
     assert walked == slugs
 
-    # A detail, with the quotes that back it.
+    # A detail, with the quotes that back it, and its partnerships with all they embed.
     nissan = get_company.sync_detailed(client=public, slug="nissan")
     assert nissan.status_code == 200, nissan.content
     assert nissan.parsed.name == "Nissan"
     assert nissan.parsed.citations and all(c.quote for c in nissan.parsed.citations)
+    embeds = list(_enum(company_partnerships.sync, "include"))
+    assert {name.value for name in embeds} == {"members", "citations"}
+    partnerships = company_partnerships.sync(client=public, slug="nissan", include=embeds)
+    assert partnerships.data
+    for partnership in partnerships.data:
+        assert "nissan" in [member.slug for member in partnership.members]
+        assert partnership.citations
 
     # A search, ranked, with its snippet.
     hits = search.sync(client=public, q="Espinosa")
