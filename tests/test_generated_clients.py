@@ -6,7 +6,7 @@ and pyproject pin, and must finish with no error and no warning: a warning is a 
 the API some client silently goes without.
 
 Needs Node and npm (clients/README.md); `npm ci` runs in clients/ when its node_modules
-is missing."""
+is missing or holds other versions than the pinned ones."""
 
 import importlib
 import json
@@ -114,6 +114,7 @@ def test_redocly_lint_finds_no_error(node_tools: None, document: Path) -> None:
     options = ["--config", config] if config.exists() else []
     done = _npx("redocly", "lint", document, "--format", "json", *options)
     output = done.stdout + done.stderr
+    assert done.stdout.startswith("{"), output
     report = json.loads(done.stdout)
     errors = [
         f"{problem['ruleId']}: {problem['message']} at {problem['location'][0]['pointer']}"
