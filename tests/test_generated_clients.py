@@ -111,7 +111,7 @@ def node_tools() -> None:
 
 def test_redocly_lint_finds_no_error(node_tools: None, document: Path) -> None:
     config = ROOT / "redocly.yaml"
-    options = ["--config", config] if config.exists() else []
+    options: list[str | Path] = ["--config", config] if config.exists() else []
     done = _npx("redocly", "lint", document, "--format", "json", *options)
     output = done.stdout + done.stderr
     assert done.stdout.startswith("{"), output
