@@ -49,36 +49,53 @@ CurrencyCode = Annotated[
 # larger number (a 5xx, unless the number is refused first).
 MAX_ROW_ID = 2**31 - 1
 
-_PLAIN_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
 
+def _decimal_text(whole: int, places: int, *, signed: bool) -> tuple[str, BeforeValidator]:
+    r"""A decimal string of at most ``whole`` digits before the point and ``places`` after,
+    as the column holds it: the pattern the document shows, and the check that applies it.
 
-def _decimal_text(value: Any) -> Decimal:
-    # A YAML number is a float (or an int standing in for one): refuse it rather than let
-    # 0.1 + 0.2 into a money column.
-    if not isinstance(value, str):
-        raise ValueError('must be a decimal in quotes, such as "2.5", not a YAML number')
-    if not _PLAIN_DECIMAL.fullmatch(value):
-        raise ValueError(f"{value!r} is not a plain decimal such as 2.5 or 275000000000")
-    return Decimal(value)
+    ``[0-9]``, never ``\d``: Python's ``\d`` takes any Unicode digit (Arabic-Indic, fullwidth),
+    which ``Decimal`` would then read and store as ASCII. ``fullmatch``, never ``$``, which in
+    Python matches before a final newline.
+    """
+    pattern = rf"{'-?' if signed else ''}[0-9]{{1,{whole}}}(?:\.[0-9]{{1,{places}}})?"
+    compiled = re.compile(pattern)
+    example = "-2.5" if signed else "2.5"
+
+    def check(value: Any) -> Decimal:
+        # A YAML number is a float (or an int standing in for one): refuse it rather than
+        # let 0.1 + 0.2 into a money column.
+        if not isinstance(value, str):
+            raise ValueError('must be a decimal in quotes, such as "2.5", not a YAML number')
+        if not compiled.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a plain decimal such as {example} (ASCII digits, at most "
+                f"{whole} before the point and {places} after)"
+            )
+        return Decimal(value)
+
+    return f"^{pattern}$", BeforeValidator(check)
 
 
 # Digits as the columns hold them: Numeric(24, 4) for money, Numeric(7, 3) for percents.
 # Requests take them as strings only (pydantic would document a number too).
+_MONEY_PATTERN, _money_check = _decimal_text(20, 4, signed=True)
+_PERCENT_PATTERN, _percent_check = _decimal_text(4, 3, signed=False)
 MoneyAmount = Annotated[
     Decimal,
-    BeforeValidator(_decimal_text),
+    _money_check,
     Field(max_digits=24, decimal_places=4),
     WithJsonSchema(
-        {"type": "string", "pattern": r"^-?\d+(?:\.\d+)?$", "examples": ["275000000000"]},
+        {"type": "string", "pattern": _MONEY_PATTERN, "examples": ["275000000000"]},
         mode="validation",
     ),
 ]
 Percent = Annotated[
     Decimal,
-    BeforeValidator(_decimal_text),
+    _percent_check,
     Field(ge=0, max_digits=7, decimal_places=3),
     WithJsonSchema(
-        {"type": "string", "pattern": r"^\d+(?:\.\d+)?$", "examples": ["2.5"]},
+        {"type": "string", "pattern": _PERCENT_PATTERN, "examples": ["2.5"]},
         mode="validation",
     ),
 ]
