@@ -26,7 +26,7 @@ from app.api.routes import (
 )
 from app.core.config import get_settings
 from app.core.db import bind_engine, get_engine, get_read_engine
-from app.core.errors import Problem, install_error_handlers, problem_responses
+from app.core.errors import document_problems, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware
 from app.core.http_semantics import HttpSemanticsMiddleware, reject_unknown_query
 from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
@@ -159,20 +159,31 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
 
 def _register_problem_schema(app: FastAPI) -> None:
-    """Error responses refer to ``#/components/schemas/Problem``; make sure it exists."""
+    """Complete the document FastAPI generates with what it cannot say by itself: the
+    problem responses declared once and referenced, reads marked public, the server."""
     original = app.openapi
 
     def openapi() -> dict:  # type: ignore[type-arg]
         if app.openapi_schema is None:
             schema = original()
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            )
             _document_unparseable_bodies(schema)
+            document_problems(schema)
+            _document_public_reads(schema)
+            # Served by the API it describes, its paths are relative to where it was fetched
+            # (FastAPI names the server only behind a proxy's root path).
+            schema.setdefault("servers", [{"url": "/", "description": "This server."}])
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_public_reads(schema: dict) -> None:  # type: ignore[type-arg]
+    """Reads need no key: an operation that names no scheme says so with an empty list,
+    rather than leaving clients to guess."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            operation.setdefault("security", [])
 
 
 def _document_unparseable_bodies(schema: dict) -> None:  # type: ignore[type-arg]

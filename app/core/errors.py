@@ -1,6 +1,7 @@
 """Domain errors and their RFC 9457 ``application/problem+json`` rendering, in one place."""
 
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -9,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg.errors import QueryCanceled
 from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -186,12 +188,141 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, 500, "An unexpected error occurred.")
 
 
+@dataclass(frozen=True)
+class _ProblemResponse:
+    """An error answer as the OpenAPI document declares it, once, under
+    ``components/responses``; every operation refers to it."""
+
+    name: str
+    description: str
+    example: str  # the detail of its example
+    headers: tuple[tuple[str, str], ...] = ()  # (header, what it says)
+
+
+_RETRY_AFTER = ("Retry-After", "Seconds to wait before trying again.")
+_PROBLEMS: dict[int, _ProblemResponse] = {
+    400: _ProblemResponse(
+        "BadRequest",
+        "The request cannot be read: a body that is not JSON, a malformed header.",
+        "The body is not valid JSON.",
+    ),
+    401: _ProblemResponse(
+        "Unauthorized",
+        "A write without a valid API key (`Authorization: Bearer <key>`).",
+        "A valid API key is required: Authorization: Bearer <key>.",
+        (("WWW-Authenticate", 'The scheme to use: `Bearer realm="autofacts"`.'),),
+    ),
+    404: _ProblemResponse("NotFound", "No such resource.", "No company with slug 'tesla'."),
+    405: _ProblemResponse(
+        "MethodNotAllowed",
+        "The path does not take this method.",
+        "PUT is not allowed on /v1/companies/nissan.",
+        (("Allow", "Every method the path takes."),),
+    ),
+    406: _ProblemResponse(
+        "NotAcceptable",
+        "None of the media types the `Accept` header allows can be served.",
+        "Cannot answer with any of: application/xml.",
+    ),
+    409: _ProblemResponse(
+        "Conflict",
+        "The write contradicts what is stored (a duplicate, a dependent row).",
+        "A company with slug 'nissan' already exists.",
+    ),
+    412: _ProblemResponse(
+        "PreconditionFailed",
+        "`If-Match` names an ETag the resource no longer has.",
+        "The resource has changed since the ETag you sent.",
+    ),
+    413: _ProblemResponse(
+        "ContentTooLarge", "The body is larger than the API accepts.", "The body is too large."
+    ),
+    422: _ProblemResponse(
+        "ValidationError",
+        "A parameter or the body is not valid; `errors` says where and why.",
+        "query.limit: Input should be less than or equal to 200",
+    ),
+    429: _ProblemResponse(
+        "TooManyRequests", "Over the rate limit.", "Too many requests.", (_RETRY_AFTER,)
+    ),
+    503: _ProblemResponse(
+        "ServiceUnavailable",
+        "The database is unavailable or busy; try again shortly.",
+        "The database is unavailable; try again shortly.",
+        (_RETRY_AFTER,),
+    ),
+}
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+_RESPONSE_REF = "#/components/responses/"
+
+
+def _problem_of(status: int) -> _ProblemResponse:
+    phrase = HTTPStatus(status).phrase
+    return _PROBLEMS.get(status) or _ProblemResponse(
+        phrase.title().replace(" ", "").replace("-", ""), phrase, phrase + "."
+    )
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries documenting problem+json errors."""
-    return {
-        status: {
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
+    """OpenAPI ``responses=`` entries for problem+json errors: references to the responses
+    ``document_problems`` declares once."""
+    return {status: {"$ref": _RESPONSE_REF + _problem_of(status).name} for status in statuses}
+
+
+def document_problems(schema: dict[str, Any]) -> None:
+    """Declare ``Problem`` (and ``FieldError``) under ``components/schemas`` and each error
+    response operations refer to under ``components/responses``, in an OpenAPI document
+    FastAPI made; an error response declared inline is made a reference too."""
+    components = schema.setdefault("components", {})
+    # pydantic nests FieldError under Problem's `$defs`, which no `$ref` of the document can
+    # reach; generated with the document's ref template, every model lands at the top.
+    _, definitions = models_json_schema(
+        [(Problem, "serialization")], ref_template="#/components/schemas/{model}"
+    )
+    components.setdefault("schemas", {}).update(definitions["$defs"])
+    used: set[int] = set()
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for code, response in operation.get("responses", {}).items():
+                if not code.isdigit() or int(code) < 400:
+                    continue
+                if "$ref" in response or PROBLEM_JSON in response.get("content", {}):
+                    status = int(code)
+                    used.add(status)
+                    # FastAPI sets a description beside every `$ref`; the target has its own.
+                    operation["responses"][code] = {
+                        "$ref": _RESPONSE_REF + _problem_of(status).name
+                    }
+    responses = components.setdefault("responses", {})
+    for status in sorted(used):
+        responses[_problem_of(status).name] = _response_component(status)
+
+
+def _response_component(status: int) -> dict[str, Any]:
+    problem, phrase = _problem_of(status), HTTPStatus(status).phrase
+    example: dict[str, Any] = {
+        "type": PROBLEM_BASE
+        + ("validation-error" if status == 422 else phrase.lower().replace(" ", "-")),
+        "title": phrase,
+        "status": status,
+        "detail": problem.example,
+        "instance": "/v1/companies/nissan",
     }
+    if status == 422:
+        example["errors"] = [
+            {
+                "loc": ["query", "limit"],
+                "msg": "Input should be less than or equal to 200",
+                "type": "less_than_equal",
+            }
+        ]
+    component: dict[str, Any] = {
+        "description": problem.description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}, "example": example}},
+    }
+    if problem.headers:
+        component["headers"] = {
+            name: {"description": what, "schema": {"type": "string"}}
+            for name, what in problem.headers
+        }
+    return component

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
@@ -10,10 +12,13 @@ router = APIRouter(route_class=ReadRoute, prefix="/health", tags=["health"])
 
 
 class HealthStatus(BaseModel):
-    status: str
+    status: Literal["ok"]
 
 
-@router.get("/live", summary="Liveness", response_model=HealthStatus)
+# 422: like every operation, a probe refuses a query parameter it does not take.
+@router.get(
+    "/live", summary="Liveness", response_model=HealthStatus, responses=problem_responses(422)
+)
 async def live(response: Response) -> HealthStatus:
     """The process is up (it does not touch the database)."""
     response.headers["Cache-Control"] = "no-store"
@@ -21,7 +26,10 @@ async def live(response: Response) -> HealthStatus:
 
 
 @router.get(
-    "/ready", summary="Readiness", response_model=HealthStatus, responses=problem_responses(503)
+    "/ready",
+    summary="Readiness",
+    response_model=HealthStatus,
+    responses=problem_responses(422, 503),
 )
 async def ready(session: SessionDep, response: Response) -> HealthStatus:
     """The database answers; a 503 problem otherwise."""
