@@ -11,12 +11,9 @@ from sqlmodel import Session
 from app.core.db import SessionDep, begin_write
 from app.core.errors import InvalidParameter, Unauthorized
 from app.core.limits import is_storable_text
-from app.core.pagination import PageParams, page_params
 from app.core.ratelimit import VERIFIED_KEY
 from app.services import api_keys
 from app.services.writing import Written
-
-PageDep = Annotated[PageParams, Depends(page_params)]
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 

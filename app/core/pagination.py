@@ -11,13 +11,13 @@ import binascii
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -89,33 +89,49 @@ CursorQuery = Annotated[
 ]
 
 
-async def page_params(
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-    sort: Annotated[
-        str | None,
-        Query(
-            max_length=100,
-            description="Sort key; prefix with `-` for descending. Each list documents its keys.",
-        ),
-    ] = None,
-    count: Annotated[
-        bool, Query(description="Add the exact number of matching rows as `total`.")
-    ] = False,
-    facet: Annotated[
-        list[str] | None,
-        Query(
-            max_length=200,
-            description="Columns to count values of (repeat, or comma-separate). Each list "
-            "documents its facets.",
-        ),
-    ] = None,
-) -> PageParams:
-    facets = tuple(dict.fromkeys(n.strip() for f in facet or [] for n in f.split(",") if n.strip()))
-    # An empty `cursor=` (what many clients send for "no cursor") means the first page.
-    return PageParams(
-        limit=limit, cursor=cursor or None, sort=sort or None, count=count, facets=facets
-    )
+def page_params(spec: "ListSpec") -> Callable[..., Awaitable[PageParams]]:
+    """The paging parameters of the list ``spec`` describes, its sort keys and facet
+    columns documented as enums: what the document offers is exactly what the list takes.
+
+    ``facet`` is an array (repeat the parameter); a value may also join several names with
+    commas, as the API first documented. Nothing else is forgiven (no blank, no padding).
+    """
+    sorts = [key for name in spec.sort_keys for key in (name, f"-{name}")]
+    facet_names = list(spec.facets)
+    sort_schema = {"type": "string", "enum": sorts, "examples": [spec.default_sort]}
+    facet_schema = {
+        "type": "array",
+        "items": {"type": "string", "enum": facet_names},
+        "maxItems": len(facet_names),
+        "examples": [facet_names[:1]],
+    }
+
+    async def parse(
+        limit: LimitQuery = DEFAULT_LIMIT,
+        cursor: CursorQuery = None,
+        sort: Annotated[
+            str | None,
+            WithJsonSchema(sort_schema),
+            Query(description=f"Sort key, `-` first for descending: {', '.join(sorts)}."),
+        ] = None,
+        count: Annotated[
+            bool, Query(description="Add the exact number of matching rows as `total`.")
+        ] = False,
+        facet: Annotated[
+            list[str] | None,
+            WithJsonSchema(facet_schema),
+            Query(
+                max_length=len(facet_names),
+                description="Columns to count the values of: "
+                f"{', '.join(facet_names)}. Repeat the parameter, or join names with commas.",
+            ),
+        ] = None,
+    ) -> PageParams:
+        facets = tuple(dict.fromkeys(name for value in facet or [] for name in value.split(",")))
+        # An empty `cursor=` (what many clients send for "no cursor") means the first page.
+        return PageParams(limit=limit, cursor=cursor or None, sort=sort, count=count, facets=facets)
+
+    return parse
 
 
 async def cursor_params(
@@ -439,7 +455,7 @@ def _facets_in_one_scan(
 
 def _sort(spec: ListSpec, params: PageParams) -> tuple[str, InstrumentedAttribute[Any]]:
     """The requested sort (``-`` for descending) and its column; a 422 for an unknown one."""
-    sort = params.sort or spec.default_sort
+    sort = params.sort if params.sort is not None else spec.default_sort
     name = sort.removeprefix("-")
     column = spec.sort_keys.get(name)
     if column is None:

@@ -8,7 +8,6 @@ from app.api.deps import (
     CompanySlug,
     IdempotencyKey,
     IfMatch,
-    PageDep,
     WriteSessionDep,
     to_response,
 )
@@ -17,7 +16,7 @@ from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import CompanyIn
@@ -58,7 +57,7 @@ async def list_companies(
     session: SessionDep,
     filters: Annotated[CompanyFilters, Depends(company_filters)],
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(companies.COMPANY_LIST))],
     include: CompanyInclude,
     fmt: ListFormatDep,
 ) -> Page[CompanyPublic] | StreamingResponse:

@@ -16,7 +16,6 @@ from app.api.deps import (
     CompanySlug,
     IdempotencyKey,
     IfMatch,
-    PageDep,
     WriteSessionDep,
     to_response,
 )
@@ -26,7 +25,7 @@ from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import PlantIn, ResultIn
@@ -101,7 +100,7 @@ async def list_company_tariff_impacts(
     session: SessionDep,
     filters: Annotated[ImpactFilters, Depends(impact_filters)],
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(tariffs.IMPACT_LIST))],
     include: CitationsInclude,
     fmt: ListFormatDep,
 ) -> Page[TariffImpactPublicWithTariff] | StreamingResponse:
@@ -132,7 +131,7 @@ async def list_company_restructuring_plans(
     slug: CompanySlug,
     session: SessionDep,
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(company_facts.PLAN_LIST))],
     include: CitationsInclude,
     fmt: ListFormatDep,
     target_year: TargetYear = None,
@@ -170,7 +169,7 @@ async def list_company_financial_results(
     session: SessionDep,
     filters: Annotated[ResultFilters, Depends(result_filters)],
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(company_facts.RESULT_LIST))],
     include: CitationsInclude,
     fmt: ListFormatDep,
 ) -> Page[FinancialResultPublic] | StreamingResponse:
@@ -201,7 +200,7 @@ async def list_company_plants(
     slug: CompanySlug,
     session: SessionDep,
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(company_facts.PLANT_LIST))],
     include: CitationsInclude,
     fmt: ListFormatDep,
 ) -> Page[PlantPublic] | StreamingResponse:

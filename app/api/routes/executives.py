@@ -9,7 +9,6 @@ from app.api.deps import (
     CompanySlug,
     IdempotencyKey,
     IfMatch,
-    PageDep,
     WriteSessionDep,
     to_response,
 )
@@ -19,7 +18,7 @@ from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.fields import MAX_ROW_ID
 from app.core.include import include_param
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import ExecutiveIn, RoleIn
@@ -93,7 +92,7 @@ async def list_executives(
     session: SessionDep,
     filters: Annotated[ExecutiveFilters, Depends(executive_filters)],
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(executives.EXECUTIVE_LIST))],
     include: ExecutiveInclude,
     fmt: ListFormatDep,
 ) -> Page[ExecutivePublic] | StreamingResponse:
@@ -291,7 +290,7 @@ async def list_company_executives(
     slug: CompanySlug,
     session: SessionDep,
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(executives.COMPANY_EXECUTIVE_LIST))],
     include: RoleInclude,
     fmt: ListFormatDep,
 ) -> Page[CompanyExecutivePublic] | StreamingResponse:

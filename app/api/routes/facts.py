@@ -3,12 +3,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import SLUG_PATTERN, PageDep
+from app.api.deps import SLUG_PATTERN
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.models import Certainty
@@ -66,7 +66,7 @@ async def list_facts(
     session: SessionDep,
     filters: Annotated[FactFilters, Depends(fact_filters)],
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(fact_list.FACT_LIST))],
     include: FactInclude,
     fmt: ListFormatDep,
 ) -> Page[FactItemPublic] | StreamingResponse:

@@ -9,7 +9,6 @@ from app.api.deps import (
     CompanySlug,
     IdempotencyKey,
     IfMatch,
-    PageDep,
     WriteSessionDep,
     to_response,
 )
@@ -18,7 +17,7 @@ from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import PartnershipIn, ScopeIn, StatusIn
@@ -92,7 +91,7 @@ async def list_partnerships(
     session: SessionDep,
     filters: FiltersDep,
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(partnerships.PARTNERSHIP_LIST))],
     include: PartnershipInclude,
     fmt: ListFormatDep,
 ) -> Page[PartnershipPublic] | StreamingResponse:
@@ -141,7 +140,7 @@ async def list_company_partnerships(
     session: SessionDep,
     filters: FiltersDep,
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(partnerships.PARTNERSHIP_LIST))],
     include: PartnershipInclude,
     fmt: ListFormatDep,
 ) -> Page[PartnershipPublic] | StreamingResponse:

@@ -8,7 +8,6 @@ from app.api.deps import (
     ActorDep,
     IdempotencyKey,
     IfMatch,
-    PageDep,
     WriteSessionDep,
     to_response,
 )
@@ -17,7 +16,7 @@ from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import PlanIn
@@ -69,7 +68,7 @@ async def list_restructuring_plans(
     session: SessionDep,
     filters: Annotated[PlanFilters, Depends(plan_filters)],
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(company_facts.PLAN_LIST))],
     include: PlanInclude,
     fmt: ListFormatDep,
 ) -> Page[RestructuringPlanPublic] | StreamingResponse:

@@ -8,7 +8,6 @@ from app.api.deps import (
     ActorDep,
     IdempotencyKey,
     IfMatch,
-    PageDep,
     WriteSessionDep,
     to_response,
 )
@@ -17,7 +16,7 @@ from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.models.source import SourcePublic, SourceSummary, SourceUpdate
 from app.services import sources
@@ -72,7 +71,7 @@ async def list_sources(
     response: Response,
     session: SessionDep,
     filters: Annotated[SourceFilters, Depends(source_filters)],
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(sources.SOURCE_LIST))],
     fmt: ListFormatDep,
     known_at: KnownAt = None,
 ) -> Page[SourceSummary] | StreamingResponse:

@@ -3,13 +3,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ActorDep, IdempotencyKey, IfMatch, PageDep, WriteSessionDep, to_response
+from app.api.deps import ActorDep, IdempotencyKey, IfMatch, WriteSessionDep, to_response
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
-from app.core.pagination import Page
+from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.importer import ImpactIn, TariffIn
@@ -71,7 +71,7 @@ async def list_tariffs(
     session: SessionDep,
     filters: Annotated[TariffFilters, Depends(tariff_filters)],
     as_of: AsOfDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(page_params(tariffs.TARIFF_LIST))],
     include: TariffInclude,
     fmt: ListFormatDep,
 ) -> Page[TariffPublic] | StreamingResponse:
