@@ -11,7 +11,6 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
-    StrictInt,
     StringConstraints,
     WithJsonSchema,
 )
@@ -99,5 +98,20 @@ Percent = Annotated[
         mode="validation",
     ),
 ]
-Count = Annotated[StrictInt, Field(ge=0, le=MAX_ROW_ID)]  # an INTEGER column too
-Year = Annotated[StrictInt, Field(ge=1000, le=9999)]
+
+
+def _json_integer(value: Any) -> Any:
+    """An integer as JSON Schema counts one: ``124.0`` is one (the number has no fraction),
+    ``"124"`` and ``true`` are not, which a lax ``int`` would take."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer, such as 17")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{value!r} is not an integer")
+        return int(value)
+    return value
+
+
+# The bounds before the validator, so that the document shows them as minimum and maximum.
+Count = Annotated[int, Field(ge=0, le=MAX_ROW_ID), BeforeValidator(_json_integer)]  # INTEGER
+Year = Annotated[int, Field(ge=1000, le=9999), BeforeValidator(_json_integer)]

@@ -778,3 +778,28 @@ def test_every_write_is_in_the_change_log_in_order(curator_with_article: Curator
     assert changes[3]["after"] is None and changes[3]["before"]["kind"] == "forecast"
     assert changes[6]["after"] == client.get(f"/v1/companies/honda/plants/{plant['id']}").json()
     assert changes[7]["after"] == client.get(f"/v1/tariffs/{canada['id']}").json()
+
+
+@pytest.mark.parametrize(("job_cuts", "stored"), [(25000, 25000), (25000.0, 25000)])
+def test_a_count_is_any_json_integer(
+    curator_with_article: Curator, job_cuts: float, stored: int
+) -> None:
+    """JSON Schema's `integer` takes 25000.0 (a number without a fraction), as the document
+    says `job_cuts` is an integer; a string or a fraction is not one."""
+    curator = curator_with_article
+    response = curator.client.post(
+        "/v1/restructuring-plans", json=_plan(job_cuts=job_cuts), headers=curator.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["job_cuts"] == stored
+
+
+@pytest.mark.parametrize("job_cuts", ["25000", 2.5, True, -1])
+def test_a_count_that_is_not_an_integer_is_a_422(
+    curator_with_article: Curator, job_cuts: object
+) -> None:
+    curator = curator_with_article
+    response = curator.client.post(
+        "/v1/restructuring-plans", json=_plan(job_cuts=job_cuts), headers=curator.headers
+    )
+    assert_problem(response, 422, field="job_cuts")
