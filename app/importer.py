@@ -31,7 +31,7 @@ from pydantic import (
 from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.citations import CitationIn, locate_quote
+from app.core.citations import CitationIn, locate_quote, offsets_problem
 from app.core.dates import Day, PartialDate, parse_partial_date
 from app.core.db import begin_write
 from app.core.errors import DomainError
@@ -465,7 +465,7 @@ class _Plan:
         self._match(self.children)
 
     def _sources(self, file: FactsFile) -> None:
-        cited = {c.source for c in _walk(file) if isinstance(c, CitationIn)}
+        cited = {c.slug for c in _walk(file) if isinstance(c, CitationIn) and c.slug}
         declared = {s.slug for s in file.sources}
         digests = [hashlib.sha256((s.text or "").encode()).hexdigest() for s in file.sources]
         statement = select(Source).where(
@@ -579,14 +579,24 @@ class _Plan:
         quotes = []
         for i, citation in enumerate(citations):
             at = f"{where}.citations[{i}]"
-            source = self.sources.get(citation.source)
+            if citation.slug is None:
+                # Ids differ from one database to the next: a file citing source 3 would
+                # quote whichever article is 3 where it is loaded.
+                field = "source_id" if citation.source_id is not None else "source"
+                self.problem(
+                    f"{at}.{field}", "name the source by its slug: a facts file has no ids"
+                )
+                continue
+            source = self.sources.get(citation.slug)
             if source is None:
                 self.problem(
                     f"{at}.source",
-                    f"unknown source '{citation.source}': not in this file nor in the database",
+                    f"unknown source '{citation.slug}': not in this file nor in the database",
                 )
             elif (span := locate_quote(source.text, citation.quote)) is None:
-                self.problem(f"{at}.quote", f"not found in source '{citation.source}'")
+                self.problem(f"{at}.quote", f"not found in source '{citation.slug}'")
+            elif (problem := offsets_problem(citation, span)) is not None:
+                self.problem(f"{at}.start_offset", problem)
             else:
                 quotes.append(_Quote(source, *span))
         return quotes

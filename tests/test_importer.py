@@ -379,6 +379,16 @@ REFUSALS = [
         id="unknown-source",
     ),
     pytest.param(
+        _set("companies.0.citations.0.source", 1),
+        "companies[0].citations[0].source: name the source by its slug",
+        id="source-by-id",
+    ),
+    pytest.param(
+        _set("companies.0.citations.0.source_id", 1),
+        "companies[0].citations[0].source_id: name the source by its slug",
+        id="source_id",
+    ),
+    pytest.param(
         _set("sources.0.slug", "2025"),
         "sources[0].slug: '2025' reads as a source id",
         id="source-slug-of-digits",

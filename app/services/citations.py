@@ -6,13 +6,70 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Row, Select, Table
-from sqlmodel import Session
+from sqlmodel import Session, col, or_, select
 
-from app.models import Citation
+from app.core.citations import CitationIn
+from app.core.fields import MAX_ROW_ID
+from app.models import Citation, Source
 from app.models.base import FactPublic
 from app.models.source import CitationPublic
 
 P = TypeVar("P", bound=FactPublic)
+
+
+def cited_sources(
+    session: Session, citations: Sequence[CitationIn]
+) -> list[Source | tuple[str, str]]:
+    """Each citation's source, in one query, or why it has none: ``(field, message)``,
+    the field being ``source`` or ``source_id``.
+
+    A source is named by slug or id, as ``/v1/sources/{id-or-slug}`` names it (digits are
+    an id first, a slug if no source has that id); a citation naming it twice, by
+    ``source`` and ``source_id``, must name the same one."""
+    ids: set[int] = set()
+    slugs: set[str] = set()
+    for citation in citations:
+        for _field, named in citation.references:
+            if isinstance(named, int):
+                ids.add(named)
+            else:
+                slugs.add(named)
+                if _as_id(named) is not None:
+                    ids.add(int(named))
+    rows = (
+        session.exec(
+            select(Source).where(or_(col(Source.id).in_(ids), col(Source.slug).in_(slugs)))
+        ).all()
+        if ids or slugs
+        else []
+    )
+    by_id = {row.id: row for row in rows}
+    by_slug = {row.slug: row for row in rows}
+    found: list[Source | tuple[str, str]] = []
+    for citation in citations:
+        sources: list[Source] = []
+        missing: tuple[str, str] | None = None
+        for field, named in citation.references:
+            number = named if isinstance(named, int) else _as_id(named)
+            source = by_id.get(number) if number is not None else None
+            if source is None and isinstance(named, str):
+                source = by_slug.get(named)
+            if source is None:
+                missing = missing or (field, f"no source {named!r}")
+            else:
+                sources.append(source)
+        if missing is not None:
+            found.append(missing)
+        elif len({s.id for s in sources}) > 1:
+            message = f"source {citation.source!r} and source_id {citation.source_id} differ"
+            found.append(("source_id", message))
+        else:
+            found.append(sources[0])
+    return found
+
+
+def _as_id(named: str) -> int | None:
+    return int(named) if named.isascii() and named.isdigit() and int(named) <= MAX_ROW_ID else None
 
 
 def load_citations(

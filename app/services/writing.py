@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from app.core.citations import CitationIn, locate_quote
+from app.core.citations import CitationIn, locate_quote, offsets_problem
 from app.core.errors import BodyInvalid, InvalidParameter
 from app.core.etags import etag_of
 from app.models import Citation, FactBase, IdempotentRequest, Source
 from app.models.search import DocumentType
 from app.services.changes import record_change
+from app.services.citations import cited_sources
 from app.services.facts import project_facts
 from app.services.search_index import reindex
 
@@ -34,22 +35,25 @@ def verify_citations(
     session: Session, citations: Sequence[CitationIn], *, loc: Sequence[str | int] = ("citations",)
 ) -> list[Quote]:
     """Find every quote in its source, or refuse the body naming each one that is not."""
-    slugs = {c.source for c in citations}
-    sources = {s.slug: s for s in session.exec(select(Source).where(col(Source.slug).in_(slugs)))}
     quotes, errors = [], []
-    for index, citation in enumerate(citations):
-        source = sources.get(citation.source)
-        if source is None:
-            errors.append(([*loc, index, "source"], f"no source {citation.source!r}"))
+    for index, (citation, source) in enumerate(
+        zip(citations, cited_sources(session, citations), strict=True)
+    ):
+        if not isinstance(source, Source):
+            field, message = source
+            errors.append(([*loc, index, field], message))
             continue
         span = locate_quote(source.text, citation.quote)
         if span is None:
             errors.append(
                 (
                     [*loc, index, "quote"],
-                    f"{citation.quote!r} is not in source {citation.source!r}",
+                    f"{citation.quote!r} is not in source {source.slug!r}",
                 )
             )
+            continue
+        if (problem := offsets_problem(citation, span)) is not None:
+            errors.append(([*loc, index, "start_offset"], problem))
             continue
         quotes.append(Quote(source, *span))
     if errors:

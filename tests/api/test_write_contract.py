@@ -164,3 +164,147 @@ def test_the_source_slug_pattern_is_documented_and_refuses_digits(curator: Curat
     assert not pattern.search("Honda") and not pattern.search("a-") and not pattern.search("a\n")
     response = curator.client.post("/v1/sources", json=_article("a\n"), headers=curator.headers)
     assert_problem(response, 422, field="slug")
+
+
+# -- citations as served -----------------------------------------------------------------------
+
+
+def _nissan_citations(curator: Curator) -> list[dict[str, object]]:
+    """Nissan's citations as served: a company's detail embeds them, a list on request."""
+    response = curator.client.get("/v1/companies/nissan")
+    assert response.status_code == 200, response.text
+    citations: list[dict[str, object]] = response.json()["citations"]
+    assert citations and all("source_id" in c and "source" not in c for c in citations)
+    listed = curator.client.get(
+        "/v1/companies", params={"include": "citations", "limit": 200}
+    ).json()["data"]
+    assert [c["citations"] for c in listed if c["slug"] == "nissan"] == [citations]
+    return citations
+
+
+def test_a_companys_citations_as_served_are_taken_back(curator: Curator) -> None:
+    """The round trip a client makes: read a fact with its citations, post them back."""
+    served = _nissan_citations(curator)
+    body = _company("nissan-again", name="Nissan again", citations=served)
+    response = curator.client.post("/v1/companies", json=body, headers=curator.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["citations"] == served
+    # And as a PATCH: the company's own citations, sent back, are taken as they are.
+    etag = curator.client.get("/v1/companies/nissan").headers["ETag"]
+    response = curator.client.patch(
+        "/v1/companies/nissan",
+        json={"citations": served},
+        headers=curator.headers | {"If-Match": etag},
+    )
+    assert response.status_code == 200, response.text
+    assert _nissan_citations(curator) == served
+
+
+def _source_id(curator: Curator) -> int:
+    source_id: int = curator.client.get(f"/v1/sources/{SOURCE}").json()["id"]
+    return source_id
+
+
+@pytest.mark.parametrize(
+    "naming",
+    [
+        pytest.param(lambda i: {"source": SOURCE}, id="source-slug"),
+        pytest.param(lambda i: {"source": i}, id="source-integer"),
+        pytest.param(lambda i: {"source": str(i)}, id="source-digits"),
+        pytest.param(lambda i: {"source_id": i}, id="source_id"),
+        pytest.param(lambda i: {"source": SOURCE, "source_id": i}, id="both-agreeing"),
+    ],
+)
+def test_a_citation_names_its_source_by_slug_or_id(curator: Curator, naming: object) -> None:
+    source_id = _source_id(curator)
+    citation = naming(source_id) | {"quote": BYD_QUOTE}  # type: ignore[operator]
+    response = curator.client.post(
+        "/v1/companies", json=_company(citations=[citation]), headers=curator.headers
+    )
+    assert response.status_code == 201, response.text
+    [stored] = response.json()["citations"]
+    assert (stored["source_id"], stored["quote"]) == (source_id, BYD_QUOTE)
+
+
+def test_a_citation_naming_two_sources_is_refused(curator: Curator) -> None:
+    other = curator.client.post(
+        "/v1/sources", json=_article("2025-12-01-note"), headers=curator.headers
+    )
+    assert other.status_code == 201, other.text
+    before = curator.counts()
+    for citation in (
+        {"source": SOURCE, "source_id": other.json()["id"]},
+        {"source": _source_id(curator), "source_id": other.json()["id"]},
+    ):
+        body = _company(citations=[citation | {"quote": BYD_QUOTE}])
+        response = curator.client.post("/v1/companies", json=body, headers=curator.headers)
+        problem = assert_problem(response, 422, field="source_id")
+        assert "differ" in response.text, problem
+    assert curator.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("citation", "field"),
+    [
+        pytest.param({"quote": BYD_QUOTE}, "citations", id="no-source"),
+        pytest.param({"source_id": 999_999, "quote": BYD_QUOTE}, "source_id", id="no-such-id"),
+        pytest.param({"source": "999999", "quote": BYD_QUOTE}, "source", id="no-such-digits"),
+        pytest.param({"source_id": "1", "quote": BYD_QUOTE}, "source_id", id="id-as-string"),
+        pytest.param({"source": True, "quote": BYD_QUOTE}, "source", id="boolean"),
+        pytest.param({"source": None, "quote": BYD_QUOTE}, "source", id="null"),
+        pytest.param(
+            {"source": SOURCE, "quote": BYD_QUOTE, "start_offset": 0}, "citations", id="half-span"
+        ),
+    ],
+)
+def test_a_citation_without_a_source_is_refused(
+    curator: Curator, citation: dict[str, object], field: str
+) -> None:
+    response = curator.client.post(
+        "/v1/companies", json=_company(citations=[citation]), headers=curator.headers
+    )
+    body = assert_problem(response, 422)
+    assert any(field in error["loc"] for error in body["errors"]), body
+
+
+def test_offsets_given_must_be_where_the_quote_is(curator: Curator) -> None:
+    """A citation points at its quote's first occurrence (the facts file, which holds no
+    offsets, re-creates it there): offsets sent back as served confirm it, others are
+    refused rather than silently moved."""
+    text = curator.client.get(f"/v1/sources/{SOURCE}").json()["text"]
+    first = text.index("Nissan")
+    second = text.index("Nissan", first + 1)
+    cited = {"source": SOURCE, "quote": "Nissan"}
+    span = {"start_offset": first, "end_offset": first + len("Nissan")}
+    response = curator.client.post(
+        "/v1/companies", json=_company(citations=[cited | span]), headers=curator.headers
+    )
+    assert response.status_code == 201, response.text
+    [stored] = response.json()["citations"]
+    assert (stored["start_offset"], stored["end_offset"]) == (first, first + len("Nissan"))
+    before = curator.counts()
+    for wrong in ((second, second + len("Nissan")), (first, first + 3)):
+        offsets = {"start_offset": wrong[0], "end_offset": wrong[1]}
+        response = curator.client.post(
+            "/v1/companies",
+            json=_company("elsewhere", citations=[cited | offsets]),
+            headers=curator.headers,
+        )
+        assert_problem(response, 422, field="start_offset")
+    assert curator.counts() == before
+
+
+def test_the_citation_schema_says_what_is_taken(curator: Curator) -> None:
+    schemas = curator.client.get("/openapi.json").json()["components"]["schemas"]
+    citation = schemas["CitationIn"]
+    assert citation["anyOf"] == [{"required": ["source"]}, {"required": ["source_id"]}]
+    assert citation["dependentRequired"] == {
+        "start_offset": ["end_offset"],
+        "end_offset": ["start_offset"],
+    }
+    assert citation["required"] == ["quote"]
+    properties = citation["properties"]
+    assert set(properties) == {"source", "source_id", "quote", "start_offset", "end_offset"}
+    source_types = [variant["type"] for variant in properties["source"]["anyOf"]]
+    assert source_types == ["integer", "string"]  # never null: a field is left out instead
+    assert properties["source_id"]["type"] == "integer"
