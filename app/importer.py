@@ -167,6 +167,13 @@ class StatusIn(_Fact):
     valid_to: PartialDate | None = None
 
 
+class StatusChangeIn(StatusIn):
+    """A status change posted to the API: unlike a file's status history, whose first
+    status may be undated, it needs the date it took effect."""
+
+    valid_from: PartialDate
+
+
 class ScopeIn(_Fact):
     area: NonEmpty = Field(max_length=300)
 

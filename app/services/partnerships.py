@@ -16,7 +16,7 @@ from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition, entity_id, entity_in
-from app.importer import ExclusionIn, PartnershipIn, ScopeIn, StatusIn, _latest
+from app.importer import ExclusionIn, PartnershipIn, ScopeIn, StatusChangeIn, _latest
 from app.models import (
     Certainty,
     Company,
@@ -524,7 +524,7 @@ def add_status(
     session: Session,
     actor: str,
     partnership_id: int,
-    payload: StatusIn,
+    payload: StatusChangeIn,
     idempotency: Idempotency | None,
 ) -> Written:
     """A status change: a new dated row; the status it follows ends on that date."""
@@ -532,8 +532,6 @@ def add_status(
     def write() -> Written:
         partnership = _find_partnership(session, partnership_id, AsOf())
         before = _detail(session, partnership_id)
-        if payload.valid_from is None:
-            raise BodyInvalid([(["valid_from"], "a status change needs the date it took effect")])
         day, precision = parse_partial_date(payload.valid_from)
         if payload.valid_to is not None and parse_partial_date(payload.valid_to)[0] <= day:
             raise BodyInvalid([(["valid_to"], "must be after valid_from")])

@@ -198,6 +198,12 @@ def test_a_status_change_without_valid_from_is_422(curator: Curator) -> None:
     )
     assert_problem(response, 422, field="valid_from")
     assert curator.counts() == before
+    # The document says so, as the server does (a file's first status may be undated).
+    document = curator.client.get("/openapi.json").json()
+    post = document["paths"]["/v1/partnerships/{partnership_id}/statuses"]["post"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body_schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert "valid_from" in body_schema["required"]
 
 
 def test_the_current_status_again_is_409(curator: Curator) -> None:

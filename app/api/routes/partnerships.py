@@ -20,7 +20,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
-from app.importer import PartnershipIn, ScopeIn, StatusIn
+from app.importer import PartnershipIn, ScopeIn, StatusChangeIn
 from app.models import Certainty, PartnershipStatus
 from app.models.partnership import (
     PartnershipDetail,
@@ -241,7 +241,7 @@ def delete_partnership(
 def add_partnership_status(
     request: Request,
     partnership_id: PartnershipId,
-    payload: StatusIn,
+    payload: StatusChangeIn,
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
