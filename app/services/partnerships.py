@@ -549,15 +549,12 @@ def add_status(
             if previous.status == payload.status:
                 raise Conflict(f"Partnership {partnership_id} is {payload.status} already.")
             if previous.valid_from is not None and day <= previous.valid_from:
+                # The body is well formed; the partnership's history is what it conflicts
+                # with (another change may have been recorded since the client read it).
                 since = format_partial_date(previous.valid_from, previous.valid_from_precision)
-                raise BodyInvalid(
-                    [
-                        (
-                            ["valid_from"],
-                            f"must be after {since}, when the current status "
-                            f"({previous.status}) began",
-                        )
-                    ]
+                raise Conflict(
+                    f"valid_from must be after {since}, when the current status "
+                    f"({previous.status}) began."
                 )
         quotes = verify_citations(session, payload.citations)
         today = date.today()

@@ -167,7 +167,6 @@ def test_the_us_talks_are_signed_and_the_talks_stay_answerable(curator: Curator)
     ("overrides", "loc"),
     [
         ({"valid_from": None}, ["body", "valid_from"]),  # a change needs its date
-        ({"valid_from": "2024"}, ["body", "valid_from"]),  # before the talks began
         ({"valid_from": "soon"}, ["body", "valid_from"]),
         ({"valid_to": "2026-09"}, ["body", "valid_to"]),  # ends before it begins
         ({"status": "agreed"}, ["body", "status"]),
@@ -204,6 +203,19 @@ def test_a_status_change_without_valid_from_is_422(curator: Curator) -> None:
     ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body_schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert "valid_from" in body_schema["required"]
+
+
+def test_a_status_change_dated_before_the_current_status_is_409(curator: Curator) -> None:
+    """Well formed, but in conflict with the history: the talks began after 2024."""
+    talks = _id(curator)
+    before = curator.counts()
+    response = curator.client.post(
+        f"/v1/partnerships/{talks}/statuses",
+        json=_signed(valid_from="2024"),
+        headers=curator.headers,
+    )
+    assert "must be after" in assert_problem(response, 409)["detail"]
+    assert curator.counts() == before
 
 
 def test_the_current_status_again_is_409(curator: Curator) -> None:

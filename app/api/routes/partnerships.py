@@ -248,7 +248,7 @@ def add_partnership_status(
 ) -> Response:
     """Add a dated status (`valid_from` is required): the current status ends on that date,
     and `valid_at`/`known_at` before it still answer the old one. 409 if it is the status
-    already."""
+    already, or if `valid_from` is not after the current status began."""
     idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         partnerships.add_status(
