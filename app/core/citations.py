@@ -22,10 +22,12 @@ class CitationIn(BaseModel):
 
     # The schema says what the validators below check: a source named one way or the
     # other, both offsets or neither, and no field given as null (absent is the default).
+    # "At least one of source and source_id" is spelt as "not neither": written as an
+    # anyOf of two `required`, openapi-python-client types the whole citation as Any.
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "anyOf": [{"required": ["source"]}, {"required": ["source_id"]}],
+            "not": {"properties": {"source": {"not": {}}, "source_id": {"not": {}}}},
             "dependentRequired": {
                 "start_offset": ["end_offset"],
                 "end_offset": ["start_offset"],

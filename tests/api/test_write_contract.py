@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 from sqlmodel import Session
 
 from app.core.db import begin_write
@@ -297,7 +298,8 @@ def test_offsets_given_must_be_where_the_quote_is(curator: Curator) -> None:
 def test_the_citation_schema_says_what_is_taken(curator: Curator) -> None:
     schemas = curator.client.get("/openapi.json").json()["components"]["schemas"]
     citation = schemas["CitationIn"]
-    assert citation["anyOf"] == [{"required": ["source"]}, {"required": ["source_id"]}]
+    # Not neither of source and source_id: one of them at least.
+    assert citation["not"] == {"properties": {"source": {"not": {}}, "source_id": {"not": {}}}}
     assert citation["dependentRequired"] == {
         "start_offset": ["end_offset"],
         "end_offset": ["start_offset"],
@@ -308,3 +310,17 @@ def test_the_citation_schema_says_what_is_taken(curator: Curator) -> None:
     source_types = [variant["type"] for variant in properties["source"]["anyOf"]]
     assert source_types == ["integer", "string"]  # never null: a field is left out instead
     assert properties["source_id"]["type"] == "integer"
+    # What the schema accepts is what the server accepts, judged by a JSON Schema validator.
+    validator = Draft202012Validator(citation)
+    accepted = [
+        {"source": SOURCE, "quote": "q"},
+        {"source": 1, "quote": "q"},
+        {"source_id": 1, "quote": "q", "start_offset": 0, "end_offset": 1},
+    ]
+    refused = [
+        {"quote": "q"},
+        {"source": None, "quote": "q"},
+        {"source_id": 1, "quote": "q", "start_offset": 0},
+        {"source_id": 1, "quote": "q", "page": 2},
+    ]
+    assert [validator.is_valid(c) for c in accepted + refused] == [True] * 3 + [False] * 4
