@@ -36,6 +36,7 @@ from app.core.dates import Day, PartialDate, parse_partial_date
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.fields import (
+    WEB_URL_PATTERN,
     Count,
     CountryCode,
     CurrencyCode,
@@ -111,7 +112,7 @@ class SourceIn(_Entry):
     slug: SourceSlug = Field(max_length=200)
     title: NonEmpty = Field(max_length=500)
     publisher: str | None = Field(default=None, max_length=200)
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    url: str | None = Field(default=None, max_length=2000, pattern=WEB_URL_PATTERN)
     published_on: Day
     reported_by: str | None = Field(default=None, max_length=200)
     text_file: NonEmpty | None = None

@@ -29,7 +29,11 @@ from app.core.db import bind_engine, get_engine, get_read_engine
 from app.core.errors import document_problems, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware
 from app.core.http_semantics import HttpSemanticsMiddleware, reject_unknown_query
-from app.core.limits import BodySizeLimitMiddleware, ControlCharacterMiddleware
+from app.core.limits import (
+    BodySizeLimitMiddleware,
+    ControlCharacterMiddleware,
+    document_text_limits,
+)
 from app.core.observability import install_observability
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
 from app.core.response_cache import ResponseCache
@@ -169,6 +173,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             _document_unparseable_bodies(schema)
             document_problems(schema)
             _document_public_reads(schema)
+            document_text_limits(schema)
             # Served by the API it describes, its paths are relative to where it was fetched
             # (FastAPI names the server only behind a proxy's root path).
             schema.setdefault("servers", [{"url": "/", "description": "This server."}])

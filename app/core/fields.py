@@ -33,6 +33,10 @@ def _documented(pattern: str) -> Any:
     return Field(json_schema_extra={"pattern": f"^{pattern}$"})
 
 
+# An http(s) address: no whitespace and no control character (NUL included, which ``\S``
+# alone would let through and PostgreSQL cannot store).
+WEB_URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
+
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 Slug = Annotated[
     str, _pattern(_SLUG, "a slug (lower-case words joined by hyphens)"), _documented(_SLUG)

@@ -3,6 +3,7 @@ never read to the end), no control characters in query parameters, and what text
 databases can store at all."""
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
@@ -133,3 +134,46 @@ def _parameter_with_control_character(query: bytes) -> str | None:
         if _CONTROL.search(value):
             return name
     return None
+
+
+# What the two refusals above leave, as the document states it to clients (and fuzzers):
+# query text without control characters; body text without NUL.
+QUERY_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+BODY_TEXT_PATTERN = r"^[^\x00]*$"
+
+
+def document_text_limits(document: dict[str, Any]) -> None:
+    """Give every free-text string of the OpenAPI ``document`` (no pattern, enum or format
+    of its own) the pattern of what the API takes: query parameters, and the strings of
+    request bodies at any depth."""
+    schemas = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _limit_text(parameter.get("schema", {}), QUERY_TEXT_PATTERN, schemas, seen)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _limit_text(media.get("schema", {}), BODY_TEXT_PATTERN, schemas, seen)
+
+
+def _limit_text(
+    schema: dict[str, Any], pattern: str, schemas: dict[str, Any], seen: set[str]
+) -> None:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen and name in schemas:
+            seen.add(name)
+            _limit_text(schemas[name], pattern, schemas, seen)
+    if schema.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(schema):
+        schema["pattern"] = pattern
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(key, []):
+            _limit_text(branch, pattern, schemas, seen)
+    for child in schema.get("properties", {}).values():
+        _limit_text(child, pattern, schemas, seen)
+    if isinstance(schema.get("items"), dict):
+        _limit_text(schema["items"], pattern, schemas, seen)
+    if isinstance(schema.get("additionalProperties"), dict):
+        _limit_text(schema["additionalProperties"], pattern, schemas, seen)

@@ -83,9 +83,15 @@ class PageParams:
 LimitQuery = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (max {MAX_LIMIT}).")
 ]
+# The alphabet of the cursors encode_cursor makes (unpadded base64url).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 CursorQuery = Annotated[
     str | None,
-    Query(max_length=1000, description="Opaque cursor from a previous page's `next_cursor`."),
+    Query(
+        max_length=1000,
+        pattern=CURSOR_PATTERN,
+        description="Opaque cursor from a previous page's `next_cursor`.",
+    ),
 ]
 
 

@@ -6,7 +6,7 @@ from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import NonEmpty
+from app.core.fields import WEB_URL_PATTERN, NonEmpty
 from app.core.patch import MergePatch
 from app.models.base import PublicModel
 
@@ -107,5 +107,5 @@ class SourceUpdate(MergePatch):
 
     title: NonEmpty | None = Field(default=None, max_length=500)
     publisher: str | None = Field(default=None, max_length=200)
-    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=WEB_URL_PATTERN)] | None = None
     reported_by: str | None = Field(default=None, max_length=200)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from app.core.routing import ReadRoute
 from app.models.change import ChangePage
 from app.services import changes
@@ -22,6 +22,7 @@ async def list_changes(
         str | None,
         Query(
             max_length=200,
+            pattern=CURSOR_PATTERN,
             description="The `next_cursor` of the previous call; omit to start at the "
             "first change.",
         ),
