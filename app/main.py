@@ -34,6 +34,7 @@ from app.core.limits import (
     ControlCharacterMiddleware,
     document_text_limits,
 )
+from app.core.links import document_links
 from app.core.observability import install_observability
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
 from app.core.response_cache import ResponseCache
@@ -174,6 +175,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             document_problems(schema)
             _document_public_reads(schema)
             document_text_limits(schema)
+            document_links(schema)
             # Served by the API it describes, its paths are relative to where it was fetched
             # (FastAPI names the server only behind a proxy's root path).
             schema.setdefault("servers", [{"url": "/", "description": "This server."}])

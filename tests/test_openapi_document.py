@@ -6,12 +6,14 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from app.core.dates import PARTIAL_DATE_PATTERN, parse_partial_date
+from app.core.limits import BODY_TEXT_PATTERN, QUERY_TEXT_PATTERN
 from tests.conftest import Curator
 from tests.helpers import assert_problem
 
@@ -249,3 +251,42 @@ def test_the_documented_patterns_are_the_servers(spec: dict[str, Any]) -> None:
     assert money == r"^-?[0-9]{1,20}(?:\.[0-9]{1,4})?$"
     assert percent == r"^[0-9]{1,4}(?:\.[0-9]{1,3})?$"
     assert date == PARTIAL_DATE_PATTERN
+
+
+def test_free_text_says_what_the_server_refuses(client: TestClient) -> None:
+    """Query text without control characters, body text without NUL: the patterns the
+    document gives every string that has no pattern, enum or format of its own."""
+    document = client.get("/openapi.json").json()
+    search_q = next(
+        p for p in document["paths"]["/v1/search"]["get"]["parameters"] if p["name"] == "q"
+    )
+    assert search_q["schema"]["pattern"] == QUERY_TEXT_PATTERN
+    source = document["components"]["schemas"]["SourceCreate"]["properties"]
+    assert source["text"]["pattern"] == BODY_TEXT_PATTERN
+    assert re.fullmatch(BODY_TEXT_PATTERN[1:-1], "ñandú\n日本")
+    assert not re.fullmatch(BODY_TEXT_PATTERN[1:-1], "a\x00b")
+    assert client.get("/v1/search", params={"q": "a\x01b"}).status_code == 422
+
+
+def test_created_resources_link_to_their_operations(client: TestClient) -> None:
+    """A 201 names the operations that act on what it created, with the response values
+    they take, so that a client (or schemathesis' stateful phase) can follow them."""
+    document = client.get("/openapi.json").json()
+    links = document["paths"]["/v1/companies"]["post"]["responses"]["201"]["links"]
+    assert {link["operationRef"] for link in links.values()} == {
+        f"#/paths/~1v1~1companies~1%7Bslug%7D/{method}" for method in ("get", "patch", "delete")
+    }
+    assert all(link["parameters"] == {"slug": "$response.body#/slug"} for link in links.values())
+    for item in document["paths"].values():
+        for operation in item.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    path, method = link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+                    target = unquote(path).replace("~1", "/").replace("~0", "~")
+                    assert method in document["paths"][target], link
+                    declared = {
+                        p["name"]
+                        for p in document["paths"][target][method].get("parameters", [])
+                        if p["in"] == "path"
+                    }
+                    assert set(link["parameters"]) == declared, link
