@@ -269,6 +269,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"$ref": _RESPONSE_REF + _problem_of(status).name} for status in statuses}
 
 
+# The API proper: rate-limited, and answered from the database.
+_EVERYWHERE_UNDER = "/v1/"
+
+
 def document_problems(schema: dict[str, Any]) -> None:
     """Declare ``Problem`` (and ``FieldError``) under ``components/schemas`` and each error
     response operations refer to under ``components/responses``, in an OpenAPI document
@@ -281,8 +285,14 @@ def document_problems(schema: dict[str, Any]) -> None:
     )
     components.setdefault("schemas", {}).update(definitions["$defs"])
     used: set[int] = set()
-    for item in schema.get("paths", {}).values():
+    for path, item in schema.get("paths", {}).items():
         for operation in item.values():
+            if path.startswith(_EVERYWHERE_UNDER):
+                # Any /v1 request may meet the rate limit or a database that is down.
+                for status in (429, 503):
+                    operation["responses"].setdefault(
+                        str(status), problem_responses(status)[status]
+                    )
             for code, response in operation.get("responses", {}).items():
                 if not code.isdigit() or int(code) < 400:
                     continue
