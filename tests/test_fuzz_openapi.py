@@ -39,6 +39,7 @@ from app.core.db import bind_engine, get_engine
 from app.importer import import_facts, load_file
 from app.main import create_app
 from app.services.api_keys import create_api_key
+from tests.fuzz.data import CITATION, SEED_SOURCE, refer_to_real_rows
 from tests.helpers import assert_problem, scratch_engine
 
 APP = create_app()
@@ -80,8 +81,6 @@ BOUNDED = settings(
     suppress_health_check=list(HealthCheck),
 )
 
-SEED_SOURCE = "2025-11-14-honda-nissan"
-CITATION = {"source": SEED_SOURCE, "quote": "Honda and Nissan"}
 API_KEY: list[str] = []  # the live key the module fixture creates
 
 
@@ -404,29 +403,9 @@ def test_hostile_headers_on_a_write_are_a_4xx_problem(
 # -- the whole document, fuzzed ----------------------------------------------------------------
 
 
-def _refer_to_real_rows(value: Any) -> None:
-    """Point a generated body's citations and company references at real rows: a quote
-    must be a verbatim span of a stored source and a company must exist, which no schema
-    can say, so without this almost every generated write would stop at a 422 and never
-    reach the database."""
-    if isinstance(value, list):
-        for item in value:
-            _refer_to_real_rows(item)
-    elif isinstance(value, dict):
-        if isinstance(value.get("citations"), list):
-            value["citations"] = [dict(CITATION)]
-        if isinstance(value.get("company"), str):
-            value["company"] = "nissan"
-        members = value.get("members")
-        if isinstance(members, list) and all(isinstance(m, str) for m in members):
-            value["members"] = ["honda", "nissan"]
-        for item in value.values():
-            _refer_to_real_rows(item)
-
-
 def _call_with_key(case: schemathesis.Case) -> None:
     if case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE:
-        _refer_to_real_rows(case.body)
+        refer_to_real_rows(case.body)
     # Only writes declare the key; reads are public and go without it.
     headers = _key() if case.method in WRITES else None
     case.call_and_validate(headers=headers, checks=CHECKS)
