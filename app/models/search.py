@@ -16,6 +16,11 @@ class DocumentType(StrEnum):
     source = "source"
 
 
+# A hit's title is the label of its link: a longer one (a source's may hold 500 characters)
+# is cut to fit, and matched as far as it is kept.
+TITLE_LENGTH = 300
+
+
 class SearchDocument(SQLModel, table=True):
     """One searchable resource: its title and the text to match, kept in step with the
     resource by the write path. The full-text index over it is per database (SQLite FTS5,
@@ -30,7 +35,7 @@ class SearchDocument(SQLModel, table=True):
     doc_type: DocumentType = enum_column(DocumentType, column="doc_type")
     doc_id: int
     key: str = Field(max_length=200, description="The slug or id the resource's URL uses.")
-    title: str = Field(max_length=300)
+    title: str = Field(max_length=TITLE_LENGTH)
     body: str = Field(sa_type=Text)
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
 from app.core.pagination import Page, PageParams, decode_cursor, encode_cursor
-from app.models.search import DocumentType, SearchDocument, SearchHit
+from app.models.search import TITLE_LENGTH, DocumentType, SearchDocument, SearchHit
 
 MAX_TERMS = 16
 # How many matching documents, newest first, a search ranks. Ranking reads every document
@@ -55,6 +55,7 @@ def index_document(
     *, session: Session, doc_type: DocumentType, doc_id: int, key: str, title: str, body: str
 ) -> None:
     """Create or refresh the search document of one resource (in the caller's transaction)."""
+    title = title[:TITLE_LENGTH]
     document = session.exec(
         select(SearchDocument).where(
             SearchDocument.doc_type == doc_type, SearchDocument.doc_id == doc_id

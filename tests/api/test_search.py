@@ -8,7 +8,9 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from app.core.pagination import PageParams
+from app.models.search import TITLE_LENGTH
 from app.services import search
+from tests.conftest import Curator
 from tests.helpers import POSTGRES_URL, assert_problem, get_data, walk_pages
 
 
@@ -219,3 +221,16 @@ def test_the_ranked_window_is_the_newest_matches_wherever_they_lie(
     )
     scores = [hit.score for hit in found]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_title_longer_than_a_hit_holds_is_cut_to_fit(curator: Curator) -> None:
+    """A source's title may hold 500 characters, a search document's 300 (PostgreSQL
+    refused the longer one: a 500 on PATCH)."""
+    title = "Longtitle " + "x" * 489
+    response = curator.client.patch(
+        "/v1/sources/2025-11-14-honda-nissan", json={"title": title}, headers=curator.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == title
+    [hit] = _search(curator.client, q="Longtitle", type="source")
+    assert hit["title"] == title[:TITLE_LENGTH]
