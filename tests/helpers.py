@@ -1,6 +1,7 @@
 """What the tests share: scratch databases and clients, the problem+json shape, walking a
 list page by page, verbatim citations, counting queries."""
 
+import datetime as dt
 import itertools
 import os
 from collections.abc import Iterator, Mapping
@@ -26,6 +27,22 @@ from app.models import Source
 
 POSTGRES_URL = os.environ.get("AUTOFACTS_TEST_DATABASE_URL")
 SEED_DAY = "2025-11-14"
+
+
+def today() -> dt.date:
+    """Read at each use, not at import: a run that crosses midnight compares like with like."""
+    return dt.date.today()
+
+
+def yesterday() -> str:
+    return (today() - dt.timedelta(days=1)).isoformat()
+
+
+def until_today() -> dict[str, str]:
+    """What a past version says of itself: our word until today."""
+    return {"known_to": today().isoformat()}
+
+
 _scratch_numbers = itertools.count()
 
 # -- databases and clients ---------------------------------------------------------------------

@@ -13,10 +13,9 @@ from sqlmodel import Session
 
 from app.services import api_keys, changes
 from tests.conftest import Curator
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, today
 
 SOURCE = "2025-11-14-honda-nissan"
-TODAY = dt.date.today()
 BYD_QUOTE = "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
 
 
@@ -179,10 +178,10 @@ def test_a_correction_keeps_the_old_state_answerable(curator: Curator) -> None:
     assert response.json()["description"] is None
     assert response.headers["ETag"] != old.headers["ETag"]
     assert curator.client.get("/v1/companies/byd").json() == response.json()
-    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    yesterday = (today() - dt.timedelta(days=1)).isoformat()
     past = curator.client.get("/v1/companies/byd", params={"known_at": yesterday}).json()
     # The old state, now closed: our sources' word until today.
-    assert past == old.json() | {"known_to": TODAY.isoformat()}
+    assert past == old.json() | {"known_to": today().isoformat()}
     listed = curator.client.get("/v1/companies", params={"known_at": yesterday}).json()["data"]
     assert [c for c in listed if c["slug"] == "byd"] == [
         {k: v for k, v in past.items() if k != "citations"}
@@ -242,7 +241,7 @@ def test_delete_retracts_and_keeps_history(curator: Curator) -> None:
     )
     assert response.status_code == 204 and response.content == b""
     assert_problem(curator.client.get("/v1/companies/chinese-manufacturers"), 404)
-    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    yesterday = (today() - dt.timedelta(days=1)).isoformat()
     past = curator.client.get("/v1/companies/chinese-manufacturers", params={"known_at": yesterday})
     assert past.status_code == 200
     # The slug is free again for a new company.

@@ -1,14 +1,13 @@
 """Curating sources, executives and roles through the API alone: a second article, an
 executive quoting it, corrections that keep history, retractions, and the change log."""
 
-import datetime as dt
 import hashlib
 from typing import Any
 
 import pytest
 
 from tests.conftest import Curator
-from tests.helpers import assert_problem, assert_verbatim
+from tests.helpers import assert_problem, assert_verbatim, today, yesterday
 
 SEED = "2025-11-14-honda-nissan"
 ARTICLE = "2025-12-01-honda-coo"
@@ -21,8 +20,6 @@ ARTICLE_TEXT = (
 )
 APPOINTED = "appointed Mika Tanaka as chief operating officer"
 TANAKA = "Tanaka, who ran the automaker's motorcycle business"
-TODAY = dt.date.today()
-YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
 
 
 def _article(**overrides: Any) -> dict[str, Any]:
@@ -436,14 +433,14 @@ def test_an_executive_correction_keeps_the_old_name(curator: Curator) -> None:
     assert response.json()["name"] == "Ivan Espinosa Jr."
     assert response.json()["roles"] == old.json()["roles"]
     assert curator.client.get("/v1/executives/ivan-espinosa").json() == response.json()
-    past = curator.client.get("/v1/executives/ivan-espinosa", params={"known_at": YESTERDAY})
-    assert past.json() == old.json() | {"known_to": TODAY.isoformat()}
+    past = curator.client.get("/v1/executives/ivan-espinosa", params={"known_at": yesterday()})
+    assert past.json() == old.json() | {"known_to": today().isoformat()}
     at_nissan = curator.client.get(
-        "/v1/companies/nissan/executives", params={"known_at": YESTERDAY}
+        "/v1/companies/nissan/executives", params={"known_at": yesterday()}
     ).json()["data"]
     assert [e["executive"]["name"] for e in at_nissan] == ["Ivan Espinosa"]
     listed = curator.client.get(
-        "/v1/executives", params={"known_at": YESTERDAY, "company": "nissan", "include": "roles"}
+        "/v1/executives", params={"known_at": yesterday(), "company": "nissan", "include": "roles"}
     ).json()["data"]
     assert [(e["name"], len(e["roles"])) for e in listed] == [("Ivan Espinosa", 1)]
 
@@ -475,7 +472,7 @@ def test_a_role_correction_keeps_the_old_title_answerable(curator: Curator) -> N
     assert response.status_code == 200, response.text
     corrected = response.json()
     assert (corrected["id"], corrected["title"]) == (old.json()["id"], "Chief Operating Officer")
-    assert (corrected["started_on"], corrected["known_from"]) == ("2025-12-01", TODAY.isoformat())
+    assert (corrected["started_on"], corrected["known_from"]) == ("2025-12-01", today().isoformat())
     assert corrected["citations"] == old.json()["citations"]
     assert curator.client.get(url).json() == corrected
 
@@ -484,10 +481,10 @@ def test_a_role_correction_keeps_the_old_title_answerable(curator: Curator) -> N
         return [r["title"] for r in body["roles"]]
 
     assert titles() == ["Chief Operating Officer"]
-    assert titles(known_at=YESTERDAY) == ["COO"]
-    past = curator.client.get(url, params={"known_at": YESTERDAY})
-    assert past.json() == old.json() | {"known_to": TODAY.isoformat()}
-    facts = curator.client.get("/v1/facts", params={"known_at": YESTERDAY}).json()["data"]
+    assert titles(known_at=yesterday()) == ["COO"]
+    past = curator.client.get(url, params={"known_at": yesterday()})
+    assert past.json() == old.json() | {"known_to": today().isoformat()}
+    facts = curator.client.get("/v1/facts", params={"known_at": yesterday()}).json()["data"]
     assert "COO" in str([f["value"] for f in facts if f["predicate"] == "holds_role"])
     # The search document follows the current title.
     hits = curator.client.get("/v1/search", params={"q": "Chief Operating", "type": "executive"})
@@ -546,8 +543,8 @@ def test_retracting_a_role_keeps_it_in_history(curator: Curator) -> None:
     assert_problem(curator.client.delete(url, headers=curator.headers), 404)
     assert curator.client.get("/v1/executives/mika-tanaka").json()["roles"] == []
     assert curator.client.get("/v1/companies/honda/executives").json()["data"] == []
-    assert curator.client.get(url, params={"known_at": YESTERDAY}).status_code == 200
-    past = curator.client.get("/v1/executives/mika-tanaka", params={"known_at": YESTERDAY})
+    assert curator.client.get(url, params={"known_at": yesterday()}).status_code == 200
+    past = curator.client.get("/v1/executives/mika-tanaka", params={"known_at": yesterday()})
     assert [r["title"] for r in past.json()["roles"]] == ["COO"]
     # With no current role left, the executive can be retracted too, and history stays.
     response = curator.client.delete("/v1/executives/mika-tanaka", headers=curator.headers)
@@ -556,7 +553,9 @@ def test_retracting_a_role_keeps_it_in_history(curator: Curator) -> None:
     hits = curator.client.get("/v1/search", params={"q": "Tanaka", "type": "executive"})
     assert hits.json()["data"] == []
     assert (
-        curator.client.get("/v1/executives/mika-tanaka", params={"known_at": YESTERDAY}).status_code
+        curator.client.get(
+            "/v1/executives/mika-tanaka", params={"known_at": yesterday()}
+        ).status_code
         == 200
     )
     # The slug is free again.

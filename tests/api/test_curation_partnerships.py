@@ -2,7 +2,6 @@
 members, statuses and scope, members and scope rows added and retracted, and the change log
 of it all. Each test writes to a seeded database of its own."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -10,12 +9,10 @@ from sqlmodel import Session
 
 from app.importer import import_facts, parse_facts
 from tests.conftest import Curator
-from tests.helpers import assert_problem, get_data
+from tests.helpers import assert_problem, get_data, today, yesterday
 
 SOURCE = "2025-11-14-honda-nissan"
 US_TALKS = "honda-nissan-us-collaboration"
-TODAY = dt.date.today()
-YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
 
 # A second article, published today: what it says is our sources' word from today on.
 NEWS = "honda-nissan-sign-us-deal"
@@ -40,7 +37,7 @@ def _add_news(curator: Curator) -> None:
             {
                 "slug": NEWS,
                 "title": "Honda and Nissan sign their U.S. deal",
-                "published_on": TODAY.isoformat(),
+                "published_on": today().isoformat(),
                 "text": f"{SIGNED_QUOTE} The talks had lasted most of 2025 and 2026.",
             }
         ],
@@ -139,7 +136,7 @@ def test_the_us_talks_are_signed_and_the_talks_stay_answerable(curator: Curator)
     assert before["status"] == "in_talks"
     assert _history(before) == [("in_talks", "2025", SIGNED_ON)]
     # What our sources said yesterday: in talks, and no end in sight.
-    known = _detail(curator, talks, known_at=YESTERDAY)
+    known = _detail(curator, talks, known_at=yesterday())
     assert known["status"] == "in_talks"
     assert _history(known) == [("in_talks", "2025", None)]
 
@@ -149,8 +146,8 @@ def test_the_us_talks_are_signed_and_the_talks_stay_answerable(curator: Curator)
     assert talks in _ids(curator, "/v1/companies/nissan/partnerships", status="signed")
     assert talks in _ids(curator, status="in_talks", valid_at=DAY_BEFORE)
     assert talks not in _ids(curator, status="signed", valid_at=DAY_BEFORE)
-    assert talks in _ids(curator, status="in_talks", known_at=YESTERDAY)
-    assert talks not in _ids(curator, status="signed", known_at=YESTERDAY)
+    assert talks in _ids(curator, status="in_talks", known_at=yesterday())
+    assert talks not in _ids(curator, status="signed", known_at=yesterday())
     listed = {r["id"]: r["status"] for r in get_data(curator.client, "/v1/partnerships")}
     assert listed[talks] == "signed"
     # The flat fact list holds both statuses now, and only the talks yesterday.
@@ -394,18 +391,18 @@ def test_a_correction_keeps_the_old_partnership_answerable(curator: Curator) -> 
     )
     assert new["members"] == old["members"] and new["scope"] == old["scope"]
     assert response.headers["ETag"] == _etag(curator, talks)
-    past = _detail(curator, talks, known_at=YESTERDAY)
+    past = _detail(curator, talks, known_at=yesterday())
     assert (past["id"], past["title"], past["notes"]) == (talks, old["title"], old["notes"])
     # The superseded copy still finds its members, scope and statuses.
     assert past["members"] == old["members"]
     assert [s["area"] for s in past["scope"]] == [s["area"] for s in old["scope"]]
     assert _history(past) == _history(old)
-    listed = get_data(curator.client, "/v1/partnerships", known_at=YESTERDAY, include="members")
+    listed = get_data(curator.client, "/v1/partnerships", known_at=yesterday(), include="members")
     (row,) = [r for r in listed if r["id"] == talks]
     assert (row["title"], row["status"]) == (old["title"], "in_talks")
     assert row["members"] == old["members"]
-    assert talks in _ids(curator, member="honda", known_at=YESTERDAY)
-    assert talks in _ids(curator, "/v1/companies/honda/partnerships", known_at=YESTERDAY)
+    assert talks in _ids(curator, member="honda", known_at=yesterday())
+    assert talks in _ids(curator, "/v1/companies/honda/partnerships", known_at=yesterday())
 
 
 def test_a_corrected_member_company_stays_a_member_in_the_past(curator: Curator) -> None:
@@ -416,10 +413,10 @@ def test_a_corrected_member_company_stays_a_member_in_the_past(curator: Curator)
     assert response.status_code == 200, response.text
     names = [m["name"] for m in _detail(curator, talks)["members"]]
     assert names == ["Honda Motor", "Nissan"]
-    past = [m["name"] for m in _detail(curator, talks, known_at=YESTERDAY)["members"]]
+    past = [m["name"] for m in _detail(curator, talks, known_at=yesterday())["members"]]
     assert past == ["Honda", "Nissan"]
-    assert talks in _ids(curator, member="honda", known_at=YESTERDAY)
-    assert talks in _ids(curator, "/v1/companies/honda/partnerships", known_at=YESTERDAY)
+    assert talks in _ids(curator, member="honda", known_at=yesterday())
+    assert talks in _ids(curator, "/v1/companies/honda/partnerships", known_at=yesterday())
 
 
 def test_a_stale_if_match_is_412_and_changes_nothing(curator: Curator) -> None:
@@ -481,7 +478,7 @@ def test_delete_retracts_the_partnership_and_its_rows(curator: Curator) -> None:
     search = curator.client.get("/v1/search", params={"q": "collaboration", "type": "partnership"})
     assert str(talks) not in [hit["key"] for hit in search.json()["data"]]
     # History stays: yesterday it was there, whole.
-    past = _detail(curator, talks, known_at=YESTERDAY)
+    past = _detail(curator, talks, known_at=yesterday())
     assert past["status"] == "in_talks" and len(past["members"]) == 2
     assert len(past["scope"]) == 5 and len(past["excluded"]) == 2
     # The slug is free again.

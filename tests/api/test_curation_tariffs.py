@@ -2,7 +2,6 @@
 corrections that keep history (``known_at``), a dated rate change (``valid_at``),
 retractions, refused writes that change nothing, idempotent creates and the change log."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from sqlmodel import Session
 
 from app.importer import import_facts, parse_facts
 from tests.conftest import Curator
-from tests.helpers import assert_problem, assert_verbatim
+from tests.helpers import assert_problem, assert_verbatim, today, until_today, yesterday
 
 SEED = "2025-11-14-honda-nissan"
 ARTICLE = "2026-01-10-us-tariff-cut"
@@ -31,10 +30,10 @@ CANADA_HONDA = "Honda expects to cost it 20 billion yen this fiscal year"
 PLANT = "a new plant in Greensburg, Indiana"
 PLAN = "Nissan widened its recovery plan to 25,000 job cuts"
 RESULT = "net loss of 90 billion yen ($0.6B USD) for the first half"
-TODAY = dt.date.today()
-YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
-# What a past version says of itself: our word until today.
-UNTIL_TODAY = {"known_to": TODAY.isoformat()}
+
+
+def known_yesterday(curator: Curator, path: str) -> Any:
+    return curator.client.get(path, params={"known_at": yesterday()}).json()
 
 
 @pytest.fixture
@@ -59,8 +58,8 @@ def curator_with_article(curator: Curator) -> Curator:
 
 def _withdrawn(tariff: dict[str, Any]) -> dict[str, Any]:
     """A tariff as ``known_at`` answers it once it and its impacts were retracted today."""
-    impacts = [impact | UNTIL_TODAY for impact in tariff["impacts"]]
-    return tariff | UNTIL_TODAY | {"impacts": impacts}
+    impacts = [impact | until_today() for impact in tariff["impacts"]]
+    return tariff | until_today() | {"impacts": impacts}
 
 
 def cite(quote: str, source: str = ARTICLE) -> list[dict[str, str]]:
@@ -161,7 +160,7 @@ def test_a_corrected_rate_keeps_the_old_one_under_known_at(curator_with_article:
     corrected = response.json()
     assert corrected["rate_pct"] == "10"
     assert corrected["previous_rate_pct"] is None  # a correction, not a change of rate
-    assert corrected["known_from"] == TODAY.isoformat()
+    assert corrected["known_from"] == today().isoformat()
     assert [c["quote"] for c in corrected["citations"]] == [RATE]
     assert len(corrected["impacts"]) == 2
     assert response.headers["ETag"] != old.headers["ETag"]
@@ -169,12 +168,12 @@ def test_a_corrected_rate_keeps_the_old_one_under_known_at(curator_with_article:
     now = curator.client.get(path)
     assert now.json() == corrected
     assert now.headers["ETag"] == response.headers["ETag"]
-    past = curator.client.get(path, params={"known_at": YESTERDAY}).json()
-    assert past == old.json() | UNTIL_TODAY
+    past = curator.client.get(path, params={"known_at": yesterday()}).json()
+    assert past == old.json() | until_today()
     assert past["rate_pct"] == "15"
     assert_verbatim(curator.engine, past["citations"], SEED_RATE)
     assert [t["rate_pct"] for t in curator.client.get("/v1/tariffs").json()["data"]] == ["10"]
-    listed = curator.client.get("/v1/tariffs", params={"known_at": YESTERDAY}).json()["data"]
+    listed = curator.client.get("/v1/tariffs", params={"known_at": yesterday()}).json()["data"]
     assert [t["rate_pct"] for t in listed] == ["15"]
     facts = curator.client.get("/v1/facts", params={"predicate": "tariff"}).json()["data"]
     assert [f["value"]["rate_pct"] for f in facts] == ["10"]
@@ -206,7 +205,7 @@ def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
     assert curator.client.get(path, params={"valid_at": "2026-02-01"}).json() == changed
     assert curator.client.get(path).json() == changed
     # What our sources said before today: 15 %, with no end.
-    assert curator.client.get(path, params={"known_at": YESTERDAY}).json() == old | UNTIL_TODAY
+    assert curator.client.get(path, params={"known_at": yesterday()}).json() == old | until_today()
 
     def rates(**params: str) -> list[str]:
         return [
@@ -225,7 +224,7 @@ def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
     # Retracting the tariff withdraws the past rate too; history still answers.
     assert curator.client.delete(path, headers=curator.headers).status_code == 204
     assert_problem(curator.client.get(path, params={"valid_at": "2025-12-01"}), 404)
-    assert curator.client.get(path, params={"known_at": YESTERDAY}).json() == _withdrawn(old)
+    assert curator.client.get(path, params={"known_at": yesterday()}).json() == _withdrawn(old)
 
 
 def test_a_patch_that_changes_nothing_records_nothing(curator_with_article: Curator) -> None:
@@ -314,7 +313,7 @@ def test_a_tariff_is_created_with_its_impacts_and_retracted_with_them(
     hits = curator.client.get("/v1/search", params={"q": "CA tariff", "type": "tariff"}).json()
     assert str(created["id"]) not in [h["key"] for h in hits["data"]]
     # Known since the article, withdrawn today: yesterday's word still answers.
-    assert curator.client.get(path, params={"known_at": YESTERDAY}).json() == _withdrawn(created)
+    assert curator.client.get(path, params={"known_at": yesterday()}).json() == _withdrawn(created)
     # The key is free again.
     again = curator.client.post("/v1/tariffs", json=_canada(), headers=curator.headers)
     assert again.status_code == 201
@@ -409,17 +408,13 @@ def test_an_impact_for_a_new_fiscal_year_round_trip(curator_with_article: Curato
     assert patched.status_code == 200, patched.text
     assert patched.json()["amount"] == {"amount": "125000000000", "currency": "JPY", "usd": None}
     assert patched.json()["kind"] == "forecast"
-    assert (
-        curator.client.get(location, params={"known_at": YESTERDAY}).json() == created | UNTIL_TODAY
-    )
+    assert known_yesterday(curator, location) == created | until_today()
 
     deleted = curator.client.delete(location, headers=_if_match(curator, location))
     assert deleted.status_code == 204
     assert_problem(curator.client.get(location), 404)
     assert len(curator.client.get(f"/v1/tariffs/{tariff_id}").json()["impacts"]) == 2
-    assert (
-        curator.client.get(location, params={"known_at": YESTERDAY}).json() == created | UNTIL_TODAY
-    )
+    assert known_yesterday(curator, location) == created | until_today()
 
 
 @pytest.mark.parametrize(
@@ -503,9 +498,7 @@ def test_a_plan_round_trip(curator_with_article: Curator) -> None:
     )
     assert patched.status_code == 200, patched.text
     assert (patched.json()["plants_after"], patched.json()["target_year"]) == (10, 2028)
-    assert (
-        curator.client.get(location, params={"known_at": YESTERDAY}).json() == created | UNTIL_TODAY
-    )
+    assert known_yesterday(curator, location) == created | until_today()
 
     assert curator.client.delete(location, headers=curator.headers).status_code == 204
     assert_problem(curator.client.get(location), 404)
@@ -525,7 +518,7 @@ def test_correcting_the_seed_plan_keeps_its_old_figures(curator_with_article: Cu
     )
     assert response.status_code == 200, response.text
     assert response.json()["job_cuts"] == 25000
-    assert curator.client.get(location, params={"known_at": YESTERDAY}).json() == old | UNTIL_TODAY
+    assert known_yesterday(curator, location) == old | until_today()
 
 
 @pytest.mark.parametrize(
@@ -590,17 +583,13 @@ def test_a_financial_result_round_trip(curator_with_article: Curator) -> None:
     )
     assert patched.status_code == 200, patched.text
     assert patched.json()["amount"]["amount"] == "90500000000"
-    assert (
-        curator.client.get(location, params={"known_at": YESTERDAY}).json() == created | UNTIL_TODAY
-    )
+    assert known_yesterday(curator, location) == created | until_today()
 
     assert curator.client.delete(location, headers=curator.headers).status_code == 204
     assert_problem(curator.client.get(location), 404)
     results = curator.client.get("/v1/companies/nissan/financial-results").json()["data"]
     assert [r["period"] for r in results] == ["2025"]
-    assert (
-        curator.client.get(location, params={"known_at": YESTERDAY}).json() == created | UNTIL_TODAY
-    )
+    assert known_yesterday(curator, location) == created | until_today()
 
 
 @pytest.mark.parametrize(
@@ -687,9 +676,7 @@ def test_a_plant_round_trip(curator_with_article: Curator) -> None:
     assert patched.status_code == 200, patched.text
     assert (patched.json()["name"], patched.json()["city"]) == ("Indiana Auto Plant", None)
     assert search("Indiana") == ["Indiana Auto Plant"]
-    assert (
-        curator.client.get(location, params={"known_at": YESTERDAY}).json() == created | UNTIL_TODAY
-    )
+    assert known_yesterday(curator, location) == created | until_today()
 
     assert curator.client.delete(location, headers=_if_match(curator, location)).status_code == 204
     assert_problem(curator.client.get(location), 404)
