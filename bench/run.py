@@ -97,6 +97,8 @@ class Measure:
     p50: list[float] = field(default_factory=list)
     p99: list[float] = field(default_factory=list)
     errors: int = 0
+    # The host's 1-minute load average as each measurement started: what else ran.
+    load1: list[float] = field(default_factory=list)
 
     def median(self, what: str) -> float:
         values: list[float] = getattr(self, what)
@@ -132,6 +134,7 @@ def main() -> int:
 
 
 def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
+    started = dt.datetime.now(dt.UTC)
     urls = {db: _dataset(db, args.companies, args.facts, args.seed) for db in databases}
     sqlite_file = _dataset("sqlite", args.companies, args.facts, args.seed)
     results: dict[str, dict[str, Measure]] = {}
@@ -171,11 +174,107 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
                 resolved = _resolve(base, paths, args.companies)
                 _measure(results, f"{db}-uncached", base, resolved, args, log)
                 rss[f"{db}-uncached"] = max(rss.get(f"{db}-uncached", 0), _peak_rss_mib(pid))
+    summary = _summary(args, started, paths, results, rss, latencies, lookups)
+    print(f"summary: {summary.relative_to(ROOT)}", file=sys.stderr)
     failures = 0
     for db in urls:
         failures += _print_table(db, args, paths, results, rss, latencies[db], lookups[db])
     print(f"\nresults: {log.relative_to(ROOT)}")
     return 0 if args.smoke or failures == 0 else 1
+
+
+def _summary(
+    args: argparse.Namespace,
+    started: dt.datetime,
+    paths: list[Path_],
+    results: dict[str, dict[str, Measure]],
+    rss: dict[str, float],
+    latencies: dict[str, dict[str, float]],
+    lookups: dict[str, dict[str, float]],
+) -> Path:
+    """Write the run's figures, and what they were measured on, to one JSON file.
+
+    bench/report.py renders docs/performance.md from the newest of these files, which are
+    committed; a smoke run's file is named ``*-smoke.json`` and ignored by git."""
+    host = socket.gethostname()
+    summary = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "host": host,
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "commit": _commit(),
+        "python": sys.version.split()[0],
+        "loop": AUTOFACTS_LOOP,
+        "smoke": args.smoke,
+        "options": {
+            "runs": args.runs,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "connections": 64,
+            "companies": args.companies,
+            "facts": args.facts,
+            "seed": args.seed,
+        },
+        "paths": [
+            {
+                "name": p.name,
+                "path": p.path,
+                "datasette": p.datasette,
+                "nosuggest": p.nosuggest,
+                "bar": p.bar,
+            }
+            for p in paths
+        ],
+        "measures": {
+            server: {
+                name: {
+                    "rps": m.rps,
+                    "p50_ms": m.p50,
+                    "p99_ms": m.p99,
+                    "errors": m.errors,
+                    "load1": m.load1,
+                }
+                for name, m in by_path.items()
+            }
+            for server, by_path in results.items()
+        },
+        "peak_rss_mib": rss,
+        "single_request_ms": latencies,
+        "cache_lookups": lookups,
+    }
+    suffix = "-smoke" if args.smoke else ""
+    out = RESULTS / f"{started:%Y-%m-%d-%H%M}-{host}{suffix}.json"
+    out.write_text(json.dumps(summary, indent=1) + "\n")
+    return out
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def _commit() -> str:
+    """The commit measured, marked "+changes" when the app or the bench differ from it."""
+
+    def git(*command: str) -> str:
+        done = subprocess.run(["git", *command], capture_output=True, text=True, cwd=ROOT)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git(
+        "status",
+        "--porcelain",
+        "--",
+        "app",
+        "bench/run.py",
+        "bench/ceiling.py",
+        "bench/floor.py",
+        "migrations",
+    )
+    return f"{commit}+changes" if changed else commit
 
 
 def _paths(database: str) -> list[Path_]:
@@ -266,13 +365,16 @@ def _measure(
         if args.warmup:
             _wrk(base + path, headers, args.warmup)
         figures = _wrk(base + path, headers, args.duration)
+        load1 = os.getloadavg()[0]
         measure = results.setdefault(server, {}).setdefault(name, Measure())
+        measure.load1.append(load1)
         measure.rps.append(figures["rps"])
         measure.p50.append(figures["p50_us"] / 1000)
         measure.p99.append(figures["p99_us"] / 1000)
         measure.errors += int(figures["errors"])
         with log.open("a") as out:
-            out.write(json.dumps({"server": server, "path": name, "url": path, **figures}) + "\n")
+            row = {"server": server, "path": name, "url": path, "load1": load1, **figures}
+            out.write(json.dumps(row) + "\n")
         print(
             f"   {server:<10} {name:<32} {figures['rps']:>9.0f} req/s  "
             f"p99 {figures['p99_us'] / 1000:.1f} ms",
