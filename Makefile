@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: install run test test-sqlite test-postgres lint lint-docker format migrate seed \
-	bench bench-growth bench-smoke
+	bench bench-growth bench-smoke docs-performance
 
 install: $(VENV)/.installed
 
@@ -54,8 +54,14 @@ test-postgres: install
 
 # Benchmarks (bench/README.md): Autofacts against the bare FastAPI route and Datasette on
 # the same synthetic data (100k companies, 1M facts; built once, then reused), 3 runs.
+# The run's summary (bench/results/<date>-<host>.json) is committed, and docs/performance.md
+# rendered from it, whether or not every bar passed; the exit status is the run's.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/report.py && exit $$status
+
+# docs/performance.md from the newest committed summary in bench/results/.
+docs-performance: install
+	$(BIN)/python bench/report.py
 
 # How each path's cost grows from 10k to 100k to 1M facts.
 bench-growth: install

@@ -35,11 +35,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import report  # bench/report.py: the tables, from a run's summary
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -63,9 +65,9 @@ def _free_port() -> int:
 # Chosen once per run, free at start: a fixed port collides with any other run on the host.
 PORT = _free_port()
 
-# Autofacts runs the loop `autofacts serve` runs (README, Operating): saturated, one worker
-# on uvloop served as many requests but starved some (at 64 connections, p99 666 ms vs
-# 76 ms for a company, 2.16 s vs 218 ms for a 50-row page). The ceiling keeps uvloop.
+# Autofacts runs the loop `autofacts serve` runs (docs/operations.md, Event loop): saturated,
+# one worker on uvloop served as many requests but starved some, its p99 many times
+# asyncio's. The ceiling keeps uvloop.
 AUTOFACTS_LOOP = os.environ.get("AUTOFACTS_BENCH_LOOP", "asyncio")
 # Autofacts as configured by default answers a repeated request from its response cache;
 # it is measured a second time with the cache off, every answer computed.
@@ -175,10 +177,15 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
                 _measure(results, f"{db}-uncached", base, resolved, args, log)
                 rss[f"{db}-uncached"] = max(rss.get(f"{db}-uncached", 0), _peak_rss_mib(pid))
     summary = _summary(args, started, paths, results, rss, latencies, lookups)
-    print(f"summary: {summary.relative_to(ROOT)}", file=sys.stderr)
+    smoke = "-smoke" if args.smoke else ""
+    out = RESULTS / f"{started:%Y-%m-%d-%H%M}-{summary['host']}{smoke}.json"
+    out.write_text(json.dumps(summary, indent=1) + "\n")
     failures = 0
     for db in urls:
-        failures += _print_table(db, args, paths, results, rss, latencies[db], lookups[db])
+        section, failed = report.database_section(summary, db)
+        print(f"\n{section}", end="")
+        failures += failed
+    print(f"\nsummary: {out.relative_to(ROOT)} (`make docs-performance` renders it)")
     print(f"\nresults: {log.relative_to(ROOT)}")
     return 0 if args.smoke or failures == 0 else 1
 
@@ -191,11 +198,11 @@ def _summary(
     rss: dict[str, float],
     latencies: dict[str, dict[str, float]],
     lookups: dict[str, dict[str, float]],
-) -> Path:
-    """Write the run's figures, and what they were measured on, to one JSON file.
+) -> dict[str, Any]:
+    """The run's figures and what they were measured on, as bench/report.py reads them.
 
-    bench/report.py renders docs/performance.md from the newest of these files, which are
-    committed; a smoke run's file is named ``*-smoke.json`` and ignored by git."""
+    Written to ``bench/results/<date>-<host>.json``, committed: docs/performance.md is
+    rendered from the newest. A smoke run's file is ``*-smoke.json``, ignored by git."""
     host = socket.gethostname()
     summary = {
         "started_at": started.isoformat(timespec="seconds"),
@@ -243,10 +250,7 @@ def _summary(
         "single_request_ms": latencies,
         "cache_lookups": lookups,
     }
-    suffix = "-smoke" if args.smoke else ""
-    out = RESULTS / f"{started:%Y-%m-%d-%H%M}-{host}{suffix}.json"
-    out.write_text(json.dumps(summary, indent=1) + "\n")
-    return out
+    return summary
 
 
 def _cpu_model() -> str:
@@ -320,7 +324,7 @@ def _paths(database: str) -> list[Path_]:
 
 
 def _datasette_paths(paths: list[Path_]) -> list[tuple[str, str, tuple[str, ...]]]:
-    pages = []
+    pages: list[tuple[str, str, tuple[str, ...]]] = []
     for p in paths:
         if p.datasette is None:
             continue
@@ -352,7 +356,7 @@ def _measure(
     results: dict[str, dict[str, Measure]],
     server: str,
     base: str,
-    paths: list[tuple[str, str, tuple[str, ...]]],
+    paths: Sequence[tuple[str, str, tuple[str, ...]]],
     args: argparse.Namespace,
     log: Path,
 ) -> None:
@@ -427,144 +431,6 @@ def _single_request_times(base: str) -> dict[str, float]:
             samples.append((time.perf_counter() - started) * 1000)
         times[f"/v1/companies?{query}"] = statistics.median(samples)
     return times
-
-
-# -- the tables -----------------------------------------------------------------------------
-
-
-def _print_table(
-    db: str,
-    args: argparse.Namespace,
-    paths: list[Path_],
-    results: dict[str, dict[str, Measure]],
-    rss: dict[str, float],
-    latencies: dict[str, float],
-    lookups: dict[str, float],
-) -> int:
-    ours, peer = results[db], results["datasette"]
-    ceiling = results["fastapi"]["ceiling"].median("rps")
-    print(
-        f"\n## {db}: {args.companies:,} companies, {args.facts:,} facts "
-        f"(median of {args.runs} run(s), {args.duration} s each, 64 connections)\n"
-    )
-    print(
-        "| path | req/s | p50 ms | p99 ms | x FastAPI | Datasette req/s | x Datasette "
-        "| Datasette _nosuggest req/s | x _nosuggest |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| bare FastAPI route | {ceiling:,.0f} | "
-        f"{results['fastapi']['ceiling'].median('p50'):.1f} | "
-        f"{results['fastapi']['ceiling'].median('p99'):.1f} | 1.00 | | | | |"
-    )
-    floor = results[f"floor-{db}"]["floor"]
-    print(
-        f"| bare FastAPI route + the slug's lookup through the raw driver (`bench/floor.py`) | "
-        f"{floor.median('rps'):,.0f} | {floor.median('p50'):.1f} | {floor.median('p99'):.1f} | "
-        f"{floor.median('rps') / ceiling:.2f} | | | | |"
-    )
-    bars: list[tuple[str, bool]] = []
-    for p in paths:
-        m = ours[p.name]
-        rps = m.median("rps")
-        cells = [
-            f"{rps:,.0f}",
-            f"{m.median('p50'):.1f}",
-            f"{m.median('p99'):.1f}",
-            f"{rps / ceiling:.2f}",
-        ]
-        plain = peer.get(p.name)
-        quiet = peer.get(f"{p.name} _nosuggest")
-        for d in (plain, quiet):
-            cells += [f"{d.median('rps'):,.0f}", _ratio(rps, d.median("rps"))] if d else ["", ""]
-        print(f"| {p.name} | " + " | ".join(cells) + " |")
-        bars += _bars_of(p, m, ceiling, quiet or plain)
-    bars.append(_page_depth_bar(ours))
-    print(
-        f"\npeak RSS, MiB: autofacts {rss[db]:.0f}, FastAPI {rss['fastapi']:.0f}, "
-        f"Datasette {rss['datasette']:.0f}"
-    )
-    bars.append((f"peak RSS of one worker < 150 MB ({rss[db]:.0f} MiB)", rss[db] < 150))
-    hits, misses = lookups.get("hit", 0), lookups.get("miss", 0)
-    print(
-        f"response cache of the last run's server: {hits:,.0f} hits, {misses:,.0f} misses, "
-        f"{lookups.get('bypass', 0):,.0f} bypassed"
-    )
-    print("\n| one request, median of 20 | ms |\n|---|---:|")
-    for url, ms in latencies.items():
-        print(f"| `{url}` | {ms:.1f} |")
-        bars.append((f"under 50 ms: {url} ({ms:.1f} ms)", ms < 50))
-    uncached = _print_uncached(db, paths, results, rss, ceiling)
-    print()
-    if args.smoke:
-        print("(smoke run: bars not judged)")
-        return 0
-    for text, ok in bars:
-        print(f"- {'PASS' if ok else 'FAIL'} {text}")
-    print("\nWith the cache off (not the bars: Autofacts as served answers from its cache):")
-    for text, ok in uncached:
-        print(f"- {'pass' if ok else 'fail'} {text}")
-    return sum(not ok for _, ok in bars)
-
-
-def _bars_of(
-    p: Path_, m: Measure, ceiling: float, reference: Measure | None
-) -> list[tuple[str, bool]]:
-    """The bars one path answers to, each with its figure."""
-    rps = m.median("rps")
-    bars = [(f"p99 < 25 ms: {p.name} ({m.median('p99'):.1f} ms)", m.median("p99") < 25)]
-    if m.errors:
-        bars.append((f"no errors: {p.name} ({m.errors})", False))
-    if p.bar == "ceiling":
-        bars.append((f"{p.name} ≥ 50 % of FastAPI ({rps / ceiling:.0%})", rps >= ceiling / 2))
-    elif p.bar in ("x3", "x5") and reference:
-        factor = 3 if p.bar == "x3" else 5
-        peer_rps = reference.median("rps")
-        # Without a figure for Datasette there is no ratio: the bar is not met.
-        passed = peer_rps > 0 and rps / peer_rps >= factor
-        bars.append(
-            (f"{p.name} ≥ {factor}x Datasette _nosuggest ({_ratio(rps, peer_rps)})", passed)
-        )
-    return bars
-
-
-def _page_depth_bar(ours: dict[str, Measure]) -> tuple[str, bool]:
-    page1, page1000 = ours["list page 1 (cursor)"], ours["list page 1,000 (cursor)"]
-    drift = page1000.median("rps") / page1.median("rps") - 1
-    return (f"page 1,000 within ±20 % of page 1 ({drift:+.0%})", abs(drift) <= 0.20)
-
-
-def _print_uncached(
-    db: str,
-    paths: list[Path_],
-    results: dict[str, dict[str, Measure]],
-    rss: dict[str, float],
-    ceiling: float,
-) -> list[tuple[str, bool]]:
-    """The same paths with the response cache off, and how they stand against the bars."""
-    ours, peer = results[f"{db}-uncached"], results["datasette"]
-    print(f"\n### {db}, response cache off (`AUTOFACTS_RESPONSE_CACHE_BYTES=0`)\n")
-    print("| path | req/s | p50 ms | p99 ms | x FastAPI | x Datasette _nosuggest |")
-    print("|---|---:|---:|---:|---:|---:|")
-    bars: list[tuple[str, bool]] = []
-    for p in paths:
-        m = ours[p.name]
-        rps = m.median("rps")
-        reference = peer.get(f"{p.name} _nosuggest") or peer.get(p.name)
-        versus = _ratio(rps, reference.median("rps")) if reference else ""
-        print(
-            f"| {p.name} | {rps:,.0f} | {m.median('p50'):.1f} | {m.median('p99'):.1f} | "
-            f"{rps / ceiling:.2f} | {versus} |"
-        )
-        bars += _bars_of(p, m, ceiling, reference)
-    bars.append(_page_depth_bar(ours))
-    print(f"\npeak RSS, MiB: {rss[f'{db}-uncached']:.0f}")
-    return bars
-
-
-def _ratio(ours: float, theirs: float) -> str:
-    # Datasette can finish no request at all in a run (suggested facets at 100k rows).
-    return "no answer" if theirs == 0 else f"{ours / theirs:.1f}x"
 
 
 # -- growth ---------------------------------------------------------------------------------

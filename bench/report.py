@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""The tables of a `make bench` run, from the summary file it wrote.
+
+    bench/report.py [--results FILE] [--output docs/performance.md] [--check]
+
+bench/run.py writes each run's figures to ``bench/results/<date>-<host>.json`` and prints
+its tables with ``database_section``. Run alone (``make docs-performance``), this renders
+docs/performance.md from the newest of those files (or ``--results``); ``--check`` only
+says whether the page is what the file gives, as tests/test_performance_doc.py does, so
+the figures in the docs are always those of a committed run, never pasted.
+"""
+
+import argparse
+import datetime as dt
+import difflib
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+PAGE = ROOT / "docs" / "performance.md"
+
+Summary = dict[str, Any]
+Bar = tuple[str, bool]
+
+
+def newest_results() -> Path:
+    """The summary of the newest full run (smoke runs' files are not committed)."""
+    found = [p for p in RESULTS.glob("*.json") if not p.name.endswith("-smoke.json")]
+    if not found:
+        raise SystemExit(f"no results in {RESULTS.relative_to(ROOT)}: run `make bench` first")
+    return max(found, key=lambda p: (json.loads(p.read_text())["started_at"], p.name))
+
+
+def _median(measure: dict[str, Any], what: str) -> float:
+    values: list[float] = measure[what]
+    return statistics.median(values) if values else float("nan")
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    # Datasette can finish no request at all in a run (suggested facets at 100k rows).
+    return "no answer" if theirs == 0 else f"{ours / theirs:.1f}x"
+
+
+# -- one database's tables, as bench/run.py prints them ------------------------------------
+
+
+def database_section(summary: Summary, db: str) -> tuple[str, int]:
+    """The markdown of ``db``'s tables and bars, and how many bars failed (0 on a smoke
+    run, whose bars are not judged)."""
+    options, measures = summary["options"], summary["measures"]
+    ours, peer = measures[db], measures["datasette"]
+    ceiling_measure = measures["fastapi"]["ceiling"]
+    ceiling = _median(ceiling_measure, "rps")
+    rss = summary["peak_rss_mib"]
+    lines = [
+        f"## {db}: {options['companies']:,} companies, {options['facts']:,} facts "
+        f"(median of {options['runs']} run(s), {options['duration_s']} s each, "
+        f"{options['connections']} connections)",
+        "",
+        "| path | req/s | p50 ms | p99 ms | x FastAPI | Datasette req/s | x Datasette "
+        "| Datasette _nosuggest req/s | x _nosuggest |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| bare FastAPI route | {ceiling:,.0f} | {_median(ceiling_measure, 'p50_ms'):.1f} | "
+        f"{_median(ceiling_measure, 'p99_ms'):.1f} | 1.00 | | | | |",
+    ]
+    floor = measures[f"floor-{db}"]["floor"]
+    lines.append(
+        "| bare FastAPI route + the slug's lookup through the raw driver (`bench/floor.py`) | "
+        f"{_median(floor, 'rps'):,.0f} | {_median(floor, 'p50_ms'):.1f} | "
+        f"{_median(floor, 'p99_ms'):.1f} | {_median(floor, 'rps') / ceiling:.2f} | | | | |"
+    )
+    bars: list[Bar] = []
+    for p in summary["paths"]:
+        m = ours[p["name"]]
+        rps = _median(m, "rps")
+        cells = [
+            f"{rps:,.0f}",
+            f"{_median(m, 'p50_ms'):.1f}",
+            f"{_median(m, 'p99_ms'):.1f}",
+            f"{rps / ceiling:.2f}",
+        ]
+        plain, quiet = peer.get(p["name"]), peer.get(f"{p['name']} _nosuggest")
+        for d in (plain, quiet):
+            cells += (
+                [f"{_median(d, 'rps'):,.0f}", _ratio(rps, _median(d, "rps"))] if d else ["", ""]
+            )
+        lines.append(f"| {p['name']} | " + " | ".join(cells) + " |")
+        bars += _bars_of(p, m, ceiling, quiet or plain)
+    bars.append(_page_depth_bar(ours))
+    lines += [
+        "",
+        f"Peak RSS, MiB: Autofacts {rss[db]:.0f}, FastAPI {rss['fastapi']:.0f}, "
+        f"Datasette {rss['datasette']:.0f}.",
+    ]
+    bars.append((f"peak RSS of one worker < 150 MB ({rss[db]:.0f} MiB)", rss[db] < 150))
+    lookups = summary["cache_lookups"][db]
+    lines += [
+        f"Response cache of the last run's server: {lookups.get('hit', 0):,.0f} hits, "
+        f"{lookups.get('miss', 0):,.0f} misses, {lookups.get('bypass', 0):,.0f} bypassed.",
+        "",
+        "| one request, median of 20 | ms |",
+        "|---|---:|",
+    ]
+    for url, ms in summary["single_request_ms"][db].items():
+        lines.append(f"| `{url}` | {ms:.1f} |")
+        bars.append((f"under 50 ms: {url} ({ms:.1f} ms)", ms < 50))
+    uncached_lines, uncached = _uncached(summary, db, ceiling)
+    lines += ["", *uncached_lines, ""]
+    if summary["smoke"]:
+        lines.append("(smoke run: bars not judged)")
+        return "\n".join(lines) + "\n", 0
+    lines += ["The bars of SPEC §6, as Autofacts is served:"]
+    lines += [f"- {'PASS' if ok else 'FAIL'} {text}" for text, ok in bars]
+    lines += ["", "With the cache off (not the bars: Autofacts as served answers from its cache):"]
+    lines += [f"- {'pass' if ok else 'fail'} {text}" for text, ok in uncached]
+    return "\n".join(lines) + "\n", sum(not ok for _, ok in bars)
+
+
+def _uncached(summary: Summary, db: str, ceiling: float) -> tuple[list[str], list[Bar]]:
+    """The same paths with the response cache off, and how they stand against the bars."""
+    ours, peer = summary["measures"][f"{db}-uncached"], summary["measures"]["datasette"]
+    lines = [
+        f"### {db}, response cache off (`AUTOFACTS_RESPONSE_CACHE_BYTES=0`)",
+        "",
+        "| path | req/s | p50 ms | p99 ms | x FastAPI | x Datasette _nosuggest |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    bars: list[Bar] = []
+    for p in summary["paths"]:
+        m = ours[p["name"]]
+        rps = _median(m, "rps")
+        reference = peer.get(f"{p['name']} _nosuggest") or peer.get(p["name"])
+        versus = _ratio(rps, _median(reference, "rps")) if reference else ""
+        lines.append(
+            f"| {p['name']} | {rps:,.0f} | {_median(m, 'p50_ms'):.1f} | "
+            f"{_median(m, 'p99_ms'):.1f} | {rps / ceiling:.2f} | {versus} |"
+        )
+        bars += _bars_of(p, m, ceiling, reference)
+    bars.append(_page_depth_bar(ours))
+    lines += ["", f"Peak RSS, MiB: {summary['peak_rss_mib'][f'{db}-uncached']:.0f}."]
+    return lines, bars
+
+
+def _bars_of(
+    p: dict[str, Any], m: dict[str, Any], ceiling: float, reference: dict[str, Any] | None
+) -> list[Bar]:
+    """The bars one path answers to (SPEC §6, bench/README.md), each with its figure."""
+    rps, p99 = _median(m, "rps"), _median(m, "p99_ms")
+    bars = [(f"p99 < 25 ms: {p['name']} ({p99:.1f} ms)", p99 < 25)]
+    if m["errors"]:
+        bars.append((f"no errors: {p['name']} ({m['errors']})", False))
+    if p["bar"] == "ceiling":
+        bars.append((f"{p['name']} ≥ 50 % of FastAPI ({rps / ceiling:.0%})", rps >= ceiling / 2))
+    elif p["bar"] in ("x3", "x5") and reference:
+        factor = 3 if p["bar"] == "x3" else 5
+        peer_rps = _median(reference, "rps")
+        # Without a figure for Datasette there is no ratio: the bar is not met.
+        passed = peer_rps > 0 and rps / peer_rps >= factor
+        bars.append(
+            (f"{p['name']} ≥ {factor}x Datasette _nosuggest ({_ratio(rps, peer_rps)})", passed)
+        )
+    return bars
+
+
+def _page_depth_bar(ours: dict[str, Any]) -> Bar:
+    page1, page1000 = ours["list page 1 (cursor)"], ours["list page 1,000 (cursor)"]
+    drift = _median(page1000, "rps") / _median(page1, "rps") - 1
+    return (f"page 1,000 within ±20 % of page 1 ({drift:+.0%})", abs(drift) <= 0.20)
+
+
+# -- docs/performance.md --------------------------------------------------------------------
+
+
+def page(summary: Summary, source: Path) -> str:
+    """docs/performance.md as the run in ``source`` gives it."""
+    options = summary["options"]
+    loads = sorted(
+        load
+        for by_path in summary["measures"].values()
+        for m in by_path.values()
+        for load in m.get("load1", [])
+    )
+    started = dt.datetime.fromisoformat(summary["started_at"])
+    finished = dt.datetime.fromisoformat(summary["finished_at"])
+    databases = [db for db in summary["measures"] if f"floor-{db}" in summary["measures"]]
+    lines = [
+        "<!-- Generated by bench/report.py from "
+        f"{source.relative_to(ROOT).as_posix()}: do not edit, run `make docs-performance`. -->",
+        "",
+        "# Performance",
+        "",
+        "What the newest committed `make bench` run measured: Autofacts against the bare",
+        "FastAPI route and Datasette on the same data, and where it stands against the bars",
+        "of SPEC §6. The method, the paths and the bars are in",
+        "[bench/README.md](../bench/README.md); every run writes its summary to",
+        "`bench/results/<date>-<host>.json`, and this page is rendered from the newest one",
+        "(a test fails when it is not).",
+        "",
+        "| the run | |",
+        "|---|---|",
+        f"| results | `{source.relative_to(ROOT).as_posix()}` |",
+        f"| when | {started:%Y-%m-%d %H:%M} to {finished:%H:%M} UTC |",
+        f"| commit | `{summary['commit']}` |",
+        f"| machine | `{summary['host']}`: {summary['cpus']} cores, {summary['cpu']}, "
+        f"Python {summary['python']} |",
+        f"| data | {options['companies']:,} companies, {options['facts']:,} facts "
+        f"(seed {options['seed']}) |",
+        f"| method | {options['runs']} run(s); each path {options['warmup_s']} s of warm-up, then "
+        f"{options['duration_s']} s measured; wrk, {options['connections']} connections; "
+        f"one worker on the `{summary['loop']}` loop |",
+    ]
+    if loads:
+        lines.append(
+            f"| machine load | 1-minute load average as each path started: "
+            f"{loads[0]:.1f} to {loads[-1]:.1f}, median {statistics.median(loads):.1f}, "
+            f"on {summary['cpus']} cores |"
+        )
+    lines += [
+        "",
+        "The server and wrk keep one core each busy, a load of about 2 on their own; a load",
+        "above that is other work on the machine (on the shared development machines, other",
+        "sessions), which lowers every absolute figure of the run. Ratios measured in one run",
+        "(against the bare route, against Datasette) hold better than absolute req/s; quote",
+        "those, and compare runs only on a quiet machine.",
+        "",
+        "The first table of each database is Autofacts as it is served: wrk repeats one URL, so",
+        "nearly every request is answered from the response cache. The second, with the cache",
+        "off, is what a request the cache cannot answer costs (the first one for a URL after",
+        "any commit).",
+        "",
+    ]
+    for db in databases:
+        section, _ = database_section(summary, db)
+        lines.append(section)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, help="a summary file (default: the newest)")
+    parser.add_argument("--output", type=Path, default=PAGE)
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the page differs from the results"
+    )
+    args = parser.parse_args()
+    source = (args.results or newest_results()).resolve()
+    rendered = page(json.loads(source.read_text()), source)
+    if args.check:
+        current = args.output.read_text() if args.output.exists() else ""
+        if current == rendered:
+            return 0
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.splitlines(keepends=True),
+                rendered.splitlines(keepends=True),
+                str(args.output),
+                "rendered",
+            )
+        )
+        return 1
+    args.output.parent.mkdir(exist_ok=True)
+    args.output.write_text(rendered)
+    print(f"{args.output.relative_to(ROOT)} rendered from {source.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
