@@ -61,16 +61,6 @@ from app.core.dates import format_partial_date
 from app.core.db import lift_statement_timeout
 from app.core.money import decimal_to_str
 from app.core.temporal import is_current
-from app.importer import (
-    CompanyIn,
-    ExecutiveIn,
-    PartnershipIn,
-    PlanIn,
-    PlantIn,
-    ResultIn,
-    SourceIn,
-    TariffIn,
-)
 from app.models import (
     FACT_MODELS,
     Certainty,
@@ -90,6 +80,12 @@ from app.models import (
     Tariff,
     TariffImpact,
 )
+from app.models.company import CompanyIn
+from app.models.company_facts import PlanIn, PlantIn, ResultIn
+from app.models.executive import ExecutiveIn
+from app.models.partnership import PartnershipIn
+from app.models.source import SourceIn
+from app.models.tariff import TariffIn
 
 FORMAT = "autofacts/v1"
 STDOUT = "-"

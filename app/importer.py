@@ -1,7 +1,7 @@
 """The facts file (``format: autofacts/v1``): validated whole, every quote checked against its
 source, then loaded in one transaction.
 
-``load_file`` parses and validates a YAML (or JSON) file against the models below;
+``load_file`` parses and validates a YAML (or JSON) file against the domains' write shapes;
 ``import_facts`` resolves its references, verifies every quote and writes it. A file with
 anything wrong is refused with every problem named by entry and field
 (``partnerships[2].scope[0].citations[0].quote: not found in source '…'``) and changes nothing.
@@ -17,40 +17,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.citations import CitationIn, locate_quote, offsets_problem
-from app.core.dates import Day, PartialDate, parse_partial_date
+from app.core.dates import parse_partial_date
 from app.core.db import begin_write
 from app.core.errors import DomainError
-from app.core.fields import (
-    WEB_URL_PATTERN,
-    Count,
-    CountryCode,
-    CurrencyCode,
-    MoneyAmount,
-    NonEmpty,
-    Percent,
-    Slug,
-    Year,
-)
 from app.core.money import decimal_to_str
 from app.core.temporal import is_current
 from app.models import (
     FACT_MODELS,
-    Certainty,
     Citation,
     Company,
     Executive,
@@ -68,8 +49,14 @@ from app.models import (
     Tariff,
     TariffImpact,
 )
+from app.models.base import FactIn, InputModel
+from app.models.company import CompanyIn
+from app.models.company_facts import PlanIn, PlantIn, ResultIn
+from app.models.executive import ExecutiveIn, RoleIn
+from app.models.partnership import ExclusionIn, PartnershipIn, ScopeIn, latest_status
 from app.models.search import DocumentType
-from app.models.source import SourceSlug
+from app.models.source import SourceIn
+from app.models.tariff import ImpactIn, TariffIn
 from app.services.citations import load_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
@@ -91,181 +78,24 @@ class ImportRefused(DomainError):
 
 
 # ---------------------------------------------------------------------------------------------
-# The file format. Lengths follow the columns, so PostgreSQL never truncates what SQLite kept.
+# The file format: the domains' own write shapes (``app/models/<domain>.py``), so a field
+# added to the API is a field of the file too. Where the two differ the domain says so with
+# a shape of its own (``StatusChangeIn``, ``SourceCreate``).
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Fact(_Entry):
-    """What every stated fact carries: how sure the source is, and the quotes that say it."""
-
-    certainty: Certainty
-    citations: list[CitationIn] = Field(min_length=1)
-
-
-class SourceIn(_Entry):
-    """An article. Its text is ``text`` or the file ``text_file`` (relative to the facts file);
-    it is stored with its sha256, and never changes once stored."""
-
-    slug: SourceSlug = Field(max_length=200)
-    title: NonEmpty = Field(max_length=500)
-    publisher: str | None = Field(default=None, max_length=200)
-    url: str | None = Field(default=None, max_length=2000, pattern=WEB_URL_PATTERN)
-    published_on: Day
-    reported_by: str | None = Field(default=None, max_length=200)
-    text_file: NonEmpty | None = None
-    text: NonEmpty | None = None
-
-    @model_validator(mode="after")
-    def _read_text_file(self, info: ValidationInfo) -> Self:
-        if (self.text is None) == (self.text_file is None):
-            raise ValueError("give exactly one of text and text_file")
-        if self.text_file is not None:
-            base_dir = (info.context or {}).get("base_dir")
-            if base_dir is None:
-                raise ValueError("text_file needs the facts file's directory: give text instead")
-            path = Path(base_dir) / self.text_file
-            try:
-                # Text mode turns CRLF into LF: the same article hashes the same on every OS.
-                self.text = path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ValueError(f"cannot read text_file {str(path)!r}: {exc}") from None
-            if not self.text:
-                raise ValueError(f"text_file {str(path)!r} is empty")
-        return self
-
-
-class CompanyIn(_Fact):
-    slug: Slug = Field(max_length=100)
-    name: NonEmpty = Field(max_length=200)
-    country: CountryCode | None = None
-    kind: NonEmpty = Field(max_length=40, description="automaker, media, supplier, …")
-    description: str | None = None
-
-
-class RoleIn(_Fact):
-    """A title held at a company, from ``started_on`` until ``ended_on`` (exclusive)."""
-
-    company: Slug
-    title: NonEmpty = Field(max_length=200)
-    started_on: PartialDate | None = None
-    ended_on: PartialDate | None = None
-
-
-class ExecutiveIn(_Fact):
-    slug: Slug = Field(max_length=100)
-    name: NonEmpty = Field(max_length=200)
-    roles: list[RoleIn] = []
-
-
-class StatusIn(_Fact):
-    """One dated status; the latest (by ``valid_from``) is the partnership's current one."""
-
-    status: PartnershipStatus
-    valid_from: PartialDate | None = None
-    valid_to: PartialDate | None = None
-
-
-class StatusChangeIn(StatusIn):
-    """A status change posted to the API: unlike a file's status history, whose first
-    status may be undated, it needs the date it took effect."""
-
-    valid_from: PartialDate
-
-
-class ScopeIn(_Fact):
-    area: NonEmpty = Field(max_length=300)
-
-
-class ExclusionIn(_Fact):
-    """An area the partners ruled out: a scope row of certainty ``excluded``."""
-
-    certainty: Literal[Certainty.excluded] = Certainty.excluded
-    area: NonEmpty = Field(max_length=300)
-
-
-class PartnershipIn(_Fact):
-    """Members share the partnership's certainty, dates and citations."""
-
-    slug: Slug = Field(max_length=200)
-    title: NonEmpty = Field(max_length=300)
-    members: list[Slug] = Field(min_length=1, description="Company slugs.")
-    announced_on: PartialDate | None = None
-    ended_on: PartialDate | None = None
-    notes: str | None = None
-    statuses: list[StatusIn] = Field(min_length=1)
-    scope: list[ScopeIn] = []
-    excluded: list[ExclusionIn] = []
-
-
-class MoneyIn(_Entry):
-    """``usd`` is the dollar figure the source itself gives, never a conversion of ours."""
-
-    amount: MoneyAmount
-    currency: CurrencyCode
-    usd: MoneyAmount | None = None
-
-
-class ImpactIn(_Fact):
-    company: Slug
-    fiscal_year: NonEmpty = Field(max_length=20)
-    metric: NonEmpty = Field(max_length=40, description="The source's own word: profit, …")
-    kind: NonEmpty = Field(max_length=20, description="estimate, actual, …")
-    amount: MoneyIn
-
-
-class TariffIn(_Fact):
-    """A tariff, known by (imposing_country, target_country, product)."""
-
-    imposing_country: CountryCode
-    target_country: CountryCode
-    product: NonEmpty = Field(max_length=200)
-    rate_pct: Percent | None = None
-    previous_rate_pct: Percent | None = None
-    baseline_rate_pct: Percent | None = Field(default=None, description="Before the trade war.")
-    effective_on: PartialDate | None = Field(default=None, description="Of the current rate.")
-    impacts: list[ImpactIn] = []
-
-
-class PlanIn(_Fact):
-    company: Slug
-    name: NonEmpty = Field(max_length=200)
-    job_cuts: Count | None = None
-    plants_before: Count | None = None
-    plants_after: Count | None = None
-    target_year: Year | None = None
-
-
-class ResultIn(_Fact):
-    company: Slug
-    period: NonEmpty = Field(max_length=40, description="As the source names it.")
-    metric: NonEmpty = Field(max_length=40, description="The source's own word: loss, …")
-    amount: MoneyIn
-
-
-class PlantIn(_Fact):
-    company: Slug
-    name: NonEmpty = Field(max_length=200)
-    city: str | None = Field(default=None, max_length=200)
-    region: str | None = Field(default=None, max_length=200)
-    country: CountryCode | None = None
-
-
-class FactsFile(_Entry):
+class FactsFile(InputModel):
     """A whole facts file. Companies named by slug (in roles, members, impacts, plans,
     results, plants) are those of this file or ones already in the database."""
 
     format: Literal["autofacts/v1"]
-    sources: list[SourceIn] = []
-    companies: list[CompanyIn] = []
-    executives: list[ExecutiveIn] = []
-    partnerships: list[PartnershipIn] = []
-    tariffs: list[TariffIn] = []
-    restructuring_plans: list[PlanIn] = []
-    financial_results: list[ResultIn] = []
-    plants: list[PlantIn] = []
+    sources: list[SourceIn] = Field(default=[])
+    companies: list[CompanyIn] = Field(default=[])
+    executives: list[ExecutiveIn] = Field(default=[])
+    partnerships: list[PartnershipIn] = Field(default=[])
+    tariffs: list[TariffIn] = Field(default=[])
+    restructuring_plans: list[PlanIn] = Field(default=[])
+    financial_results: list[ResultIn] = Field(default=[])
+    plants: list[PlantIn] = Field(default=[])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,7 +287,7 @@ class _Plan:
                 f"restructuring_plans[{i}]", RestructuringPlan, ("name",), plan, values
             )
         for i, result in enumerate(file.financial_results):
-            values = {"period": result.period, "metric": result.metric, **_money(result.amount)}
+            values = {"period": result.period, "metric": result.metric, **result.amount.columns()}
             self._about_company(
                 f"financial_results[{i}]",
                 FinancialResult,
@@ -550,7 +380,7 @@ class _Plan:
         where: str,
         model: type[SQLModel],
         key: tuple[str, ...],
-        entry: _Fact,
+        entry: FactIn,
         values: dict[str, Any],
         *,
         fields: dict[str, str] | None = None,
@@ -567,7 +397,7 @@ class _Plan:
         where: str,
         model: type[SQLModel],
         key: tuple[str, ...],
-        entry: _Fact,
+        entry: FactIn,
         values: dict[str, Any],
         *,
         refs: dict[str, _Row | None],
@@ -634,7 +464,7 @@ class _Plan:
         )
         values = {"slug": partnership.slug, "title": partnership.title, "notes": partnership.notes}
         row = self._row(where, Partnership, ("slug",), partnership, values | dates, fields=fields)
-        row.derived["status"] = _latest(
+        row.derived["status"] = latest_status(
             (parse_partial_date(s.valid_from)[0] if s.valid_from else None, s.status)
             for s in partnership.statuses
         )
@@ -700,7 +530,7 @@ class _Plan:
                 TariffImpact,
                 ("tariff_id", "company_id", "fiscal_year", "metric"),
                 impact,
-                values | _money(impact.amount),
+                values | impact.amount.columns(),
                 refs={
                     "tariff_id": row,
                     "company_id": self._company(f"{at}.company", impact.company),
@@ -875,7 +705,7 @@ class _Plan:
         for change in self.session.exec(statement):
             history[change.partnership_id].append((change.valid_from, change.status))
         for partnership_id, partnership in grown.items():
-            partnership.status = _latest(history[partnership_id])
+            partnership.status = latest_status(history[partnership_id])
 
 
 # The search document a row belongs to: its type, and the column holding its id.
@@ -896,10 +726,6 @@ _DOCUMENTS: dict[type[SQLModel], tuple[DocumentType, str]] = {
 _MONEY_FIELDS = {"amount": "amount.amount", "currency": "amount.currency", "usd": "amount.usd"}
 
 
-def _money(money: MoneyIn) -> dict[str, Any]:
-    return {"amount": money.amount, "currency": money.currency, "usd": money.usd}
-
-
 def _dates(
     valid_from: str | None, valid_to: str | None, from_field: str, to_field: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -915,13 +741,6 @@ def _dates(
         "valid_to_precision": to_field,
     }
     return values, fields
-
-
-def _latest(statuses: Iterable[tuple[dt.date | None, PartnershipStatus]]) -> PartnershipStatus:
-    """The status of the latest row by ``valid_from``: undated rows count as the oldest, and
-    of rows on the same date the last given wins."""
-    dated = [(day or dt.date.min, order, status) for order, (day, status) in enumerate(statuses)]
-    return max(dated)[2]
 
 
 def _known_from(quotes: list[_Quote]) -> dt.date:

@@ -1,14 +1,19 @@
+"""Companies: the table, the tally the list counts from, and the shapes the API and the
+facts file write and read them in."""
+
+from dataclasses import dataclass
 from typing import ClassVar
 
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.citations import CitationIn
-from app.core.fields import CountryCode, NonEmpty
+from app.core.fields import CountryCode, NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.models.base import (
     Certainty,
     FactBase,
+    FactIn,
     FactPublic,
     PublicModel,
     current_index,
@@ -66,6 +71,14 @@ class CompanyTally(SQLModel, table=True):
     companies: int
 
 
+class CompanyIn(FactIn):
+    slug: Slug = Field(max_length=100)
+    name: NonEmpty = Field(max_length=200)
+    country: CountryCode | None = None
+    kind: NonEmpty = Field(max_length=40, description="automaker, media, supplier, …")
+    description: str | None = None
+
+
 class CompanyPublic(FactPublic):
     fact_table: ClassVar[str] = "company"
     slug: str = Field(schema_extra={"examples": ["nissan"]})
@@ -97,3 +110,10 @@ class CompanyUpdate(MergePatch):
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the company."
     )
+
+
+@dataclass(frozen=True)
+class CompanyFilters:
+    country: str | None = None
+    kind: str | None = None
+    certainty: Certainty | None = None

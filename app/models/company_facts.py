@@ -1,15 +1,17 @@
-"""Facts about one company: restructuring plans, financial results, plants."""
+"""Facts about one company: restructuring plans, financial results, plants; the shapes
+they are written and read in."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
 from sqlmodel import Field
 
 from app.core.citations import CitationIn
-from app.core.fields import Count, CountryCode, NonEmpty, Year
+from app.core.fields import Count, CountryCode, NonEmpty, Slug, Year
 from app.core.money import Money
 from app.core.patch import MergePatch
-from app.models.base import Certainty, FactBase, FactPublic, money_column
+from app.models.base import Certainty, FactBase, FactIn, FactPublic, MoneyIn, money_column
 from app.models.tariff import MoneyUpdate
 
 
@@ -95,6 +97,30 @@ class PlantPublic(FactPublic):
 # company is another fact, so no update below can move one.
 
 
+class PlanIn(FactIn):
+    company: Slug
+    name: NonEmpty = Field(max_length=200)
+    job_cuts: Count | None = None
+    plants_before: Count | None = None
+    plants_after: Count | None = None
+    target_year: Year | None = None
+
+
+class ResultIn(FactIn):
+    company: Slug
+    period: NonEmpty = Field(max_length=40, description="As the source names it.")
+    metric: NonEmpty = Field(max_length=40, description="The source's own word: loss, …")
+    amount: MoneyIn
+
+
+class PlantIn(FactIn):
+    company: Slug
+    name: NonEmpty = Field(max_length=200)
+    city: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=200)
+    country: CountryCode | None = None
+
+
 class RestructuringPlanUpdate(MergePatch):
     """A correction: the old values stay answerable through ``known_at``."""
 
@@ -140,3 +166,15 @@ class PlantUpdate(MergePatch):
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the plant."
     )
+
+
+@dataclass(frozen=True)
+class PlanFilters:
+    company: str | None = None
+    target_year: int | None = None
+
+
+@dataclass(frozen=True)
+class ResultFilters:
+    metric: str | None = None
+    period: str | None = None

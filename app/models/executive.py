@@ -1,3 +1,7 @@
+"""Executives and the roles they hold at companies; the shapes they are written and read
+in."""
+
+from dataclasses import dataclass
 from typing import ClassVar
 
 from pydantic import computed_field
@@ -5,11 +9,12 @@ from sqlmodel import Field
 
 from app.core.citations import CitationIn
 from app.core.dates import PartialDate
-from app.core.fields import NonEmpty
+from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.models.base import (
     Certainty,
     FactBase,
+    FactIn,
     FactPublic,
     PublicModel,
     current_index,
@@ -99,6 +104,21 @@ class ExecutiveRoleDetail(ExecutiveRolePublicWithCompany):
     executive: ExecutiveRef
 
 
+class RoleIn(FactIn):
+    """A title held at a company, from ``started_on`` until ``ended_on`` (exclusive)."""
+
+    company: Slug
+    title: NonEmpty = Field(max_length=200)
+    started_on: PartialDate | None = None
+    ended_on: PartialDate | None = None
+
+
+class ExecutiveIn(FactIn):
+    slug: Slug = Field(max_length=100)
+    name: NonEmpty = Field(max_length=200)
+    roles: list[RoleIn] = Field(default=[])
+
+
 class ExecutiveUpdate(MergePatch):
     """A correction: the old values stay answerable through ``known_at``. The slug is the
     executive's URL and never changes."""
@@ -129,3 +149,9 @@ class ExecutiveRoleUpdate(MergePatch):
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the role."
     )
+
+
+@dataclass(frozen=True)
+class ExecutiveFilters:
+    company: str | None = None
+    title: str | None = None

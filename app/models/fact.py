@@ -1,9 +1,10 @@
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field
 
-from app.models.base import FactBase, FactPublic, PublicModel
+from app.models.base import Certainty, FactBase, FactPublic, PublicModel
 
 
 class Fact(FactBase, table=True):
@@ -68,3 +69,11 @@ class FactItemPublic(FactPublic):
         schema_extra={"examples": [{"amount": "275000000000", "currency": "JPY"}]},
     )
     record: FactRecord
+
+
+@dataclass(frozen=True)
+class FactFilters:
+    company: str | None = None
+    subject_type: str | None = None
+    predicate: str | None = None
+    certainty: Certainty | None = None

@@ -1,15 +1,28 @@
-from enum import StrEnum
-from typing import ClassVar
+"""Partnerships, their members, dated statuses and scope; the shapes they are written
+and read in."""
 
-from pydantic import BaseModel, ConfigDict, computed_field
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, computed_field, field_validator
 from sqlalchemy import Text
 from sqlmodel import Field
 
 from app.core.citations import CitationIn
-from app.core.dates import PartialDate
+from app.core.dates import PartialDate, parse_partial_date
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
-from app.models.base import Certainty, FactBase, FactPublic, current_unique, enum_column
+from app.models.base import (
+    Certainty,
+    FactBase,
+    FactIn,
+    FactPublic,
+    current_unique,
+    enum_column,
+)
 from app.models.company import CompanyRef
 
 
@@ -66,6 +79,69 @@ class PartnershipScope(FactBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True, ondelete="CASCADE")
     area: str = Field(max_length=300)
+
+
+def latest_status(
+    statuses: Iterable[tuple[dt.date | None, PartnershipStatus]],
+) -> PartnershipStatus:
+    """The status of the latest row by ``valid_from``: undated rows count as the oldest, and
+    of rows on the same date the last given wins. What ``Partnership.status`` holds, however
+    the rows were written (an import or a ``POST …/statuses``)."""
+    dated = [(day or dt.date.min, order, status) for order, (day, status) in enumerate(statuses)]
+    return max(dated)[2]
+
+
+class StatusIn(FactIn):
+    """One dated status; the latest (by ``valid_from``) is the partnership's current one."""
+
+    status: PartnershipStatus
+    valid_from: PartialDate | None = None
+    valid_to: PartialDate | None = None
+
+
+class StatusChangeIn(StatusIn):
+    """A status change posted to the API: unlike a file's status history, whose first
+    status may be undated, it needs the date it took effect, and an end after it."""
+
+    valid_from: PartialDate
+
+    @field_validator("valid_to")
+    @classmethod
+    def _ends_after_it_begins(cls, valid_to: str | None, info: ValidationInfo) -> str | None:
+        # valid_from is declared first, so it is in info.data when it was valid itself.
+        valid_from = info.data.get("valid_from")
+        if (
+            valid_to is not None
+            and valid_from is not None
+            and parse_partial_date(valid_to)[0] <= parse_partial_date(valid_from)[0]
+        ):
+            raise ValueError("must be after valid_from")
+        return valid_to
+
+
+class ScopeIn(FactIn):
+    area: NonEmpty = Field(max_length=300)
+
+
+class ExclusionIn(FactIn):
+    """An area the partners ruled out: a scope row of certainty ``excluded``."""
+
+    certainty: Literal[Certainty.excluded] = Certainty.excluded
+    area: NonEmpty = Field(max_length=300)
+
+
+class PartnershipIn(FactIn):
+    """Members share the partnership's certainty, dates and citations."""
+
+    slug: Slug = Field(max_length=200)
+    title: NonEmpty = Field(max_length=300)
+    members: list[Slug] = Field(min_length=1, description="Company slugs.")
+    announced_on: PartialDate | None = None
+    ended_on: PartialDate | None = None
+    notes: str | None = None
+    statuses: list[StatusIn] = Field(min_length=1)
+    scope: list[ScopeIn] = Field(default=[])
+    excluded: list[ExclusionIn] = Field(default=[])
 
 
 class PartnershipScopePublic(FactPublic):
@@ -173,3 +249,10 @@ class PartnershipScopeUpdate(MergePatch):
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the area."
     )
+
+
+@dataclass(frozen=True)
+class PartnershipFilters:
+    status: PartnershipStatus | None = None
+    member: str | None = None
+    certainty: Certainty | None = None

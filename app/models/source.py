@@ -1,14 +1,28 @@
+"""Sources (the articles every fact quotes) and their citations; the shapes they are
+written and read in."""
+
 import datetime as dt
 import re
-from typing import Annotated, ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, ClassVar, Self
 
-from pydantic import AfterValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
+from app.core.dates import Day
 from app.core.fields import WEB_URL_PATTERN, NonEmpty
 from app.core.patch import MergePatch
-from app.models.base import PublicModel
+from app.models.base import InputModel, PublicModel
 
 # A slug that cannot be read as an id: lower-case words joined by hyphens, with a letter in
 # the first word or more than one word. /v1/sources/{id-or-slug} reads digits as an id, so
@@ -99,6 +113,54 @@ class SourcePublic(SourceSummary):
     text: str
 
 
+class SourceIn(InputModel):
+    """An article. Its text is ``text`` or the file ``text_file`` (relative to the facts file);
+    it is stored with its sha256, and never changes once stored."""
+
+    slug: SourceSlug = Field(max_length=200)
+    title: NonEmpty = Field(max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=WEB_URL_PATTERN)] | None = None
+    published_on: Day
+    reported_by: str | None = Field(default=None, max_length=200)
+    text_file: NonEmpty | None = None
+    text: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _read_text_file(self, info: ValidationInfo) -> Self:
+        if (self.text is None) == (self.text_file is None):
+            raise ValueError("give exactly one of text and text_file")
+        if self.text_file is not None:
+            base_dir = (info.context or {}).get("base_dir")
+            if base_dir is None:
+                raise ValueError("text_file needs the facts file's directory: give text instead")
+            path = Path(base_dir) / self.text_file
+            try:
+                # Text mode turns CRLF into LF: the same article hashes the same on every OS.
+                self.text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"cannot read text_file {str(path)!r}: {exc}") from None
+            if not self.text:
+                raise ValueError(f"text_file {str(path)!r} is empty")
+        return self
+
+
+class SourceCreate(SourceIn):
+    """A new article, its text inline: the API reads no files, so ``text_file`` is refused."""
+
+    text: NonEmpty = Field(
+        description="The article's full text. Quotes are verified against it and point into "
+        "it by offset, so it never changes once stored. Line endings are stored as LF."
+    )
+    text_file: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+
+    @field_validator("text_file")
+    @classmethod
+    def _no_files(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("the API reads no files: give the article inline as text")
+
+
 class SourceUpdate(MergePatch):
     """A source's metadata. Its text and publication date never change: quotes point into
     the text by offset, and what our sources knew when hangs on the date."""
@@ -109,3 +171,8 @@ class SourceUpdate(MergePatch):
     publisher: str | None = Field(default=None, max_length=200)
     url: Annotated[str, StringConstraints(max_length=2000, pattern=WEB_URL_PATTERN)] | None = None
     reported_by: str | None = Field(default=None, max_length=200)
+
+
+@dataclass(frozen=True)
+class SourceFilters:
+    reported_by: str | None = None

@@ -1,18 +1,23 @@
+"""Tariffs and what they cost companies; the shapes they are written and read in."""
+
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from sqlmodel import Field
 
 from app.core.citations import CitationIn
 from app.core.dates import PartialDate
-from app.core.fields import CurrencyCode, MoneyAmount, NonEmpty, Percent
+from app.core.fields import CountryCode, MoneyAmount, NonEmpty, Percent, Slug
 from app.core.money import DecimalString, Money
 from app.core.patch import MergePatch
 from app.models.base import (
     Certainty,
     FactBase,
+    FactIn,
     FactPublic,
+    MoneyIn,
     PublicModel,
     money_column,
     percent_column,
@@ -110,9 +115,30 @@ class TariffPublic(FactPublic):
     )
 
 
-class MoneyUpdate(BaseModel):
-    """A figure in a PATCH body, replaced whole: decimal strings, never JSON numbers. (The
-    facts file's ``MoneyIn``, which the models cannot import from the importer.)"""
+class ImpactIn(FactIn):
+    company: Slug
+    fiscal_year: NonEmpty = Field(max_length=20)
+    metric: NonEmpty = Field(max_length=40, description="The source's own word: profit, …")
+    kind: NonEmpty = Field(max_length=20, description="estimate, actual, …")
+    amount: MoneyIn
+
+
+class TariffIn(FactIn):
+    """A tariff, known by (imposing_country, target_country, product)."""
+
+    imposing_country: CountryCode
+    target_country: CountryCode
+    product: NonEmpty = Field(max_length=200)
+    rate_pct: Percent | None = None
+    previous_rate_pct: Percent | None = None
+    baseline_rate_pct: Percent | None = Field(default=None, description="Before the trade war.")
+    effective_on: PartialDate | None = Field(default=None, description="Of the current rate.")
+    impacts: list[ImpactIn] = Field(default=[])
+
+
+# A component of its own in the API document: it shows an example, where MoneyIn has none.
+class MoneyUpdate(MoneyIn):
+    """A figure in a PATCH body, replaced whole: decimal strings, never JSON numbers."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -121,8 +147,6 @@ class MoneyUpdate(BaseModel):
         },
     )
 
-    amount: MoneyAmount
-    currency: CurrencyCode
     usd: MoneyAmount | None = Field(
         default=None, description="The dollar figure the source gives; absent means none."
     )
@@ -167,3 +191,16 @@ class TariffImpactUpdate(MergePatch):
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the impact."
     )
+
+
+@dataclass(frozen=True)
+class TariffFilters:
+    imposing_country: str | None = None
+    target_country: str | None = None
+    product: str | None = None
+
+
+@dataclass(frozen=True)
+class ImpactFilters:
+    fiscal_year: str | None = None
+    metric: str | None = None

@@ -1,6 +1,5 @@
 """Companies: the list, one company, and the lookup every per-company route starts from."""
 
-from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -20,9 +19,7 @@ from app.core.temporal import (
     bound_as_of_condition,
     prepared_filters,
 )
-from app.importer import CompanyIn
 from app.models import (
-    Certainty,
     Company,
     CompanyTally,
     ExecutiveRole,
@@ -32,7 +29,7 @@ from app.models import (
     RestructuringPlan,
     TariffImpact,
 )
-from app.models.company import CompanyPublic, CompanyUpdate
+from app.models.company import CompanyFilters, CompanyIn, CompanyPublic, CompanyUpdate
 from app.models.search import DocumentType
 from app.services.citations import cited_public, to_public, with_citations
 from app.services.writing import (
@@ -55,13 +52,6 @@ COMPANY_LIST = ListSpec(
     facets={"country": Company.country, "kind": Company.kind, "certainty": Company.certainty},
     tally=Tally(table=CompanyTally.__table__, count="companies"),  # type: ignore[attr-defined]
 )
-
-
-@dataclass(frozen=True)
-class CompanyFilters:
-    country: str | None = None
-    kind: str | None = None
-    certainty: Certainty | None = None
 
 
 # A company as reads see it (a Core row) or as writes change it (a model instance); the

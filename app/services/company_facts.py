@@ -19,16 +19,20 @@ from app.core.etags import etag_of, require_if_match
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
-from app.importer import PlanIn, PlantIn, ResultIn
 from app.models import Company, FinancialResult, Plant, RestructuringPlan
 from app.models.base import FactPublic
 from app.models.company_facts import (
     FinancialResultPublic,
     FinancialResultUpdate,
+    PlanFilters,
+    PlanIn,
+    PlantIn,
     PlantPublic,
     PlantUpdate,
     RestructuringPlanPublic,
     RestructuringPlanUpdate,
+    ResultFilters,
+    ResultIn,
 )
 from app.models.search import DocumentType
 from app.services.citations import to_public
@@ -66,18 +70,6 @@ PLANT_LIST = ListSpec(
     id_column=Plant.id,
     facets={"country": Plant.country},
 )
-
-
-@dataclass(frozen=True)
-class PlanFilters:
-    company: str | None = None
-    target_year: int | None = None
-
-
-@dataclass(frozen=True)
-class ResultFilters:
-    metric: str | None = None
-    period: str | None = None
 
 
 CompanyFact = RestructuringPlan | FinancialResult | Plant

@@ -5,7 +5,6 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,8 +20,8 @@ from app.core.temporal import (
     bound_as_of_condition,
     prepared_filters,
 )
-from app.models import Certainty, Citation, Company, Fact
-from app.models.fact import FactItemPublic, FactRecord, FactSubject
+from app.models import Citation, Company, Fact
+from app.models.fact import FactFilters, FactItemPublic, FactRecord, FactSubject
 from app.models.source import CitationPublic
 
 FACT_LIST = ListSpec(
@@ -36,14 +35,6 @@ FACT_LIST = ListSpec(
         "certainty": Fact.certainty,
     },
 )
-
-
-@dataclass(frozen=True)
-class FactFilters:
-    company: str | None = None
-    subject_type: str | None = None
-    predicate: str | None = None
-    certainty: Certainty | None = None
 
 
 def _load_citations(

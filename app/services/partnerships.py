@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,7 +15,6 @@ from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition, entity_id, entity_in
-from app.importer import ExclusionIn, PartnershipIn, ScopeIn, StatusChangeIn, _latest
 from app.models import (
     Certainty,
     Company,
@@ -28,13 +26,19 @@ from app.models import (
 )
 from app.models.company import CompanyRef
 from app.models.partnership import (
+    ExclusionIn,
     PartnershipDetail,
+    PartnershipFilters,
+    PartnershipIn,
     PartnershipMemberIn,
     PartnershipPublic,
     PartnershipScopePublic,
     PartnershipScopeUpdate,
     PartnershipStatusPublic,
     PartnershipUpdate,
+    ScopeIn,
+    StatusChangeIn,
+    latest_status,
 )
 from app.models.search import DocumentType
 from app.services.citations import to_public
@@ -60,13 +64,6 @@ PARTNERSHIP_LIST = ListSpec(
     id_column=Partnership.id,
     facets={"status": Partnership.status, "certainty": Partnership.certainty},
 )
-
-
-@dataclass(frozen=True)
-class PartnershipFilters:
-    status: PartnershipStatus | None = None
-    member: str | None = None
-    certainty: Certainty | None = None
 
 
 def _asks_for_the_past(as_of: AsOf) -> bool:
@@ -353,7 +350,7 @@ def _verify_all(
 def _latest_status(session: Session, partnership_id: int) -> PartnershipStatus:
     """The status the partnership's current rows make current, by the importer's rule."""
     rows = _current_children(session, PartnershipStatusChange, partnership_id)
-    return _latest((row.valid_from, row.status) for row in rows)
+    return latest_status((row.valid_from, row.status) for row in rows)
 
 
 def _detail(session: Session, partnership_id: int) -> PartnershipDetail:
@@ -438,7 +435,7 @@ def create_partnership(
             title=payload.title,
             notes=payload.notes,
             certainty=payload.certainty,
-            status=_latest(
+            status=latest_status(
                 (parse_partial_date(s.valid_from)[0] if s.valid_from else None, s.status)
                 for s in payload.statuses
             ),
@@ -533,8 +530,6 @@ def add_status(
         partnership = _find_partnership(session, partnership_id, AsOf())
         before = _detail(session, partnership_id)
         day, precision = parse_partial_date(payload.valid_from)
-        if payload.valid_to is not None and parse_partial_date(payload.valid_to)[0] <= day:
-            raise BodyInvalid([(["valid_to"], "must be after valid_from")])
         open_rows = session.exec(
             select(PartnershipStatusChange)
             .where(

@@ -2,21 +2,17 @@
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
 
-from pydantic import Field, field_validator
-from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import defer
 from sqlmodel import Session, or_, select
 
 from app.core.errors import Conflict, NotFound
 from app.core.etags import etag_of, require_if_match
-from app.core.fields import MAX_ROW_ID, NonEmpty
+from app.core.fields import MAX_ROW_ID
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.importer import SourceIn
 from app.models import Citation, Source
 from app.models.search import DocumentType
-from app.models.source import SourcePublic, SourceSummary, SourceUpdate
+from app.models.source import SourceFilters, SourceIn, SourcePublic, SourceSummary, SourceUpdate
 from app.services.writing import (
     Idempotency,
     Written,
@@ -32,11 +28,6 @@ SOURCE_LIST = ListSpec(
     id_column=Source.id,
     facets={"reported_by": Source.reported_by, "published_on": Source.published_on},
 )
-
-
-@dataclass(frozen=True)
-class SourceFilters:
-    reported_by: str | None = None
 
 
 def find_source(*, session: Session, id_or_slug: str, known_at: dt.date | None) -> Source:
@@ -80,22 +71,6 @@ def list_sources(
 
 
 # -- writes ------------------------------------------------------------------------------------
-
-
-class SourceCreate(SourceIn):
-    """A new article, its text inline: the API reads no files, so ``text_file`` is refused."""
-
-    text: NonEmpty = Field(
-        description="The article's full text. Quotes are verified against it and point into "
-        "it by offset, so it never changes once stored. Line endings are stored as LF."
-    )
-    text_file: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
-
-    @field_validator("text_file")
-    @classmethod
-    def _no_files(cls, value: str | None) -> None:
-        if value is not None:
-            raise ValueError("the API reads no files: give the article inline as text")
 
 
 def _location(source_id: int) -> str:

@@ -14,7 +14,6 @@ their own, stay separate tariffs, as the reads always served them.)
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -26,15 +25,19 @@ from app.core.etags import etag_of, require_if_match
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
-from app.importer import ImpactIn, MoneyIn, TariffIn
 from app.models import Citation, Company, Tariff, TariffImpact
+from app.models.base import MoneyIn
 from app.models.company import CompanyRef
 from app.models.search import DocumentType
 from app.models.tariff import (
+    ImpactFilters,
+    ImpactIn,
     MoneyUpdate,
+    TariffFilters,
     TariffImpactPublic,
     TariffImpactPublicWithTariff,
     TariffImpactUpdate,
+    TariffIn,
     TariffPublic,
     TariffRef,
     TariffUpdate,
@@ -76,19 +79,6 @@ IMPACT_LIST = ListSpec(
     id_column=TariffImpact.id,
     facets={"fiscal_year": TariffImpact.fiscal_year, "metric": TariffImpact.metric},
 )
-
-
-@dataclass(frozen=True)
-class TariffFilters:
-    imposing_country: str | None = None
-    target_country: str | None = None
-    product: str | None = None
-
-
-@dataclass(frozen=True)
-class ImpactFilters:
-    fiscal_year: str | None = None
-    metric: str | None = None
 
 
 def _entity_id(row: Tariff | TariffImpact | AnyCompany) -> int:

@@ -19,11 +19,9 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
-from app.importer import CompanyIn
 from app.models import Certainty
-from app.models.company import CompanyPublic, CompanyUpdate
+from app.models.company import CompanyFilters, CompanyIn, CompanyPublic, CompanyUpdate
 from app.services import companies
-from app.services.companies import CompanyFilters
 from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/companies", tags=["companies"])

@@ -28,18 +28,18 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
-from app.importer import PlantIn, ResultIn
 from app.models.company_facts import (
     FinancialResultPublic,
     FinancialResultUpdate,
+    PlantIn,
     PlantPublic,
     PlantUpdate,
     RestructuringPlanPublic,
+    ResultFilters,
+    ResultIn,
 )
-from app.models.tariff import TariffImpactPublicWithTariff
+from app.models.tariff import ImpactFilters, TariffImpactPublicWithTariff
 from app.services import company_facts, tariffs
-from app.services.company_facts import ResultFilters
-from app.services.tariffs import ImpactFilters
 from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/companies", tags=["companies"])

@@ -21,16 +21,17 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
-from app.importer import ExecutiveIn, RoleIn
 from app.models.executive import (
     CompanyExecutivePublic,
+    ExecutiveFilters,
+    ExecutiveIn,
     ExecutivePublic,
     ExecutiveRoleDetail,
     ExecutiveRoleUpdate,
     ExecutiveUpdate,
+    RoleIn,
 )
 from app.services import executives
-from app.services.executives import ExecutiveFilters
 from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, tags=["executives"])

@@ -12,9 +12,8 @@ from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
 from app.models import Certainty
-from app.models.fact import FactItemPublic
+from app.models.fact import FactFilters, FactItemPublic
 from app.services import fact_list
-from app.services.fact_list import FactFilters
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/facts", tags=["facts"])
 

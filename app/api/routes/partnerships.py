@@ -20,17 +20,19 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
-from app.importer import PartnershipIn, ScopeIn, StatusChangeIn
 from app.models import Certainty, PartnershipStatus
 from app.models.partnership import (
     PartnershipDetail,
+    PartnershipFilters,
+    PartnershipIn,
     PartnershipMemberIn,
     PartnershipPublic,
     PartnershipScopeUpdate,
     PartnershipUpdate,
+    ScopeIn,
+    StatusChangeIn,
 )
 from app.services import partnerships
-from app.services.partnerships import PartnershipFilters
 from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, tags=["partnerships"])

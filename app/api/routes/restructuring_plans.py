@@ -19,10 +19,13 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
-from app.importer import PlanIn
-from app.models.company_facts import RestructuringPlanPublic, RestructuringPlanUpdate
+from app.models.company_facts import (
+    PlanFilters,
+    PlanIn,
+    RestructuringPlanPublic,
+    RestructuringPlanUpdate,
+)
 from app.services import company_facts
-from app.services.company_facts import PlanFilters
 from app.services.writing import Idempotency
 
 router = APIRouter(

@@ -18,9 +18,8 @@ from app.core.etags import etag_of
 from app.core.export import ListFormatDep, list_response, list_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
-from app.models.source import SourcePublic, SourceSummary, SourceUpdate
+from app.models.source import SourceCreate, SourceFilters, SourcePublic, SourceSummary, SourceUpdate
 from app.services import sources
-from app.services.sources import SourceCreate, SourceFilters
 from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/sources", tags=["sources"])

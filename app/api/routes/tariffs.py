@@ -12,15 +12,16 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
-from app.importer import ImpactIn, TariffIn
 from app.models.tariff import (
+    ImpactIn,
+    TariffFilters,
     TariffImpactPublicWithTariff,
     TariffImpactUpdate,
+    TariffIn,
     TariffPublic,
     TariffUpdate,
 )
 from app.services import tariffs
-from app.services.tariffs import TariffFilters
 from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/tariffs", tags=["tariffs"])
