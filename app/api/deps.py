@@ -13,7 +13,7 @@ from app.core.errors import InvalidParameter, Unauthorized
 from app.core.limits import is_storable_text
 from app.core.ratelimit import VERIFIED_KEY
 from app.services import api_keys
-from app.services.writing import Written
+from app.services.writing import Idempotency, Written
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -132,6 +132,15 @@ IdempotencyKey = Annotated[
         "or blank key is a 422.",
     ),
 ]
+
+
+def idempotency(request: Request, key: IdempotencyKey = None) -> Idempotency | None:
+    """The request's Idempotency-Key with its method and path; the write adds its parsed
+    body, which a dependency cannot see, to tell a retry from another request."""
+    return None if key is None else Idempotency(key, request.method, request.url.path)
+
+
+IdempotencyDep = Annotated[Idempotency | None, Depends(idempotency)]
 IfMatch = Annotated[
     str | None,
     Header(

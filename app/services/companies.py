@@ -1,6 +1,5 @@
 """Companies: the list, one company, and the lookup every per-company route starts from."""
 
-from datetime import date
 from functools import cache
 from typing import Any
 
@@ -8,7 +7,6 @@ from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
-from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, Tally, fetch_page
 from app.core.temporal import (
     AsOf,
@@ -34,15 +32,14 @@ from app.models.search import DocumentType
 from app.services.citations import cited_public, to_public, with_citations
 from app.services.writing import (
     Idempotency,
+    Resource,
     Written,
     add_fact,
-    commit_write,
+    change,
     correct_with,
-    log_change,
-    refresh_search,
-    retract_fact,
+    create,
+    retract,
     verify_citations,
-    written,
 )
 
 COMPANY_LIST = ListSpec(
@@ -170,62 +167,58 @@ _DEPENDENTS = (
 )
 
 
-def _location(slug: str) -> str:
-    return f"/v1/companies/{slug}"
+def _company_id(company: Company) -> int:
+    assert company.id is not None, "rows are read or flushed before they are named"
+    return company.id
+
+
+COMPANIES: Resource[Company, CompanyPublic] = Resource(
+    name="companies",
+    read=lambda session, company: get_company(session=session, slug=company.slug, as_of=AsOf()),
+    key=lambda company, _: company.slug,
+    location=lambda company, _: f"/v1/companies/{company.slug}",
+    row=lambda company: company,
+    search=DocumentType.company,
+    search_id=_company_id,
+)
 
 
 def create_company(
     *, session: Session, actor: str, payload: CompanyIn, idempotency: Idempotency | None
 ) -> Written:
-    def write() -> Written:
+    def add() -> Company:
         if _current(session, payload.slug) is not None:
             raise Conflict(f"A company with slug {payload.slug!r} exists already.")
         quotes = verify_citations(session, payload.citations)
         company = Company(**payload.model_dump(exclude={"citations"}))
         add_fact(session, company, quotes)
-        refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
-        after = get_company(session=session, slug=payload.slug, as_of=AsOf())
-        log_change(
-            session,
-            actor=actor,
-            resource="companies",
-            resource_id=payload.slug,
-            before=None,
-            after=after,
-        )
-        return written(after, 201, location=_location(payload.slug))
+        return company
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return create(
+        session, actor=actor, resource=COMPANIES, body=payload, idempotency=idempotency, add=add
+    )
 
 
 def update_company(
     *, session: Session, actor: str, slug: str, patch: CompanyUpdate, if_match: str | None
 ) -> Written:
-    def write() -> Written:
-        company = company_to_change(session=session, slug=slug)
-        before = get_company(session=session, slug=slug, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
-        if correct_with(session, company, patch.changes(), patch.citations):
-            refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
-        after = get_company(session=session, slug=slug, as_of=AsOf())
-        log_change(
-            session, actor=actor, resource="companies", resource_id=slug, before=before, after=after
-        )
-        return written(after)
-
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=COMPANIES,
+        find=lambda: company_to_change(session=session, slug=slug),
+        apply=lambda company: correct_with(session, company, patch.changes(), patch.citations),
+        if_match=if_match,
+    )
 
 
 def delete_company(*, session: Session, actor: str, slug: str, if_match: str | None) -> Written:
-    def write() -> Written:
-        company = company_to_change(session=session, slug=slug)
-        before = get_company(session=session, slug=slug, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
+    def check(company: Company) -> None:
         for model in _DEPENDENTS:
             dependent = session.exec(
-                select(model.id).where(  # type: ignore[attr-defined]
-                    model.company_id == company.id,  # type: ignore[attr-defined]
-                    col(model.known_to).is_(None),  # type: ignore[attr-defined]
+                select(model.id).where(
+                    model.company_id == company.id,
+                    col(model.known_to).is_(None),
                 )
             ).first()
             if dependent is not None:
@@ -233,14 +226,15 @@ def delete_company(*, session: Session, actor: str, slug: str, if_match: str | N
                     f"Company {slug!r} still has current {model.__tablename__} facts; "
                     "retract them first."
                 )
-        retract_fact(session, company, today=date.today())
-        refresh_search(session, DocumentType.company, company.id)  # type: ignore[arg-type]
-        log_change(
-            session, actor=actor, resource="companies", resource_id=slug, before=before, after=None
-        )
-        return Written(204)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return retract(
+        session,
+        actor=actor,
+        resource=COMPANIES,
+        find=lambda: company_to_change(session=session, slug=slug),
+        if_match=if_match,
+        check=check,
+    )
 
 
 def _current(session: Session, slug: str) -> Company | None:

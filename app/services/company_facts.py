@@ -6,7 +6,6 @@ The three are alike: a row about one company, known by that company and a natura
 differs, and one create, update and delete serve all three.
 """
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -15,7 +14,6 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from app.core.errors import BodyInvalid, Conflict, NotFound
-from app.core.etags import etag_of, require_if_match
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
@@ -39,15 +37,14 @@ from app.services.citations import to_public
 from app.services.companies import AnyCompany, company_to_change, find_company
 from app.services.writing import (
     Idempotency,
+    Resource,
     Written,
     add_fact,
-    commit_write,
+    change,
     correct_with,
-    log_change,
-    refresh_search,
-    retract_fact,
+    create,
+    retract,
     verify_citations,
-    written,
 )
 
 P = TypeVar("P", bound=FactPublic)
@@ -273,9 +270,9 @@ class _Kind(Generic[P]):
     # Under its company's URL (the body's company must be the URL's), or top-level.
     nested: bool = True
 
-    def location(self, slug: str, row_id: int) -> str:
-        if self.nested:
-            return f"/v1/companies/{slug}/{self.resource}/{row_id}"
+    def location(self, company: Company | None, row_id: int) -> str:
+        if company is not None:
+            return f"/v1/companies/{company.slug}/{self.resource}/{row_id}"
         return f"/v1/{self.resource}/{row_id}"
 
 
@@ -314,9 +311,7 @@ Update = RestructuringPlanUpdate | FinancialResultUpdate | PlantUpdate
 
 def _money(entry: Entry | Update) -> dict[str, Any]:
     amount = getattr(entry, "amount", None)
-    if amount is None:
-        return {}
-    return {"amount": amount.amount, "currency": amount.currency, "usd": amount.usd}
+    return {} if amount is None else amount.columns()
 
 
 def _get(
@@ -401,6 +396,23 @@ def _refuse_twin(
         raise Conflict(f"The company already has a {kind.label} with {named} (id {twin}).")
 
 
+# A fact found for a write: its row, and the company of its URL (None for a top-level one).
+_Found = tuple[CompanyFact, Company | None]
+
+
+def _writes(kind: _Kind[P]) -> Resource[_Found, P]:
+    """The kind declared for the guarded write."""
+    return Resource(
+        name=kind.resource,
+        read=lambda session, found: _get(session, kind, _entity_id(found[0]), AsOf(), found[1]),
+        key=lambda found, _: _entity_id(found[0]),
+        location=lambda found, _: kind.location(found[1], _entity_id(found[0])),
+        row=lambda found: found[0],
+        search=kind.search,
+        search_id=lambda found: _entity_id(found[0]),
+    )
+
+
 def _create(
     *,
     session: Session,
@@ -410,7 +422,7 @@ def _create(
     entry: Entry,
     idempotency: Idempotency | None,
 ) -> Written:
-    def write() -> Written:
+    def add() -> _Found:
         company = _body_company(session, kind, entry, _url_company(session, kind, slug))
         company_id = _entity_id(company)
         values = entry.model_dump(include=set(kind.fields)) | _money(entry)
@@ -418,21 +430,21 @@ def _create(
         quotes = verify_citations(session, entry.citations)
         row = kind.model(**values, company_id=company_id, certainty=entry.certainty)
         add_fact(session, row, quotes)
-        row_id = _entity_id(row)
-        if kind.search is not None:
-            refresh_search(session, kind.search, row_id)
-        after = _get(session, kind, row_id, AsOf(), company if kind.nested else None)
-        log_change(
-            session,
-            actor=actor,
-            resource=kind.resource,
-            resource_id=row_id,
-            before=None,
-            after=after,
-        )
-        return written(after, 201, location=kind.location(company.slug, row_id))
+        return row, company if kind.nested else None
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return create(
+        session,
+        actor=actor,
+        resource=_writes(kind),
+        body=entry,
+        idempotency=idempotency,
+        add=add,
+    )
+
+
+def _found(session: Session, kind: _Kind[Any], slug: str | None, row_id: int) -> _Found:
+    company = _url_company(session, kind, slug)
+    return _current(session, kind, row_id, company), company
 
 
 def _update(
@@ -445,30 +457,23 @@ def _update(
     patch: Update,
     if_match: str | None,
 ) -> Written:
-    def write() -> Written:
-        company = _url_company(session, kind, slug)
-        row = _current(session, kind, row_id, company)
-        before = _get(session, kind, row_id, AsOf(), company)
-        require_if_match(if_match, etag_of(before))
+    def apply(found: _Found) -> bool:
+        row = found[0]
         # An amount is replaced whole: its three columns, never the nested object.
         changes = patch.changes() | _money(patch)
         if changes.keys() & set(kind.key):
             key = {name: changes.get(name, getattr(row, name)) for name in kind.key}
             _refuse_twin(session, kind, row.company_id, key, other_than=row_id)
-        if correct_with(session, row, changes, patch.citations) and kind.search is not None:
-            refresh_search(session, kind.search, row_id)
-        after = _get(session, kind, row_id, AsOf(), company)
-        log_change(
-            session,
-            actor=actor,
-            resource=kind.resource,
-            resource_id=row_id,
-            before=before,
-            after=after,
-        )
-        return written(after)
+        return correct_with(session, row, changes, patch.citations)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=_writes(kind),
+        find=lambda: _found(session, kind, slug, row_id),
+        apply=apply,
+        if_match=if_match,
+    )
 
 
 def _delete(
@@ -480,25 +485,13 @@ def _delete(
     row_id: int,
     if_match: str | None,
 ) -> Written:
-    def write() -> Written:
-        company = _url_company(session, kind, slug)
-        row = _current(session, kind, row_id, company)
-        before = _get(session, kind, row_id, AsOf(), company)
-        require_if_match(if_match, etag_of(before))
-        retract_fact(session, row, today=dt.date.today())
-        if kind.search is not None:
-            refresh_search(session, kind.search, row_id)
-        log_change(
-            session,
-            actor=actor,
-            resource=kind.resource,
-            resource_id=row_id,
-            before=before,
-            after=None,
-        )
-        return Written(204)
-
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return retract(
+        session,
+        actor=actor,
+        resource=_writes(kind),
+        find=lambda: _found(session, kind, slug, row_id),
+        if_match=if_match,
+    )
 
 
 # Restructuring plans: top-level resources, the company named in the body.

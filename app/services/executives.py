@@ -335,7 +335,7 @@ def create_executive(
             _record_role(session, actor, before=None, after=_role_detail(session, executive, role))
         return written(after, 201, location=_location(payload.slug))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def update_executive(
@@ -426,7 +426,7 @@ def create_role(
         _record_role(session, actor, before=None, after=after)
         return written(after, 201, location=_role_location(slug, after.id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def update_role(

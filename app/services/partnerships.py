@@ -468,7 +468,7 @@ def create_partnership(
         after = _record(session, actor=actor, partnership_id=partnership_id, before=None)
         return written(after, 201, location=_location(after.id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def update_partnership(
@@ -571,7 +571,7 @@ def add_status(
         after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
         return written(after, 201, location=_location(after.id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def add_member(
@@ -618,7 +618,7 @@ def add_member(
         after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
         return written(after, 201, location=_location(after.id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def delete_member(
@@ -679,7 +679,7 @@ def add_scope(
         after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
         return written(after, 201, location=_location(after.id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def _find_scope(session: Session, partnership_id: int, scope_id: int) -> PartnershipScope:

@@ -111,7 +111,7 @@ def create_source(
         )
         return written(after, 201, location=_location(source.id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def update_source(

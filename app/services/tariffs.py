@@ -425,7 +425,7 @@ def create_tariff(
             )
         return written(after, 201, location=_tariff_location(tariff_id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def update_tariff(
@@ -616,7 +616,7 @@ def create_impact(
         )
         return written(after, 201, location=_impact_location(tariff_id, impact_id))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write)
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
 
 
 def update_impact(

@@ -1,21 +1,25 @@
 """What every write shares: verified citations, history instead of erasure, the change
 log, and Idempotency-Key replay, all inside the one transaction a write runs in.
 
-A resource's service builds its rows and calls these; ``commit_write`` ends the
-transaction. Nothing here knows HTTP beyond the status code and headers it replays.
+The guarded write (find, If-Match, correct or retract, reindex, log the change, respond)
+is written once, here: ``create``, ``change`` and ``retract``. A domain declares a
+``Resource`` (how a GET shows it, its change-log name, its search document) and passes its
+own checks and row building as hooks, so adding a resource adds no copy of the sequence.
+Nothing here knows HTTP beyond the status code and headers it replays.
 """
 
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.core.citations import CitationIn, locate_quote, offsets_problem
 from app.core.errors import BodyInvalid, InvalidParameter
-from app.core.etags import etag_of
+from app.core.etags import etag_of, require_if_match
 from app.models import Citation, FactBase, IdempotentRequest, Source
 from app.models.search import DocumentType
 from app.services.changes import record_change
@@ -192,19 +196,18 @@ def log_change(
 
 @dataclass(frozen=True)
 class Idempotency:
-    """An ``Idempotency-Key`` and the request it came with."""
+    """An ``Idempotency-Key`` and the request line it came with; the body is added by the
+    write that parses it (``commit_write``), so a retry must repeat all three."""
 
     key: str
-    fingerprint: str
+    method: str
+    path: str
 
-    @classmethod
-    def of(cls, key: str | None, method: str, path: str, body: BaseModel) -> "Idempotency | None":
-        if key is None:
-            return None
-        digest = hashlib.sha256(
-            f"{method} {path} ".encode() + body.model_dump_json().encode()
-        ).hexdigest()
-        return cls(key=key, fingerprint=digest)
+    def fingerprint(self, body: BaseModel | None) -> str:
+        # The parsed body, not its bytes: a retry spelling the same JSON otherwise (key
+        # order, spacing, a default given explicitly) is the same request.
+        dumped = b"" if body is None else body.model_dump_json().encode()
+        return hashlib.sha256(f"{self.method} {self.path} ".encode() + dumped).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -230,10 +233,12 @@ def commit_write(
     actor: str,
     idempotency: Idempotency | None,
     write: Callable[[], Written],
+    body: BaseModel | None = None,
 ) -> Written:
     """Run ``write`` and commit it, or replay the first response to this Idempotency-Key
     (refusing the key if it came with another request). Everything is rolled back if any
     step fails: the tables, the change log and the key."""
+    fingerprint = "" if idempotency is None else idempotency.fingerprint(body)
     try:
         if idempotency is not None:
             stored = session.exec(
@@ -242,7 +247,7 @@ def commit_write(
                 )
             ).first()
             if stored is not None:
-                if stored.request_hash != idempotency.fingerprint:
+                if stored.request_hash != fingerprint:
                     raise InvalidParameter(
                         "This Idempotency-Key was used with another request.",
                         loc=["header", "idempotency-key"],
@@ -255,7 +260,7 @@ def commit_write(
                 IdempotentRequest(
                     actor=actor,
                     key=idempotency.key,
-                    request_hash=idempotency.fingerprint,
+                    request_hash=fingerprint,
                     status_code=written.status,
                     body=written.body,
                     headers=written.headers,
@@ -267,3 +272,137 @@ def commit_write(
         session.rollback()
         raise
     return written
+
+
+# -- the guarded write -------------------------------------------------------------------------
+
+H = TypeVar("H")  # what a write acts on once found: a row, or a row with its parent
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Resource(Generic[H, P]):
+    """A domain's declaration for the guarded write: all it states beyond its own checks.
+
+    ``read`` gives the resource as a GET does, so the before and after images, the change
+    log and the ETag a write answers with are those a reader sees; ``key`` names it in the
+    change log, ``location`` in a 201. Its rows feed the ``search`` document ``search_id``
+    names (a role feeds its executive's). ``row`` is what a retraction withdraws: a fact
+    stays in the history, closed; anything else (a source: a document, not a fact) is
+    deleted."""
+
+    name: str
+    read: Callable[[Session, H], P]
+    key: Callable[[H, P], str | int]
+    location: Callable[[H, P], str]
+    row: Callable[[H], SQLModel]
+    search: DocumentType | None = None
+    search_id: Callable[[H], int] | None = None
+
+    def reindex(self, session: Session, handle: H) -> None:
+        if self.search is not None:
+            assert self.search_id is not None, "a searchable resource names its document"
+            refresh_search(session, self.search, self.search_id(handle))
+
+    def log(
+        self, session: Session, actor: str, handle: H, before: P | None, after: P | None
+    ) -> None:
+        shown = after if after is not None else before
+        assert shown is not None, "a write logs what it found or what it made"
+        log_change(
+            session,
+            actor=actor,
+            resource=self.name,
+            resource_id=self.key(handle, shown),
+            before=before,
+            after=after,
+        )
+
+
+def create(
+    session: Session,
+    *,
+    actor: str,
+    resource: Resource[H, P],
+    body: BaseModel,
+    idempotency: Idempotency | None,
+    add: Callable[[], H],
+    then: Callable[[H], None] | None = None,
+) -> Written:
+    """Add a resource: ``add`` runs the domain's checks and stores its rows; the rest
+    (reindex, change log, a 201 with Location) is the same for every resource. ``then``
+    logs what the write made besides (an executive's roles, each a resource of its own)."""
+
+    def write() -> Written:
+        handle = add()
+        resource.reindex(session, handle)
+        after = resource.read(session, handle)
+        resource.log(session, actor, handle, None, after)
+        if then is not None:
+            then(handle)
+        return written(after, 201, location=resource.location(handle, after))
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=body)
+
+
+def change(
+    session: Session,
+    *,
+    actor: str,
+    resource: Resource[H, P],
+    find: Callable[[], H],
+    apply: Callable[[H], bool],
+    if_match: str | None = None,
+    status: int = 200,
+    body: BaseModel | None = None,
+    idempotency: Idempotency | None = None,
+) -> Written:
+    """Change a found resource if ``If-Match`` is fresh: ``apply`` makes the change (a
+    correction, or a row added under it) and says whether it changed anything to reindex.
+    A 201 (a row posted under the resource) answers with the resource and its Location,
+    a 204 with nothing."""
+
+    def write() -> Written:
+        handle = find()
+        before = resource.read(session, handle)
+        require_if_match(if_match, etag_of(before))
+        if apply(handle):
+            resource.reindex(session, handle)
+        after = resource.read(session, handle)
+        resource.log(session, actor, handle, before, after)
+        if status == 204:
+            return Written(204)
+        location = resource.location(handle, after) if status == 201 else None
+        return written(after, status, location=location)
+
+    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=body)
+
+
+def retract(
+    session: Session,
+    *,
+    actor: str,
+    resource: Resource[H, P],
+    find: Callable[[], H],
+    if_match: str | None,
+    check: Callable[[H], None] | None = None,
+) -> Written:
+    """Withdraw a found resource if ``If-Match`` is fresh and ``check`` (the domain's own
+    refusal, such as current facts still naming it) lets it."""
+
+    def write() -> Written:
+        handle = find()
+        before = resource.read(session, handle)
+        require_if_match(if_match, etag_of(before))
+        if check is not None:
+            check(handle)
+        row = resource.row(handle)
+        if isinstance(row, FactBase):
+            retract_fact(session, row, today=dt.date.today())
+        else:
+            session.delete(row)
+        resource.reindex(session, handle)
+        resource.log(session, actor, handle, before, None)
+        return Written(204)
+
+    return commit_write(session, actor=actor, idempotency=None, write=write)

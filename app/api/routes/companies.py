@@ -6,7 +6,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import (
     ActorDep,
     CompanySlug,
-    IdempotencyKey,
+    IdempotencyDep,
     IfMatch,
     WriteSessionDep,
     to_response,
@@ -22,7 +22,6 @@ from app.core.temporal import AsOfDep
 from app.models import Certainty
 from app.models.company import CompanyFilters, CompanyIn, CompanyPublic, CompanyUpdate
 from app.services import companies
-from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/companies", tags=["companies"])
 
@@ -96,14 +95,12 @@ async def get_company(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_company(
-    request: Request,
     payload: CompanyIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a company; every quote must be found in its source. Returns it with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         companies.create_company(
             session=session, actor=actor, payload=payload, idempotency=idempotency

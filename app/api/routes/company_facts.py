@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import (
     ActorDep,
     CompanySlug,
-    IdempotencyKey,
+    IdempotencyDep,
     IfMatch,
     WriteSessionDep,
     to_response,
@@ -40,7 +40,6 @@ from app.models.company_facts import (
 )
 from app.models.tariff import ImpactFilters, TariffImpactPublicWithTariff
 from app.services import company_facts, tariffs
-from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/companies", tags=["companies"])
 
@@ -249,16 +248,14 @@ async def get_financial_result(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def create_financial_result(
-    request: Request,
     slug: CompanySlug,
     payload: ResultIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a reported result; `company` in the body must be the URL's. A current result of
     the company for the same period and metric is a 409. Returns it with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         company_facts.create_financial_result(
             session=session, actor=actor, slug=slug, payload=payload, idempotency=idempotency
@@ -345,16 +342,14 @@ async def get_plant(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def create_plant(
-    request: Request,
     slug: CompanySlug,
     payload: PlantIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a plant; `company` in the body must be the URL's. A current plant of the company
     with the same name is a 409. Returns it with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         company_facts.create_plant(
             session=session, actor=actor, slug=slug, payload=payload, idempotency=idempotency

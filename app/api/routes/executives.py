@@ -7,7 +7,7 @@ from app.api.deps import (
     SLUG_PATTERN,
     ActorDep,
     CompanySlug,
-    IdempotencyKey,
+    IdempotencyDep,
     IfMatch,
     WriteSessionDep,
     to_response,
@@ -32,7 +32,6 @@ from app.models.executive import (
     RoleIn,
 )
 from app.services import executives
-from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, tags=["executives"])
 
@@ -134,15 +133,13 @@ async def get_executive(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_executive(
-    request: Request,
     payload: ExecutiveIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add an executive and the roles listed with it (at stored companies); every quote
     must be found in its source. Returns it with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         executives.create_executive(
             session=session, actor=actor, payload=payload, idempotency=idempotency
@@ -211,17 +208,15 @@ async def get_role(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def create_role(
-    request: Request,
     slug: ExecutiveSlug,
     payload: RoleIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a title the executive holds at a stored company (`company` is its slug), from
     `started_on` until `ended_on` (exclusive), each as precise as the source. Returns it
     with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         executives.create_role(
             session=session, actor=actor, slug=slug, payload=payload, idempotency=idempotency

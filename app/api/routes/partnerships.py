@@ -7,7 +7,7 @@ from app.api.deps import (
     SLUG_PATTERN,
     ActorDep,
     CompanySlug,
-    IdempotencyKey,
+    IdempotencyDep,
     IfMatch,
     WriteSessionDep,
     to_response,
@@ -33,7 +33,6 @@ from app.models.partnership import (
     StatusChangeIn,
 )
 from app.services import partnerships
-from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, tags=["partnerships"])
 
@@ -171,15 +170,13 @@ async def list_company_partnerships(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_partnership(
-    request: Request,
     payload: PartnershipIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a partnership with its members, dated statuses (at least one; the latest is its
     status), scope and exclusions; every quote must be found in its source."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         partnerships.create_partnership(
             session=session, actor=actor, payload=payload, idempotency=idempotency
@@ -241,17 +238,15 @@ def delete_partnership(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def add_partnership_status(
-    request: Request,
     partnership_id: PartnershipId,
     payload: StatusChangeIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a dated status (`valid_from` is required): the current status ends on that date,
     and `valid_at`/`known_at` before it still answer the old one. 409 if it is the status
     already, or if `valid_from` is not after the current status began."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         partnerships.add_status(
             session=session,
@@ -271,15 +266,13 @@ def add_partnership_status(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def add_partnership_member(
-    request: Request,
     partnership_id: PartnershipId,
     payload: PartnershipMemberIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a company (by slug) as a member; 409 if it is one already."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         partnerships.add_member(
             session=session,
@@ -324,16 +317,14 @@ def delete_partnership_member(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def add_partnership_scope(
-    request: Request,
     partnership_id: PartnershipId,
     payload: ScopeIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add an area the partnership covers, or (certainty `excluded`) rules out; 409 if it
     states that area already."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         partnerships.add_scope(
             session=session,

@@ -6,7 +6,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import (
     SLUG_PATTERN,
     ActorDep,
-    IdempotencyKey,
+    IdempotencyDep,
     IfMatch,
     WriteSessionDep,
     to_response,
@@ -26,7 +26,6 @@ from app.models.company_facts import (
     RestructuringPlanUpdate,
 )
 from app.services import company_facts
-from app.services.writing import Idempotency
 
 router = APIRouter(
     route_class=ReadRoute, prefix="/v1/restructuring-plans", tags=["restructuring plans"]
@@ -112,15 +111,13 @@ async def get_restructuring_plan(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_restructuring_plan(
-    request: Request,
     payload: PlanIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a company's plan; every quote must be found in its source. A current plan of the
     company with the same name is a 409. Returns it with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         company_facts.create_restructuring_plan(
             session=session, actor=actor, payload=payload, idempotency=idempotency

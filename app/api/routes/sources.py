@@ -6,7 +6,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import (
     SLUG_PATTERN,
     ActorDep,
-    IdempotencyKey,
+    IdempotencyDep,
     IfMatch,
     WriteSessionDep,
     to_response,
@@ -20,7 +20,6 @@ from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.models.source import SourceCreate, SourceFilters, SourcePublic, SourceSummary, SourceUpdate
 from app.services import sources
-from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/sources", tags=["sources"])
 
@@ -109,15 +108,13 @@ async def get_source(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_source(
-    request: Request,
     payload: SourceCreate,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add an article, its full text inline, so that facts can quote it. Its slug and its
     text (by sha256) must be new: 409 otherwise. Returns it with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         sources.create_source(
             session=session, actor=actor, payload=payload, idempotency=idempotency

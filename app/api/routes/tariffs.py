@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ActorDep, IdempotencyKey, IfMatch, WriteSessionDep, to_response
+from app.api.deps import ActorDep, IdempotencyDep, IfMatch, WriteSessionDep, to_response
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
@@ -22,7 +22,6 @@ from app.models.tariff import (
     TariffUpdate,
 )
 from app.services import tariffs
-from app.services.writing import Idempotency
 
 router = APIRouter(route_class=ReadRoute, prefix="/v1/tariffs", tags=["tariffs"])
 
@@ -114,16 +113,14 @@ async def get_tariff(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_tariff(
-    request: Request,
     payload: TariffIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add a tariff and the impacts given with it; every quote must be found in its source.
     A current tariff of the same countries and product is a 409. Returns it with
     `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         tariffs.create_tariff(
             session=session, actor=actor, payload=payload, idempotency=idempotency
@@ -199,16 +196,14 @@ async def get_impact(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def create_impact(
-    request: Request,
     tariff_id: TariffId,
     payload: ImpactIn,
     session: WriteSessionDep,
     actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add what the tariff costs a company in a fiscal year. A current impact of the tariff
     on the same company, year and metric is a 409. Returns it with `Location`."""
-    idempotency = Idempotency.of(idempotency_key, "POST", request.url.path, payload)
     return to_response(
         tariffs.create_impact(
             session=session,
