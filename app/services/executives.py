@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from app.core.dates import parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
-from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import (
     AsOf,
@@ -44,15 +43,14 @@ from app.services.companies import COMPANY, AnyCompany, find_company
 from app.services.writing import (
     Idempotency,
     Quote,
+    Resource,
     Written,
     add_fact,
-    commit_write,
-    correct_fact,
-    log_change,
-    refresh_search,
-    retract_fact,
+    change,
+    correct_if_any,
+    create,
+    retract,
     verify_citations,
-    written,
 )
 
 EXECUTIVE_LIST = ListSpec(
@@ -280,20 +278,13 @@ def _role_detail(
 Errors = list[tuple[list[str | int], str]]
 
 
-def _location(slug: str) -> str:
-    return f"/v1/executives/{slug}"
-
-
-def _role_location(slug: str, role_id: int) -> str:
-    return f"/v1/executives/{slug}/roles/{role_id}"
-
-
 def create_executive(
     *, session: Session, actor: str, payload: ExecutiveIn, idempotency: Idempotency | None
 ) -> Written:
     """Add an executive and the roles the body lists, each role's company already stored."""
+    roles: list[ExecutiveRole] = []
 
-    def write() -> Written:
+    def add() -> Executive:
         if _current_executive(session, payload.slug) is not None:
             raise Conflict(f"An executive with slug {payload.slug!r} exists already.")
         errors: Errors = []
@@ -314,37 +305,34 @@ def create_executive(
             raise BodyInvalid(errors)
         executive = Executive(**payload.model_dump(include={"slug", "name", "certainty"}))
         add_fact(session, executive, quotes)
-        roles = []
         for values, role_quotes in planned:
             role = ExecutiveRole(executive_id=_ref_id(executive), **values)
             add_fact(session, role, role_quotes)
             roles.append(role)
-        refresh_search(session, DocumentType.executive, _ref_id(executive))
-        after = get_executive(session=session, slug=payload.slug, as_of=AsOf())
-        log_change(
-            session,
-            actor=actor,
-            resource="executives",
-            resource_id=payload.slug,
-            before=None,
-            after=after,
-        )
+        return executive
+
+    def log_roles(executive: Executive) -> None:
         # Each role is a resource of its own (with its own URL): a consumer mirroring roles
         # sees them created, as it would had they been posted one by one.
         for role in roles:
-            _record_role(session, actor, before=None, after=_role_detail(session, executive, role))
-        return written(after, 201, location=_location(payload.slug))
+            found = (executive, role)
+            ROLES.log(session, actor, found, None, ROLES.read(session, found))
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return create(
+        session,
+        actor=actor,
+        resource=EXECUTIVES,
+        body=payload,
+        idempotency=idempotency,
+        add=add,
+        then=log_roles,
+    )
 
 
 def update_executive(
     *, session: Session, actor: str, slug: str, patch: ExecutiveUpdate, if_match: str | None
 ) -> Written:
-    def write() -> Written:
-        executive = find_executive(session=session, slug=slug, as_of=AsOf())
-        before = get_executive(session=session, slug=slug, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
+    def apply(executive: Executive) -> bool:
         errors: Errors = []
         quotes = (
             _verify(session, patch.citations, ["citations"], errors)
@@ -354,28 +342,20 @@ def update_executive(
         if errors:
             raise BodyInvalid(errors)
         changes, quotes = _effective(session, executive, patch.changes(), quotes)
-        if changes or quotes is not None:
-            correct_fact(session, executive, changes, quotes, today=dt.date.today())
-            refresh_search(session, DocumentType.executive, _ref_id(executive))
-        after = get_executive(session=session, slug=slug, as_of=AsOf())
-        log_change(
-            session,
-            actor=actor,
-            resource="executives",
-            resource_id=slug,
-            before=before,
-            after=after,
-        )
-        return written(after)
+        return correct_if_any(session, executive, changes, quotes)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=EXECUTIVES,
+        find=lambda: find_executive(session=session, slug=slug, as_of=AsOf()),
+        apply=apply,
+        if_match=if_match,
+    )
 
 
 def delete_executive(*, session: Session, actor: str, slug: str, if_match: str | None) -> Written:
-    def write() -> Written:
-        executive = find_executive(session=session, slug=slug, as_of=AsOf())
-        before = get_executive(session=session, slug=slug, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
+    def check(executive: Executive) -> None:
         role_id = session.exec(
             select(ExecutiveRole.id).where(
                 ExecutiveRole.executive_id == _ref_id(executive),
@@ -387,14 +367,19 @@ def delete_executive(*, session: Session, actor: str, slug: str, if_match: str |
                 f"Executive {slug!r} still has current roles (role {role_id} among them); "
                 "retract them first."
             )
-        retract_fact(session, executive, today=dt.date.today())
-        refresh_search(session, DocumentType.executive, _ref_id(executive))
-        log_change(
-            session, actor=actor, resource="executives", resource_id=slug, before=before, after=None
-        )
-        return Written(204)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return retract(
+        session,
+        actor=actor,
+        resource=EXECUTIVES,
+        find=lambda: find_executive(session=session, slug=slug, as_of=AsOf()),
+        if_match=if_match,
+        check=check,
+    )
+
+
+# A role found for a write, with its executive (whose URL and search document it is under).
+_FoundRole = tuple[Executive, ExecutiveRole]
 
 
 def create_role(
@@ -407,7 +392,7 @@ def create_role(
 ) -> Written:
     """Add a role to a stored executive, at a stored company."""
 
-    def write() -> Written:
+    def add() -> _FoundRole:
         executive = find_executive(session=session, slug=slug, as_of=AsOf())
         errors: Errors = []
         planned = _plan_role(session, payload, [], errors)
@@ -421,12 +406,11 @@ def create_role(
                 "from that date."
             )
         add_fact(session, role, quotes)
-        refresh_search(session, DocumentType.executive, _ref_id(executive))
-        after = _role_detail(session, executive, role)
-        _record_role(session, actor, before=None, after=after)
-        return written(after, 201, location=_role_location(slug, after.id))
+        return executive, role
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return create(
+        session, actor=actor, resource=ROLES, body=payload, idempotency=idempotency, add=add
+    )
 
 
 def update_role(
@@ -440,10 +424,8 @@ def update_role(
 ) -> Written:
     """Correct a role; what it said before stays answerable through ``known_at``."""
 
-    def write() -> Written:
-        executive, role = find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf())
-        before = _role_detail(session, executive, role)
-        require_if_match(if_match, etag_of(before))
+    def apply(found: _FoundRole) -> bool:
+        role = found[1]
         changes = patch.changes(exclude=frozenset({"citations", "started_on", "ended_on"}))
         if "started_on" in patch.model_fields_set:
             changes |= _date_columns("valid_from", patch.started_on)
@@ -471,50 +453,52 @@ def update_role(
                     f"Executive {slug!r} already holds that title there from that date "
                     f"(role {twin.id})."
                 )
-        if changes or quotes is not None:
-            correct_fact(session, role, changes, quotes, today=dt.date.today())
-            refresh_search(session, DocumentType.executive, _ref_id(executive))
-        after = _role_detail(session, executive, role)
-        _record_role(session, actor, before=before, after=after)
-        return written(after)
+        return correct_if_any(session, role, changes, quotes)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=ROLES,
+        find=lambda: find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf()),
+        apply=apply,
+        if_match=if_match,
+    )
 
 
 def delete_role(
     *, session: Session, actor: str, slug: str, role_id: int, if_match: str | None
 ) -> Written:
     """Retract a role: it stays answerable for the days our sources said it."""
-
-    def write() -> Written:
-        executive, role = find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf())
-        before = _role_detail(session, executive, role)
-        require_if_match(if_match, etag_of(before))
-        retract_fact(session, role, today=dt.date.today())
-        refresh_search(session, DocumentType.executive, _ref_id(executive))
-        _record_role(session, actor, before=before, after=None)
-        return Written(204)
-
-    return commit_write(session, actor=actor, idempotency=None, write=write)
-
-
-def _record_role(
-    session: Session,
-    actor: str,
-    *,
-    before: ExecutiveRoleDetail | None,
-    after: ExecutiveRoleDetail | None,
-) -> None:
-    role = after or before
-    assert role is not None
-    log_change(
+    return retract(
         session,
         actor=actor,
-        resource="executive-roles",
-        resource_id=role.id,
-        before=before,
-        after=after,
+        resource=ROLES,
+        find=lambda: find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf()),
+        if_match=if_match,
     )
+
+
+EXECUTIVES: Resource[Executive, ExecutivePublic] = Resource(
+    name="executives",
+    read=lambda session, executive: get_executive(
+        session=session, slug=executive.slug, as_of=AsOf()
+    ),
+    key=lambda executive, _: executive.slug,
+    location=lambda executive, _: f"/v1/executives/{executive.slug}",
+    row=lambda executive: executive,
+    search=DocumentType.executive,
+    search_id=_ref_id,
+)
+# A role is a resource of its own, in its executive's search document.
+ROLES: Resource[_FoundRole, ExecutiveRoleDetail] = Resource(
+    name="executive-roles",
+    read=lambda session, found: _role_detail(session, *found),
+    key=lambda _, role: role.id,
+    location=lambda found, role: f"/v1/executives/{found[0].slug}/roles/{role.id}",
+    row=lambda found: found[1],
+    search=DocumentType.executive,
+    search_id=lambda found: _ref_id(found[0]),
+)
 
 
 def _current_executive(session: Session, slug: str) -> Executive | None:

@@ -120,6 +120,14 @@ def correct_with(
     its own when the patch names any. A patch that asks for nothing makes no new version;
     returns whether it made one."""
     quotes = verify_citations(session, citations) if citations is not None else None
+    return correct_if_any(session, row, changes, quotes)
+
+
+def correct_if_any(
+    session: Session, row: FactBase, changes: dict[str, object], quotes: Sequence[Quote] | None
+) -> bool:
+    """Correct ``row`` unless there is nothing to correct: a patch that restates the row
+    makes no new version. Returns whether it made one."""
     if not changes and quotes is None:
         return False
     correct_fact(session, row, changes, quotes, today=dt.date.today())
