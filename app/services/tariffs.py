@@ -21,18 +21,15 @@ from sqlmodel import Session, col, select
 
 from app.core.dates import format_partial_date, parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
-from app.core.etags import etag_of, require_if_match
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition
 from app.models import Citation, Company, Tariff, TariffImpact
-from app.models.base import MoneyIn
 from app.models.company import CompanyRef
 from app.models.search import DocumentType
 from app.models.tariff import (
     ImpactFilters,
     ImpactIn,
-    MoneyUpdate,
     TariffFilters,
     TariffImpactPublic,
     TariffImpactPublicWithTariff,
@@ -48,16 +45,16 @@ from app.services.facts import project_facts
 from app.services.writing import (
     Idempotency,
     Quote,
+    Resource,
     Written,
     add_fact,
-    commit_write,
+    change,
     correct_fact,
     correct_with,
-    log_change,
-    refresh_search,
+    create,
+    retract,
     retract_fact,
     verify_citations,
-    written,
 )
 
 ImpactT = TypeVar("ImpactT", bound=TariffImpactPublic)
@@ -187,7 +184,7 @@ def _tariffs_public(
         ):
             by_tariff[impact.tariff_id].append(public)
         for fields, tariff in zip(extra, tariffs, strict=True):
-            fields["impacts"] = by_tariff.get(_entity_id(tariff), [])  # type: ignore[arg-type]
+            fields["impacts"] = by_tariff.get(_entity_id(tariff), [])
     return to_public(session, tariffs, TariffPublic, with_citations=with_citations, extra=extra)
 
 
@@ -281,10 +278,6 @@ def _impact_location(tariff_id: int, impact_id: int) -> str:
     return f"/v1/tariffs/{tariff_id}/impacts/{impact_id}"
 
 
-def _money(money: MoneyIn | MoneyUpdate) -> dict[str, Any]:
-    return {"amount": money.amount, "currency": money.currency, "usd": money.usd}
-
-
 def _valid_from(effective_on: str | None) -> dict[str, Any]:
     day, precision = parse_partial_date(effective_on) if effective_on else (None, None)
     return {"valid_from": day, "valid_from_precision": precision}
@@ -345,7 +338,7 @@ def _add_impact(
         metric=impact.metric,
         kind=impact.kind,
         certainty=impact.certainty,
-        **_money(impact.amount),
+        **impact.amount.columns(),
     )
     add_fact(session, row, quotes)
     return row
@@ -355,8 +348,9 @@ def create_tariff(
     *, session: Session, actor: str, payload: TariffIn, idempotency: Idempotency | None
 ) -> Written:
     """A tariff and the impacts the body gives (each recorded as its own change too)."""
+    impacts: list[TariffImpact] = []
 
-    def write() -> Written:
+    def add() -> Tariff:
         twin = session.exec(
             select(Tariff.id).where(
                 Tariff.imposing_country == payload.imposing_country,
@@ -397,67 +391,51 @@ def create_tariff(
         )
         add_fact(session, tariff, quotes)
         given = zip(payload.impacts, companies, impact_quotes, strict=True)
-        impacts = [
+        impacts.extend(
             _add_impact(session, tariff, company, impact, cited) for impact, company, cited in given
-        ]
-        tariff_id = _entity_id(tariff)
-        refresh_search(session, DocumentType.tariff, tariff_id)
-        after = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
-        log_change(
-            session,
-            actor=actor,
-            resource="tariffs",
-            resource_id=tariff_id,
-            before=None,
-            after=after,
         )
-        for impact_row in impacts:
-            impact_id = _entity_id(impact_row)
-            log_change(
-                session,
-                actor=actor,
-                resource="tariff-impacts",
-                resource_id=impact_id,
-                before=None,
-                after=get_impact(
-                    session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf()
-                ),
-            )
-        return written(after, 201, location=_tariff_location(tariff_id))
+        return tariff
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    def log_impacts(_: Tariff) -> None:
+        for impact in impacts:
+            IMPACTS.log(session, actor, impact, None, IMPACTS.read(session, impact))
+
+    return create(
+        session,
+        actor=actor,
+        resource=TARIFFS,
+        body=payload,
+        idempotency=idempotency,
+        add=add,
+        then=log_impacts,
+    )
 
 
 def update_tariff(
     *, session: Session, actor: str, tariff_id: int, patch: TariffUpdate, if_match: str | None
 ) -> Written:
-    def write() -> Written:
-        tariff = _current_tariff(session, tariff_id)
-        before = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
+    def apply(tariff: Tariff) -> bool:
         changes = patch.changes()
         if "effective_on" in changes:
             changes |= _valid_from(changes.pop("effective_on"))
         quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
-        if changes or quotes is not None:
-            today = dt.date.today()
-            if _is_rate_change(tariff, changes):
-                _keep_past_rate(session, tariff, changes, today=today)
-                changes.setdefault("previous_rate_pct", tariff.rate_pct)
-            correct_fact(session, tariff, changes, quotes, today=today)
-            refresh_search(session, DocumentType.tariff, tariff_id)
-        after = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
-        log_change(
-            session,
-            actor=actor,
-            resource="tariffs",
-            resource_id=tariff_id,
-            before=before,
-            after=after,
-        )
-        return written(after)
+        if not changes and quotes is None:
+            return False
+        today = dt.date.today()
+        if _is_rate_change(tariff, changes):
+            _keep_past_rate(session, tariff, changes, today=today)
+            changes.setdefault("previous_rate_pct", tariff.rate_pct)
+        correct_fact(session, tariff, changes, quotes, today=today)
+        return True
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=TARIFFS,
+        find=lambda: _current_tariff(session, tariff_id),
+        apply=apply,
+        if_match=if_match,
+    )
 
 
 def _is_rate_change(tariff: Tariff, changes: dict[str, Any]) -> bool:
@@ -503,10 +481,7 @@ def _keep_past_rate(
 def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str | None) -> Written:
     """Retract a tariff, its current impacts and the past rates we hold of it."""
 
-    def write() -> Written:
-        tariff = _current_tariff(session, tariff_id)
-        before = get_tariff(session=session, tariff_id=tariff_id, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
+    def withdraw_with_it(tariff: Tariff) -> None:
         today = dt.date.today()
         impacts = session.exec(
             select(TariffImpact)
@@ -514,36 +489,23 @@ def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str
             .order_by(col(TariffImpact.id))
         ).all()
         for impact in impacts:
-            impact_id = _entity_id(impact)
-            impact_before = get_impact(
-                session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf()
-            )
+            impact_before = IMPACTS.read(session, impact)
             retract_fact(session, impact, today=today)
-            log_change(
-                session,
-                actor=actor,
-                resource="tariff-impacts",
-                resource_id=impact_id,
-                before=impact_before,
-                after=None,
-            )
+            IMPACTS.log(session, actor, impact, impact_before, None)
         past_rates = session.exec(
             select(Tariff).where(Tariff.version_of == tariff_id, col(Tariff.known_to).is_(None))
         ).all()
-        for row in [*past_rates, tariff]:
+        for row in past_rates:
             retract_fact(session, row, today=today)
-        refresh_search(session, DocumentType.tariff, tariff_id)
-        log_change(
-            session,
-            actor=actor,
-            resource="tariffs",
-            resource_id=tariff_id,
-            before=before,
-            after=None,
-        )
-        return Written(204)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return retract(
+        session,
+        actor=actor,
+        resource=TARIFFS,
+        find=lambda: _current_tariff(session, tariff_id),
+        if_match=if_match,
+        check=withdraw_with_it,
+    )
 
 
 # -- impacts of one tariff -------------------------------------------------------------------
@@ -590,7 +552,7 @@ def create_impact(
     payload: ImpactIn,
     idempotency: Idempotency | None,
 ) -> Written:
-    def write() -> Written:
+    def add() -> TariffImpact:
         tariff = _current_tariff(session, tariff_id)
         company = _named_company(session, payload.company)
         if company is None:
@@ -603,20 +565,11 @@ def create_impact(
             metric=payload.metric,
         )
         quotes = verify_citations(session, payload.citations)
-        impact_id = _entity_id(_add_impact(session, tariff, company, payload, quotes))
-        refresh_search(session, DocumentType.tariff, tariff_id)
-        after = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
-        log_change(
-            session,
-            actor=actor,
-            resource="tariff-impacts",
-            resource_id=impact_id,
-            before=None,
-            after=after,
-        )
-        return written(after, 201, location=_impact_location(tariff_id, impact_id))
+        return _add_impact(session, tariff, company, payload, quotes)
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return create(
+        session, actor=actor, resource=IMPACTS, body=payload, idempotency=idempotency, add=add
+    )
 
 
 def update_impact(
@@ -628,13 +581,10 @@ def update_impact(
     patch: TariffImpactUpdate,
     if_match: str | None,
 ) -> Written:
-    def write() -> Written:
-        impact = _current_impact(session, tariff_id, impact_id)
-        before = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
+    def apply(impact: TariffImpact) -> bool:
         changes = patch.changes()
         if patch.amount is not None:
-            changes |= _money(patch.amount)
+            changes |= patch.amount.columns()
         if changes.keys() & {"fiscal_year", "metric"}:
             _impact_twin(
                 session,
@@ -644,39 +594,50 @@ def update_impact(
                 metric=changes.get("metric", impact.metric),
                 other_than=impact_id,
             )
-        if correct_with(session, impact, changes, patch.citations):
-            refresh_search(session, DocumentType.tariff, tariff_id)
-        after = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
-        log_change(
-            session,
-            actor=actor,
-            resource="tariff-impacts",
-            resource_id=impact_id,
-            before=before,
-            after=after,
-        )
-        return written(after)
+        return correct_with(session, impact, changes, patch.citations)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=IMPACTS,
+        find=lambda: _current_impact(session, tariff_id, impact_id),
+        apply=apply,
+        if_match=if_match,
+    )
 
 
 def delete_impact(
     *, session: Session, actor: str, tariff_id: int, impact_id: int, if_match: str | None
 ) -> Written:
-    def write() -> Written:
-        impact = _current_impact(session, tariff_id, impact_id)
-        before = get_impact(session=session, tariff_id=tariff_id, impact_id=impact_id, as_of=AsOf())
-        require_if_match(if_match, etag_of(before))
-        retract_fact(session, impact, today=dt.date.today())
-        refresh_search(session, DocumentType.tariff, tariff_id)
-        log_change(
-            session,
-            actor=actor,
-            resource="tariff-impacts",
-            resource_id=impact_id,
-            before=before,
-            after=None,
-        )
-        return Written(204)
+    return retract(
+        session,
+        actor=actor,
+        resource=IMPACTS,
+        find=lambda: _current_impact(session, tariff_id, impact_id),
+        if_match=if_match,
+    )
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+
+TARIFFS: Resource[Tariff, TariffPublic] = Resource(
+    name="tariffs",
+    read=lambda session, tariff: get_tariff(
+        session=session, tariff_id=_entity_id(tariff), as_of=AsOf()
+    ),
+    key=lambda tariff, _: _entity_id(tariff),
+    location=lambda tariff, _: _tariff_location(_entity_id(tariff)),
+    row=lambda tariff: tariff,
+    search=DocumentType.tariff,
+    search_id=_entity_id,
+)
+# An impact is a resource of its own, in its tariff's search document.
+IMPACTS: Resource[TariffImpact, TariffImpactPublicWithTariff] = Resource(
+    name="tariff-impacts",
+    read=lambda session, impact: get_impact(
+        session=session, tariff_id=impact.tariff_id, impact_id=_entity_id(impact), as_of=AsOf()
+    ),
+    key=lambda impact, _: _entity_id(impact),
+    location=lambda impact, _: _impact_location(impact.tariff_id, _entity_id(impact)),
+    row=lambda impact: impact,
+    search=DocumentType.tariff,
+    search_id=lambda impact: impact.tariff_id,
+)
