@@ -1,10 +1,11 @@
 """Partnerships: the list, one partnership with its scope and history, a company's."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -12,7 +13,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.core.citations import CitationIn
 from app.core.dates import format_partial_date, parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
-from app.core.etags import etag_of, require_if_match
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition, entity_id, entity_in
 from app.models import (
@@ -46,16 +46,16 @@ from app.services.companies import find_company
 from app.services.writing import (
     Idempotency,
     Quote,
+    Resource,
     Written,
     add_fact,
-    commit_write,
+    change,
     correct_fact,
     correct_with,
-    log_change,
-    refresh_search,
+    create,
+    retract,
     retract_fact,
     verify_citations,
-    written,
 )
 
 PARTNERSHIP_LIST = ListSpec(
@@ -357,41 +357,14 @@ def _detail(session: Session, partnership_id: int) -> PartnershipDetail:
     return get_partnership(session=session, partnership_id=partnership_id, as_of=AsOf())
 
 
-def _record(
-    session: Session,
-    *,
-    actor: str,
-    partnership_id: int,
-    before: PartnershipDetail | None,
-) -> PartnershipDetail:
-    """Refresh search and record the change; returns the partnership as it now is."""
-    refresh_search(session, DocumentType.partnership, partnership_id)
-    after = _detail(session, partnership_id)
-    log_change(
-        session,
-        actor=actor,
-        resource="partnerships",
-        resource_id=partnership_id,
-        before=before,
-        after=after,
-    )
-    return after
-
-
-def _guarded(
-    session: Session, partnership_id: int, if_match: str | None
-) -> tuple[Partnership, PartnershipDetail]:
-    """The current partnership and its detail, once ``If-Match`` is found fresh."""
-    partnership = _find_partnership(session, partnership_id, AsOf())
-    before = _detail(session, partnership_id)
-    require_if_match(if_match, etag_of(before))
-    return partnership, before
+def _find(session: Session, partnership_id: int) -> Partnership:
+    return _find_partnership(session, partnership_id, AsOf())
 
 
 def create_partnership(
     *, session: Session, actor: str, payload: PartnershipIn, idempotency: Idempotency | None
 ) -> Written:
-    def write() -> Written:
+    def add() -> Partnership:
         if _current(session, payload.slug) is not None:
             raise Conflict(f"A partnership with slug {payload.slug!r} exists already.")
         errors: list[tuple[list[str | int], str]] = []
@@ -465,10 +438,16 @@ def create_partnership(
                 partnership_id=partnership_id, area=area.area, certainty=area.certainty
             )
             add_fact(session, area_row, cited)
-        after = _record(session, actor=actor, partnership_id=partnership_id, before=None)
-        return written(after, 201, location=_location(after.id))
+        return partnership
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return create(
+        session,
+        actor=actor,
+        resource=PARTNERSHIPS,
+        body=payload,
+        idempotency=idempotency,
+        add=add,
+    )
 
 
 def update_partnership(
@@ -479,41 +458,44 @@ def update_partnership(
     patch: PartnershipUpdate,
     if_match: str | None,
 ) -> Written:
-    def write() -> Written:
-        partnership, before = _guarded(session, partnership_id, if_match)
+    def apply(partnership: Partnership) -> bool:
         changes = patch.changes()
         for field, column in (("announced_on", "valid_from"), ("ended_on", "valid_to")):
             if field in changes:
                 changes |= _date_columns(column, changes.pop(field))
-        correct_with(session, partnership, changes, patch.citations)
-        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
-        return written(after)
+        return correct_with(session, partnership, changes, patch.citations)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=PARTNERSHIPS,
+        find=lambda: _find(session, partnership_id),
+        apply=apply,
+        if_match=if_match,
+    )
 
 
 def delete_partnership(
     *, session: Session, actor: str, partnership_id: int, if_match: str | None
 ) -> Written:
-    def write() -> Written:
-        partnership, before = _guarded(session, partnership_id, if_match)
+    def withdraw_with_it(_: Partnership) -> None:
         today = date.today()
         for model in (PartnershipMember, PartnershipStatusChange, PartnershipScope):
             for row in _current_children(session, model, partnership_id):
                 retract_fact(session, row, today=today)
-        retract_fact(session, partnership, today=today)
-        refresh_search(session, DocumentType.partnership, partnership_id)
-        log_change(
-            session,
-            actor=actor,
-            resource="partnerships",
-            resource_id=partnership_id,
-            before=before,
-            after=None,
-        )
-        return Written(204)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return retract(
+        session,
+        actor=actor,
+        resource=PARTNERSHIPS,
+        find=lambda: _find(session, partnership_id),
+        if_match=if_match,
+        check=withdraw_with_it,
+    )
+
+
+# Statuses, members and scope rows are written as changes of their partnership: each answers
+# with the partnership and is logged as its change, a POST as a 201 at the partnership's URL.
 
 
 def add_status(
@@ -526,9 +508,7 @@ def add_status(
 ) -> Written:
     """A status change: a new dated row; the status it follows ends on that date."""
 
-    def write() -> Written:
-        partnership = _find_partnership(session, partnership_id, AsOf())
-        before = _detail(session, partnership_id)
+    def apply(partnership: Partnership) -> bool:
         day, precision = parse_partial_date(payload.valid_from)
         open_rows = session.exec(
             select(PartnershipStatusChange)
@@ -568,10 +548,9 @@ def add_status(
         # is set, not corrected: known_at reads the status from the rows themselves.
         partnership.status = _latest_status(session, partnership_id)
         session.add(partnership)
-        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
-        return written(after, 201, location=_location(after.id))
+        return True
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return _post_under(session, actor, partnership_id, apply, payload, idempotency)
 
 
 def add_member(
@@ -582,9 +561,7 @@ def add_member(
     payload: PartnershipMemberIn,
     idempotency: Idempotency | None,
 ) -> Written:
-    def write() -> Written:
-        partnership = _find_partnership(session, partnership_id, AsOf())
-        before = _detail(session, partnership_id)
+    def apply(partnership: Partnership) -> bool:
         company = _current_company(session, payload.company)
         if company is None:
             raise BodyInvalid([(["company"], f"no company {payload.company!r}")])
@@ -615,10 +592,9 @@ def add_member(
             **dates,
         )
         add_fact(session, member, quotes)
-        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
-        return written(after, 201, location=_location(after.id))
+        return True
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return _post_under(session, actor, partnership_id, apply, payload, idempotency)
 
 
 def delete_member(
@@ -629,8 +605,7 @@ def delete_member(
     company_slug: str,
     if_match: str | None,
 ) -> Written:
-    def write() -> Written:
-        _, before = _guarded(session, partnership_id, if_match)
+    def apply(_: Partnership) -> bool:
         members = _current_children(session, PartnershipMember, partnership_id)
         company = _current_company(session, company_slug)
         member = next(
@@ -643,10 +618,9 @@ def delete_member(
                 f"{company_slug!r} is the partnership's last member; retract the partnership."
             )
         retract_fact(session, member, today=date.today())
-        _record(session, actor=actor, partnership_id=partnership_id, before=before)
-        return Written(204)
+        return True
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return _change_under(session, actor, partnership_id, apply, if_match, status=204)
 
 
 def _area_taken(
@@ -667,19 +641,16 @@ def add_scope(
 ) -> Written:
     """An area the partnership covers, or (certainty ``excluded``) rules out."""
 
-    def write() -> Written:
-        _find_partnership(session, partnership_id, AsOf())
-        before = _detail(session, partnership_id)
+    def apply(_: Partnership) -> bool:
         _area_taken(session, partnership_id, payload.area, other_than=None)
         quotes = verify_citations(session, payload.citations)
         row = PartnershipScope(  # type: ignore[call-arg]  # add_fact sets known_from
             partnership_id=partnership_id, area=payload.area, certainty=payload.certainty
         )
         add_fact(session, row, quotes)
-        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
-        return written(after, 201, location=_location(after.id))
+        return True
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return _post_under(session, actor, partnership_id, apply, payload, idempotency)
 
 
 def _find_scope(session: Session, partnership_id: int, scope_id: int) -> PartnershipScope:
@@ -704,27 +675,72 @@ def update_scope(
     patch: PartnershipScopeUpdate,
     if_match: str | None,
 ) -> Written:
-    def write() -> Written:
-        _, before = _guarded(session, partnership_id, if_match)
+    def apply(_: Partnership) -> bool:
         row = _find_scope(session, partnership_id, scope_id)
         changes = patch.changes()
         if "area" in changes:
             _area_taken(session, partnership_id, changes["area"], other_than=scope_id)
-        correct_with(session, row, changes, patch.citations)
-        after = _record(session, actor=actor, partnership_id=partnership_id, before=before)
-        return written(after)
+        return correct_with(session, row, changes, patch.citations)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return _change_under(session, actor, partnership_id, apply, if_match)
 
 
 def delete_scope(
     *, session: Session, actor: str, partnership_id: int, scope_id: int, if_match: str | None
 ) -> Written:
-    def write() -> Written:
-        _, before = _guarded(session, partnership_id, if_match)
-        row = _find_scope(session, partnership_id, scope_id)
-        retract_fact(session, row, today=date.today())
-        _record(session, actor=actor, partnership_id=partnership_id, before=before)
-        return Written(204)
+    def apply(_: Partnership) -> bool:
+        retract_fact(session, _find_scope(session, partnership_id, scope_id), today=date.today())
+        return True
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return _change_under(session, actor, partnership_id, apply, if_match, status=204)
+
+
+def _post_under(
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    apply: Callable[[Partnership], bool],
+    payload: BaseModel,
+    idempotency: Idempotency | None,
+) -> Written:
+    return change(
+        session,
+        actor=actor,
+        resource=PARTNERSHIPS,
+        find=lambda: _find(session, partnership_id),
+        apply=apply,
+        status=201,
+        body=payload,
+        idempotency=idempotency,
+    )
+
+
+def _change_under(
+    session: Session,
+    actor: str,
+    partnership_id: int,
+    apply: Callable[[Partnership], bool],
+    if_match: str | None,
+    *,
+    status: int = 200,
+) -> Written:
+    return change(
+        session,
+        actor=actor,
+        resource=PARTNERSHIPS,
+        find=lambda: _find(session, partnership_id),
+        apply=apply,
+        if_match=if_match,
+        status=status,
+    )
+
+
+PARTNERSHIPS: Resource[Partnership, PartnershipDetail] = Resource(
+    name="partnerships",
+    read=lambda session, partnership: _detail(session, _entity_id(partnership)),
+    key=lambda partnership, _: _entity_id(partnership),
+    location=lambda partnership, _: _location(_entity_id(partnership)),
+    row=lambda partnership: partnership,
+    search=DocumentType.partnership,
+    search_id=_entity_id,
+)
