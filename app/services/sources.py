@@ -7,20 +7,12 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, or_, select
 
 from app.core.errors import Conflict, NotFound
-from app.core.etags import etag_of, require_if_match
 from app.core.fields import MAX_ROW_ID
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.models import Citation, Source
 from app.models.search import DocumentType
 from app.models.source import SourceFilters, SourceIn, SourcePublic, SourceSummary, SourceUpdate
-from app.services.writing import (
-    Idempotency,
-    Written,
-    commit_write,
-    log_change,
-    refresh_search,
-    written,
-)
+from app.services.writing import Idempotency, Resource, Written, change, create, retract
 
 SOURCE_LIST = ListSpec(
     sort_keys={"published_on": Source.published_on, "slug": Source.slug, "id": Source.id},
@@ -73,8 +65,20 @@ def list_sources(
 # -- writes ------------------------------------------------------------------------------------
 
 
-def _location(source_id: int) -> str:
-    return f"/v1/sources/{source_id}"
+def _source_id(source: Source) -> int:
+    assert source.id is not None, "rows are read or flushed before they are named"
+    return source.id
+
+
+SOURCES: Resource[Source, SourcePublic] = Resource(
+    name="sources",
+    read=lambda _, source: _public(source),
+    key=lambda source, _: _source_id(source),
+    location=lambda source, _: f"/v1/sources/{_source_id(source)}",
+    row=lambda source: source,
+    search=DocumentType.source,
+    search_id=_source_id,
+)
 
 
 def create_source(
@@ -82,7 +86,7 @@ def create_source(
 ) -> Written:
     """Store a new article. Its slug and its text (by sha256) must both be new."""
 
-    def write() -> Written:
+    def add() -> Source:
         # The importer reads text files in text mode: the same article, however its lines
         # end, must hash the same whichever way it arrives.
         text = (payload.text or "").replace("\r\n", "\n").replace("\r", "\n")
@@ -98,20 +102,11 @@ def create_source(
         )
         session.add(source)
         session.flush()
-        assert source.id is not None
-        refresh_search(session, DocumentType.source, source.id)
-        after = _public(source)
-        log_change(
-            session,
-            actor=actor,
-            resource="sources",
-            resource_id=source.id,
-            before=None,
-            after=after,
-        )
-        return written(after, 201, location=_location(source.id))
+        return source
 
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=payload)
+    return create(
+        session, actor=actor, resource=SOURCES, body=payload, idempotency=idempotency, add=add
+    )
 
 
 def update_source(
@@ -120,27 +115,20 @@ def update_source(
     """Amend a source's metadata in place: a source is a document, not a fact, so there is
     no earlier version to keep (the change log holds the values it had)."""
 
-    def write() -> Written:
-        source = find_source(session=session, id_or_slug=id_or_slug, known_at=None)
-        before = _public(source)
-        require_if_match(if_match, etag_of(before))
-        source.sqlmodel_update(patch.changes())
+    def apply(source: Source) -> bool:
+        changes = {k: v for k, v in patch.changes().items() if getattr(source, k) != v}
+        source.sqlmodel_update(changes)
         session.add(source)
-        after = _public(source)
-        if after != before:
-            assert source.id is not None
-            refresh_search(session, DocumentType.source, source.id)
-            log_change(
-                session,
-                actor=actor,
-                resource="sources",
-                resource_id=source.id,
-                before=before,
-                after=after,
-            )
-        return written(after)
+        return bool(changes)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return change(
+        session,
+        actor=actor,
+        resource=SOURCES,
+        find=lambda: find_source(session=session, id_or_slug=id_or_slug, known_at=None),
+        apply=apply,
+        if_match=if_match,
+    )
 
 
 def delete_source(
@@ -149,26 +137,18 @@ def delete_source(
     """Delete a source no citation points at (one added by mistake); a cited source stays,
     since history quotes it."""
 
-    def write() -> Written:
-        source = find_source(session=session, id_or_slug=id_or_slug, known_at=None)
-        before = _public(source)
-        require_if_match(if_match, etag_of(before))
+    def check(source: Source) -> None:
         cited = session.exec(select(Citation.id).where(Citation.source_id == source.id)).first()
         if cited is not None:
             raise Conflict(
                 f"Source {source.slug!r} is cited by facts (current or past); it cannot be deleted."
             )
-        session.delete(source)
-        assert before.id is not None
-        refresh_search(session, DocumentType.source, before.id)
-        log_change(
-            session,
-            actor=actor,
-            resource="sources",
-            resource_id=before.id,
-            before=before,
-            after=None,
-        )
-        return Written(204)
 
-    return commit_write(session, actor=actor, idempotency=None, write=write)
+    return retract(
+        session,
+        actor=actor,
+        resource=SOURCES,
+        find=lambda: find_source(session=session, id_or_slug=id_or_slug, known_at=None),
+        if_match=if_match,
+        check=check,
+    )
