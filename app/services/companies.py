@@ -35,10 +35,7 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
-    change,
     correct_with,
-    create,
-    retract,
     verify_citations,
 )
 
@@ -172,10 +169,11 @@ def _company_id(company: Company) -> int:
     return company.id
 
 
-COMPANIES: Resource[Company, CompanyPublic] = Resource(
+COMPANIES: Resource[str, Company, CompanyPublic] = Resource(
     name="companies",
+    find=lambda session, slug: company_to_change(session=session, slug=slug),
     read=lambda session, company: get_company(session=session, slug=company.slug, as_of=AsOf()),
-    key=lambda company, _: company.slug,
+    log_id=lambda company, _: company.slug,
     location=lambda company, _: f"/v1/companies/{company.slug}",
     row=lambda company: company,
     search=DocumentType.company,
@@ -194,22 +192,16 @@ def create_company(
         add_fact(session, company, quotes)
         return company
 
-    return create(
-        session, actor=actor, resource=COMPANIES, body=payload, idempotency=idempotency, add=add
-    )
+    return COMPANIES.create(session, actor, body=payload, idempotency=idempotency, add=add)
 
 
 def update_company(
     *, session: Session, actor: str, slug: str, patch: CompanyUpdate, if_match: str | None
 ) -> Written:
-    return change(
-        session,
-        actor=actor,
-        resource=COMPANIES,
-        find=lambda: company_to_change(session=session, slug=slug),
-        apply=lambda company: correct_with(session, company, patch.changes(), patch.citations),
-        if_match=if_match,
-    )
+    def apply(company: Company) -> bool:
+        return correct_with(session, company, patch.changes(), patch.citations)
+
+    return COMPANIES.change(session, actor, slug, apply, if_match=if_match)
 
 
 def delete_company(*, session: Session, actor: str, slug: str, if_match: str | None) -> Written:
@@ -227,14 +219,7 @@ def delete_company(*, session: Session, actor: str, slug: str, if_match: str | N
                     "retract them first."
                 )
 
-    return retract(
-        session,
-        actor=actor,
-        resource=COMPANIES,
-        find=lambda: company_to_change(session=session, slug=slug),
-        if_match=if_match,
-        check=check,
-    )
+    return COMPANIES.retract(session, actor, slug, if_match=if_match, check=check)
 
 
 def _current(session: Session, slug: str) -> Company | None:

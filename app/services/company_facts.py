@@ -40,10 +40,7 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
-    change,
     correct_with,
-    create,
-    retract,
     verify_citations,
 )
 
@@ -398,19 +395,27 @@ def _refuse_twin(
 
 # A fact found for a write: its row, and the company of its URL (None for a top-level one).
 _Found = tuple[CompanyFact, Company | None]
+# How a URL names one: the company's slug (None for a top-level one), and its id.
+_Key = tuple[str | None, int]
 
 
-def _writes(kind: _Kind[P]) -> Resource[_Found, P]:
+def _writes(kind: _Kind[P]) -> Resource[_Key, _Found, P]:
     """The kind declared for the guarded write."""
     return Resource(
         name=kind.resource,
+        find=lambda session, key: _found(session, kind, *key),
         read=lambda session, found: _get(session, kind, _entity_id(found[0]), AsOf(), found[1]),
-        key=lambda found, _: _entity_id(found[0]),
+        log_id=lambda found, _: _entity_id(found[0]),
         location=lambda found, _: kind.location(found[1], _entity_id(found[0])),
         row=lambda found: found[0],
         search=kind.search,
         search_id=lambda found: _entity_id(found[0]),
     )
+
+
+def _found(session: Session, kind: _Kind[Any], slug: str | None, row_id: int) -> _Found:
+    company = _url_company(session, kind, slug)
+    return _current(session, kind, row_id, company), company
 
 
 def _create(
@@ -432,19 +437,7 @@ def _create(
         add_fact(session, row, quotes)
         return row, company if kind.nested else None
 
-    return create(
-        session,
-        actor=actor,
-        resource=_writes(kind),
-        body=entry,
-        idempotency=idempotency,
-        add=add,
-    )
-
-
-def _found(session: Session, kind: _Kind[Any], slug: str | None, row_id: int) -> _Found:
-    company = _url_company(session, kind, slug)
-    return _current(session, kind, row_id, company), company
+    return _writes(kind).create(session, actor, body=entry, idempotency=idempotency, add=add)
 
 
 def _update(
@@ -466,14 +459,7 @@ def _update(
             _refuse_twin(session, kind, row.company_id, key, other_than=row_id)
         return correct_with(session, row, changes, patch.citations)
 
-    return change(
-        session,
-        actor=actor,
-        resource=_writes(kind),
-        find=lambda: _found(session, kind, slug, row_id),
-        apply=apply,
-        if_match=if_match,
-    )
+    return _writes(kind).change(session, actor, (slug, row_id), apply, if_match=if_match)
 
 
 def _delete(
@@ -485,13 +471,7 @@ def _delete(
     row_id: int,
     if_match: str | None,
 ) -> Written:
-    return retract(
-        session,
-        actor=actor,
-        resource=_writes(kind),
-        find=lambda: _found(session, kind, slug, row_id),
-        if_match=if_match,
-    )
+    return _writes(kind).retract(session, actor, (slug, row_id), if_match=if_match)
 
 
 # Restructuring plans: top-level resources, the company named in the body.

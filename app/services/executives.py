@@ -46,10 +46,7 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
-    change,
     correct_if_any,
-    create,
-    retract,
     verify_citations,
 )
 
@@ -318,14 +315,8 @@ def create_executive(
             found = (executive, role)
             ROLES.log(session, actor, found, None, ROLES.read(session, found))
 
-    return create(
-        session,
-        actor=actor,
-        resource=EXECUTIVES,
-        body=payload,
-        idempotency=idempotency,
-        add=add,
-        then=log_roles,
+    return EXECUTIVES.create(
+        session, actor, body=payload, idempotency=idempotency, add=add, then=log_roles
     )
 
 
@@ -344,14 +335,7 @@ def update_executive(
         changes, quotes = _effective(session, executive, patch.changes(), quotes)
         return correct_if_any(session, executive, changes, quotes)
 
-    return change(
-        session,
-        actor=actor,
-        resource=EXECUTIVES,
-        find=lambda: find_executive(session=session, slug=slug, as_of=AsOf()),
-        apply=apply,
-        if_match=if_match,
-    )
+    return EXECUTIVES.change(session, actor, slug, apply, if_match=if_match)
 
 
 def delete_executive(*, session: Session, actor: str, slug: str, if_match: str | None) -> Written:
@@ -368,14 +352,7 @@ def delete_executive(*, session: Session, actor: str, slug: str, if_match: str |
                 "retract them first."
             )
 
-    return retract(
-        session,
-        actor=actor,
-        resource=EXECUTIVES,
-        find=lambda: find_executive(session=session, slug=slug, as_of=AsOf()),
-        if_match=if_match,
-        check=check,
-    )
+    return EXECUTIVES.retract(session, actor, slug, if_match=if_match, check=check)
 
 
 # A role found for a write, with its executive (whose URL and search document it is under).
@@ -408,9 +385,7 @@ def create_role(
         add_fact(session, role, quotes)
         return executive, role
 
-    return create(
-        session, actor=actor, resource=ROLES, body=payload, idempotency=idempotency, add=add
-    )
+    return ROLES.create(session, actor, body=payload, idempotency=idempotency, add=add)
 
 
 def update_role(
@@ -455,45 +430,34 @@ def update_role(
                 )
         return correct_if_any(session, role, changes, quotes)
 
-    return change(
-        session,
-        actor=actor,
-        resource=ROLES,
-        find=lambda: find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf()),
-        apply=apply,
-        if_match=if_match,
-    )
+    return ROLES.change(session, actor, (slug, role_id), apply, if_match=if_match)
 
 
 def delete_role(
     *, session: Session, actor: str, slug: str, role_id: int, if_match: str | None
 ) -> Written:
     """Retract a role: it stays answerable for the days our sources said it."""
-    return retract(
-        session,
-        actor=actor,
-        resource=ROLES,
-        find=lambda: find_role(session=session, slug=slug, role_id=role_id, as_of=AsOf()),
-        if_match=if_match,
-    )
+    return ROLES.retract(session, actor, (slug, role_id), if_match=if_match)
 
 
-EXECUTIVES: Resource[Executive, ExecutivePublic] = Resource(
+EXECUTIVES: Resource[str, Executive, ExecutivePublic] = Resource(
     name="executives",
+    find=lambda session, slug: find_executive(session=session, slug=slug, as_of=AsOf()),
     read=lambda session, executive: get_executive(
         session=session, slug=executive.slug, as_of=AsOf()
     ),
-    key=lambda executive, _: executive.slug,
+    log_id=lambda executive, _: executive.slug,
     location=lambda executive, _: f"/v1/executives/{executive.slug}",
     row=lambda executive: executive,
     search=DocumentType.executive,
     search_id=_ref_id,
 )
 # A role is a resource of its own, in its executive's search document.
-ROLES: Resource[_FoundRole, ExecutiveRoleDetail] = Resource(
+ROLES: Resource[tuple[str, int], _FoundRole, ExecutiveRoleDetail] = Resource(
     name="executive-roles",
+    find=lambda session, key: find_role(session=session, slug=key[0], role_id=key[1], as_of=AsOf()),
     read=lambda session, found: _role_detail(session, *found),
-    key=lambda _, role: role.id,
+    log_id=lambda _, role: role.id,
     location=lambda found, role: f"/v1/executives/{found[0].slug}/roles/{role.id}",
     row=lambda found: found[1],
     search=DocumentType.executive,

@@ -1,11 +1,10 @@
 """Partnerships: the list, one partnership with its scope and history, a company's."""
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -49,11 +48,8 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
-    change,
     correct_fact,
     correct_with,
-    create,
-    retract,
     retract_fact,
     verify_citations,
 )
@@ -357,10 +353,6 @@ def _detail(session: Session, partnership_id: int) -> PartnershipDetail:
     return get_partnership(session=session, partnership_id=partnership_id, as_of=AsOf())
 
 
-def _find(session: Session, partnership_id: int) -> Partnership:
-    return _find_partnership(session, partnership_id, AsOf())
-
-
 def create_partnership(
     *, session: Session, actor: str, payload: PartnershipIn, idempotency: Idempotency | None
 ) -> Written:
@@ -440,14 +432,7 @@ def create_partnership(
             add_fact(session, area_row, cited)
         return partnership
 
-    return create(
-        session,
-        actor=actor,
-        resource=PARTNERSHIPS,
-        body=payload,
-        idempotency=idempotency,
-        add=add,
-    )
+    return PARTNERSHIPS.create(session, actor, body=payload, idempotency=idempotency, add=add)
 
 
 def update_partnership(
@@ -465,14 +450,7 @@ def update_partnership(
                 changes |= _date_columns(column, changes.pop(field))
         return correct_with(session, partnership, changes, patch.citations)
 
-    return change(
-        session,
-        actor=actor,
-        resource=PARTNERSHIPS,
-        find=lambda: _find(session, partnership_id),
-        apply=apply,
-        if_match=if_match,
-    )
+    return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match)
 
 
 def delete_partnership(
@@ -484,13 +462,8 @@ def delete_partnership(
             for row in _current_children(session, model, partnership_id):
                 retract_fact(session, row, today=today)
 
-    return retract(
-        session,
-        actor=actor,
-        resource=PARTNERSHIPS,
-        find=lambda: _find(session, partnership_id),
-        if_match=if_match,
-        check=withdraw_with_it,
+    return PARTNERSHIPS.retract(
+        session, actor, partnership_id, if_match=if_match, check=withdraw_with_it
     )
 
 
@@ -550,7 +523,9 @@ def add_status(
         session.add(partnership)
         return True
 
-    return _post_under(session, actor, partnership_id, apply, payload, idempotency)
+    return PARTNERSHIPS.change(
+        session, actor, partnership_id, apply, status=201, body=payload, idempotency=idempotency
+    )
 
 
 def add_member(
@@ -594,7 +569,9 @@ def add_member(
         add_fact(session, member, quotes)
         return True
 
-    return _post_under(session, actor, partnership_id, apply, payload, idempotency)
+    return PARTNERSHIPS.change(
+        session, actor, partnership_id, apply, status=201, body=payload, idempotency=idempotency
+    )
 
 
 def delete_member(
@@ -620,7 +597,7 @@ def delete_member(
         retract_fact(session, member, today=date.today())
         return True
 
-    return _change_under(session, actor, partnership_id, apply, if_match, status=204)
+    return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match, status=204)
 
 
 def _area_taken(
@@ -650,7 +627,9 @@ def add_scope(
         add_fact(session, row, quotes)
         return True
 
-    return _post_under(session, actor, partnership_id, apply, payload, idempotency)
+    return PARTNERSHIPS.change(
+        session, actor, partnership_id, apply, status=201, body=payload, idempotency=idempotency
+    )
 
 
 def _find_scope(session: Session, partnership_id: int, scope_id: int) -> PartnershipScope:
@@ -682,7 +661,7 @@ def update_scope(
             _area_taken(session, partnership_id, changes["area"], other_than=scope_id)
         return correct_with(session, row, changes, patch.citations)
 
-    return _change_under(session, actor, partnership_id, apply, if_match)
+    return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match)
 
 
 def delete_scope(
@@ -692,53 +671,14 @@ def delete_scope(
         retract_fact(session, _find_scope(session, partnership_id, scope_id), today=date.today())
         return True
 
-    return _change_under(session, actor, partnership_id, apply, if_match, status=204)
+    return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match, status=204)
 
 
-def _post_under(
-    session: Session,
-    actor: str,
-    partnership_id: int,
-    apply: Callable[[Partnership], bool],
-    payload: BaseModel,
-    idempotency: Idempotency | None,
-) -> Written:
-    return change(
-        session,
-        actor=actor,
-        resource=PARTNERSHIPS,
-        find=lambda: _find(session, partnership_id),
-        apply=apply,
-        status=201,
-        body=payload,
-        idempotency=idempotency,
-    )
-
-
-def _change_under(
-    session: Session,
-    actor: str,
-    partnership_id: int,
-    apply: Callable[[Partnership], bool],
-    if_match: str | None,
-    *,
-    status: int = 200,
-) -> Written:
-    return change(
-        session,
-        actor=actor,
-        resource=PARTNERSHIPS,
-        find=lambda: _find(session, partnership_id),
-        apply=apply,
-        if_match=if_match,
-        status=status,
-    )
-
-
-PARTNERSHIPS: Resource[Partnership, PartnershipDetail] = Resource(
+PARTNERSHIPS: Resource[int, Partnership, PartnershipDetail] = Resource(
     name="partnerships",
+    find=lambda session, partnership_id: _find_partnership(session, partnership_id, AsOf()),
     read=lambda session, partnership: _detail(session, _entity_id(partnership)),
-    key=lambda partnership, _: _entity_id(partnership),
+    log_id=lambda partnership, _: _entity_id(partnership),
     location=lambda partnership, _: _location(_entity_id(partnership)),
     row=lambda partnership: partnership,
     search=DocumentType.partnership,

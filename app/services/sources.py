@@ -12,7 +12,7 @@ from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.models import Citation, Source
 from app.models.search import DocumentType
 from app.models.source import SourceFilters, SourceIn, SourcePublic, SourceSummary, SourceUpdate
-from app.services.writing import Idempotency, Resource, Written, change, create, retract
+from app.services.writing import Idempotency, Resource, Written
 
 SOURCE_LIST = ListSpec(
     sort_keys={"published_on": Source.published_on, "slug": Source.slug, "id": Source.id},
@@ -70,10 +70,13 @@ def _source_id(source: Source) -> int:
     return source.id
 
 
-SOURCES: Resource[Source, SourcePublic] = Resource(
+SOURCES: Resource[str, Source, SourcePublic] = Resource(
     name="sources",
+    find=lambda session, id_or_slug: find_source(
+        session=session, id_or_slug=id_or_slug, known_at=None
+    ),
     read=lambda _, source: _public(source),
-    key=lambda source, _: _source_id(source),
+    log_id=lambda source, _: _source_id(source),
     location=lambda source, _: f"/v1/sources/{_source_id(source)}",
     row=lambda source: source,
     search=DocumentType.source,
@@ -104,9 +107,7 @@ def create_source(
         session.flush()
         return source
 
-    return create(
-        session, actor=actor, resource=SOURCES, body=payload, idempotency=idempotency, add=add
-    )
+    return SOURCES.create(session, actor, body=payload, idempotency=idempotency, add=add)
 
 
 def update_source(
@@ -121,14 +122,7 @@ def update_source(
         session.add(source)
         return bool(changes)
 
-    return change(
-        session,
-        actor=actor,
-        resource=SOURCES,
-        find=lambda: find_source(session=session, id_or_slug=id_or_slug, known_at=None),
-        apply=apply,
-        if_match=if_match,
-    )
+    return SOURCES.change(session, actor, id_or_slug, apply, if_match=if_match)
 
 
 def delete_source(
@@ -144,11 +138,4 @@ def delete_source(
                 f"Source {source.slug!r} is cited by facts (current or past); it cannot be deleted."
             )
 
-    return retract(
-        session,
-        actor=actor,
-        resource=SOURCES,
-        find=lambda: find_source(session=session, id_or_slug=id_or_slug, known_at=None),
-        if_match=if_match,
-        check=check,
-    )
+    return SOURCES.retract(session, actor, id_or_slug, if_match=if_match, check=check)

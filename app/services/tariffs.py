@@ -48,11 +48,8 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
-    change,
     correct_fact,
     correct_with,
-    create,
-    retract,
     retract_fact,
     verify_citations,
 )
@@ -400,14 +397,8 @@ def create_tariff(
         for impact in impacts:
             IMPACTS.log(session, actor, impact, None, IMPACTS.read(session, impact))
 
-    return create(
-        session,
-        actor=actor,
-        resource=TARIFFS,
-        body=payload,
-        idempotency=idempotency,
-        add=add,
-        then=log_impacts,
+    return TARIFFS.create(
+        session, actor, body=payload, idempotency=idempotency, add=add, then=log_impacts
     )
 
 
@@ -428,14 +419,7 @@ def update_tariff(
         correct_fact(session, tariff, changes, quotes, today=today)
         return True
 
-    return change(
-        session,
-        actor=actor,
-        resource=TARIFFS,
-        find=lambda: _current_tariff(session, tariff_id),
-        apply=apply,
-        if_match=if_match,
-    )
+    return TARIFFS.change(session, actor, tariff_id, apply, if_match=if_match)
 
 
 def _is_rate_change(tariff: Tariff, changes: dict[str, Any]) -> bool:
@@ -498,14 +482,7 @@ def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str
         for row in past_rates:
             retract_fact(session, row, today=today)
 
-    return retract(
-        session,
-        actor=actor,
-        resource=TARIFFS,
-        find=lambda: _current_tariff(session, tariff_id),
-        if_match=if_match,
-        check=withdraw_with_it,
-    )
+    return TARIFFS.retract(session, actor, tariff_id, if_match=if_match, check=withdraw_with_it)
 
 
 # -- impacts of one tariff -------------------------------------------------------------------
@@ -567,9 +544,7 @@ def create_impact(
         quotes = verify_citations(session, payload.citations)
         return _add_impact(session, tariff, company, payload, quotes)
 
-    return create(
-        session, actor=actor, resource=IMPACTS, body=payload, idempotency=idempotency, add=add
-    )
+    return IMPACTS.create(session, actor, body=payload, idempotency=idempotency, add=add)
 
 
 def update_impact(
@@ -596,46 +571,35 @@ def update_impact(
             )
         return correct_with(session, impact, changes, patch.citations)
 
-    return change(
-        session,
-        actor=actor,
-        resource=IMPACTS,
-        find=lambda: _current_impact(session, tariff_id, impact_id),
-        apply=apply,
-        if_match=if_match,
-    )
+    return IMPACTS.change(session, actor, (tariff_id, impact_id), apply, if_match=if_match)
 
 
 def delete_impact(
     *, session: Session, actor: str, tariff_id: int, impact_id: int, if_match: str | None
 ) -> Written:
-    return retract(
-        session,
-        actor=actor,
-        resource=IMPACTS,
-        find=lambda: _current_impact(session, tariff_id, impact_id),
-        if_match=if_match,
-    )
+    return IMPACTS.retract(session, actor, (tariff_id, impact_id), if_match=if_match)
 
 
-TARIFFS: Resource[Tariff, TariffPublic] = Resource(
+TARIFFS: Resource[int, Tariff, TariffPublic] = Resource(
     name="tariffs",
+    find=_current_tariff,
     read=lambda session, tariff: get_tariff(
         session=session, tariff_id=_entity_id(tariff), as_of=AsOf()
     ),
-    key=lambda tariff, _: _entity_id(tariff),
+    log_id=lambda tariff, _: _entity_id(tariff),
     location=lambda tariff, _: _tariff_location(_entity_id(tariff)),
     row=lambda tariff: tariff,
     search=DocumentType.tariff,
     search_id=_entity_id,
 )
 # An impact is a resource of its own, in its tariff's search document.
-IMPACTS: Resource[TariffImpact, TariffImpactPublicWithTariff] = Resource(
+IMPACTS: Resource[tuple[int, int], TariffImpact, TariffImpactPublicWithTariff] = Resource(
     name="tariff-impacts",
+    find=lambda session, ids: _current_impact(session, *ids),
     read=lambda session, impact: get_impact(
         session=session, tariff_id=impact.tariff_id, impact_id=_entity_id(impact), as_of=AsOf()
     ),
-    key=lambda impact, _: _entity_id(impact),
+    log_id=lambda impact, _: _entity_id(impact),
     location=lambda impact, _: _impact_location(impact.tariff_id, _entity_id(impact)),
     row=lambda impact: impact,
     search=DocumentType.tariff,

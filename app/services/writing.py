@@ -284,28 +284,120 @@ def commit_write(
 
 # -- the guarded write -------------------------------------------------------------------------
 
+K = TypeVar("K")  # how a URL names the resource: a slug, an id, or ids under a parent
 H = TypeVar("H")  # what a write acts on once found: a row, or a row with its parent
 P = TypeVar("P", bound=BaseModel)
 
 
 @dataclass(frozen=True)
-class Resource(Generic[H, P]):
+class Resource(Generic[K, H, P]):
     """A domain's declaration for the guarded write: all it states beyond its own checks.
 
-    ``read`` gives the resource as a GET does, so the before and after images, the change
-    log and the ETag a write answers with are those a reader sees; ``key`` names it in the
-    change log, ``location`` in a 201. Its rows feed the ``search`` document ``search_id``
-    names (a role feeds its executive's). ``row`` is what a retraction withdraws: a fact
-    stays in the history, closed; anything else (a source: a document, not a fact) is
-    deleted."""
+    ``find`` gives the current resource a URL names (a 404 when there is none); ``read``
+    gives it as a GET does, so the before and after images, the change log and the ETag a
+    write answers with are those a reader sees. ``log_id`` names it in the change log,
+    ``location`` in a 201. Its rows feed the ``search`` document ``search_id`` names (a
+    role feeds its executive's). ``row`` is what a retraction withdraws: a fact stays in
+    the history, closed; anything else (a source: a document, not a fact) is deleted."""
 
     name: str
+    find: Callable[[Session, K], H]
     read: Callable[[Session, H], P]
-    key: Callable[[H, P], str | int]
+    log_id: Callable[[H, P], str | int]
     location: Callable[[H, P], str]
     row: Callable[[H], SQLModel]
     search: DocumentType | None = None
     search_id: Callable[[H], int] | None = None
+
+    def create(
+        self,
+        session: Session,
+        actor: str,
+        *,
+        body: BaseModel,
+        idempotency: Idempotency | None,
+        add: Callable[[], H],
+        then: Callable[[H], None] | None = None,
+    ) -> Written:
+        """Add the resource: ``add`` runs the domain's checks and stores its rows; the rest
+        (reindex, change log, a 201 with Location) is the same for every resource. ``then``
+        logs what the write made besides (an executive's roles, each a resource of its own)."""
+
+        def write() -> Written:
+            handle = add()
+            self.reindex(session, handle)
+            after = self.read(session, handle)
+            self.log(session, actor, handle, None, after)
+            if then is not None:
+                then(handle)
+            return written(after, 201, location=self.location(handle, after))
+
+        return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=body)
+
+    def change(
+        self,
+        session: Session,
+        actor: str,
+        key: K,
+        apply: Callable[[H], bool],
+        *,
+        if_match: str | None = None,
+        status: int = 200,
+        body: BaseModel | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:
+        """Change the resource ``key`` names if ``If-Match`` is fresh: ``apply`` makes the
+        change (a correction, or a row added under it) and says whether there is anything
+        to reindex. A 201 (a row posted under the resource) answers with the resource and
+        its Location, a 204 with nothing."""
+
+        def write() -> Written:
+            handle, before = self._found_fresh(session, key, if_match)
+            if apply(handle):
+                self.reindex(session, handle)
+            after = self.read(session, handle)
+            self.log(session, actor, handle, before, after)
+            if status == 204:
+                return Written(204)
+            location = self.location(handle, after) if status == 201 else None
+            return written(after, status, location=location)
+
+        return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=body)
+
+    def retract(
+        self,
+        session: Session,
+        actor: str,
+        key: K,
+        *,
+        if_match: str | None,
+        check: Callable[[H], None] | None = None,
+    ) -> Written:
+        """Withdraw the resource ``key`` names if ``If-Match`` is fresh and ``check`` lets
+        it: the domain's own refusal (current facts still naming it), and what it withdraws
+        along with it."""
+
+        def write() -> Written:
+            handle, before = self._found_fresh(session, key, if_match)
+            if check is not None:
+                check(handle)
+            row = self.row(handle)
+            if isinstance(row, FactBase):
+                retract_fact(session, row, today=dt.date.today())
+            else:
+                session.delete(row)
+            self.reindex(session, handle)
+            self.log(session, actor, handle, before, None)
+            return Written(204)
+
+        return commit_write(session, actor=actor, idempotency=None, write=write)
+
+    def _found_fresh(self, session: Session, key: K, if_match: str | None) -> tuple[H, P]:
+        """The resource and its before image, once If-Match is found to be of it."""
+        handle = self.find(session, key)
+        before = self.read(session, handle)
+        require_if_match(if_match, etag_of(before))
+        return handle, before
 
     def reindex(self, session: Session, handle: H) -> None:
         if self.search is not None:
@@ -321,96 +413,7 @@ class Resource(Generic[H, P]):
             session,
             actor=actor,
             resource=self.name,
-            resource_id=self.key(handle, shown),
+            resource_id=self.log_id(handle, shown),
             before=before,
             after=after,
         )
-
-
-def create(
-    session: Session,
-    *,
-    actor: str,
-    resource: Resource[H, P],
-    body: BaseModel,
-    idempotency: Idempotency | None,
-    add: Callable[[], H],
-    then: Callable[[H], None] | None = None,
-) -> Written:
-    """Add a resource: ``add`` runs the domain's checks and stores its rows; the rest
-    (reindex, change log, a 201 with Location) is the same for every resource. ``then``
-    logs what the write made besides (an executive's roles, each a resource of its own)."""
-
-    def write() -> Written:
-        handle = add()
-        resource.reindex(session, handle)
-        after = resource.read(session, handle)
-        resource.log(session, actor, handle, None, after)
-        if then is not None:
-            then(handle)
-        return written(after, 201, location=resource.location(handle, after))
-
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=body)
-
-
-def change(
-    session: Session,
-    *,
-    actor: str,
-    resource: Resource[H, P],
-    find: Callable[[], H],
-    apply: Callable[[H], bool],
-    if_match: str | None = None,
-    status: int = 200,
-    body: BaseModel | None = None,
-    idempotency: Idempotency | None = None,
-) -> Written:
-    """Change a found resource if ``If-Match`` is fresh: ``apply`` makes the change (a
-    correction, or a row added under it) and says whether it changed anything to reindex.
-    A 201 (a row posted under the resource) answers with the resource and its Location,
-    a 204 with nothing."""
-
-    def write() -> Written:
-        handle = find()
-        before = resource.read(session, handle)
-        require_if_match(if_match, etag_of(before))
-        if apply(handle):
-            resource.reindex(session, handle)
-        after = resource.read(session, handle)
-        resource.log(session, actor, handle, before, after)
-        if status == 204:
-            return Written(204)
-        location = resource.location(handle, after) if status == 201 else None
-        return written(after, status, location=location)
-
-    return commit_write(session, actor=actor, idempotency=idempotency, write=write, body=body)
-
-
-def retract(
-    session: Session,
-    *,
-    actor: str,
-    resource: Resource[H, P],
-    find: Callable[[], H],
-    if_match: str | None,
-    check: Callable[[H], None] | None = None,
-) -> Written:
-    """Withdraw a found resource if ``If-Match`` is fresh and ``check`` (the domain's own
-    refusal, such as current facts still naming it) lets it."""
-
-    def write() -> Written:
-        handle = find()
-        before = resource.read(session, handle)
-        require_if_match(if_match, etag_of(before))
-        if check is not None:
-            check(handle)
-        row = resource.row(handle)
-        if isinstance(row, FactBase):
-            retract_fact(session, row, today=dt.date.today())
-        else:
-            session.delete(row)
-        resource.reindex(session, handle)
-        resource.log(session, actor, handle, before, None)
-        return Written(204)
-
-    return commit_write(session, actor=actor, idempotency=None, write=write)
