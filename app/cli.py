@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 from app.core.config import ROOT, get_settings
 from app.core.db import analyze, get_engine
 from app.core.errors import DomainError
-from app.dataset import DatasetRefused, generate
 from app.exporter import STDOUT, ExportRefused, export_file, snapshot_session
 from app.importer import ImportRefused, ImportReport, import_facts, load_file
 from app.models import Source
@@ -87,6 +86,10 @@ def gen_dataset(
 ) -> None:
     """Migrate, then load a deterministic synthetic data set (for benchmarks) into the
     database, which must be empty: one transaction, bulk writes, indexes built after."""
+    # Imported here: the generator is a tool beside the service (app/tools/), and the
+    # other commands have no use for it.
+    from app.tools.dataset import DatasetRefused, generate
+
     migrate()
     try:
         report = generate(

@@ -554,7 +554,8 @@ def _dataset(db: str, companies: int, facts: int, seed: int) -> str:
     """The URL of the synthetic data set of these sizes, made once and then reused (brought
     up to the current schema first). Its name carries a digest of the generator, so that a
     change to gen-dataset makes a new data set rather than measuring the old one."""
-    generator = hashlib.sha256((ROOT / "app" / "dataset.py").read_bytes()).hexdigest()[:8]
+    source = ROOT / "app" / "tools" / "dataset.py"
+    generator = hashlib.sha256(source.read_bytes()).hexdigest()[:8]
     name = f"autofacts_bench_{companies}_{facts}_{seed}_{generator}"
     if db == "sqlite":
         DATA.mkdir(exist_ok=True)

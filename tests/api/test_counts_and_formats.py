@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 from app.core import export
 from app.core.config import get_settings
 from app.core.db import make_engine
-from app.dataset import generate
 from app.importer import import_facts, load_file
 from app.models import Company, Fact
+from app.tools.dataset import generate
 from tests.helpers import (
     assert_problem,
     client_for,

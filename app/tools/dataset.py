@@ -9,9 +9,10 @@ their ids, in chunks (memory stays flat whatever the size), and written in bulk 
 ``executemany`` on SQLite, ``COPY`` on PostgreSQL). The derived tables are written directly
 too: the ``fact`` projection (as ``app.services.facts`` would write it) and the search
 documents (as ``app.services.search_index`` would); tests/test_gen_dataset.py checks both
-against those services. What keeps an index or a full-text index up to date row by row is
-set aside during the load and rebuilt once after it, from the definitions the migrations
-left in the database itself, so that nothing can drift from them.
+against those services, and every row against what the importer writes of the same facts
+(exported, then imported into an empty database). What keeps an index or a full-text index
+up to date row by row is set aside during the load and rebuilt once after it, from the
+definitions the migrations left in the database itself, so that nothing can drift from them.
 
 The whole load is one transaction: a run that fails, or is killed, leaves the database as
 it found it (empty, every index in place).
@@ -387,6 +388,8 @@ class _Builder:
         self.offset = 0
         self.source_id = 1
         self.impacted: dict[int, list[str]] = {}  # tariff id: names of the companies it hits
+        # The natural keys stated so far of the rows that have a year in theirs.
+        self.stated: set[tuple[Any, ...]] = set()
 
     def chunks(self) -> Iterator[dict[str, list[dict[str, Any]]]]:
         for _ in self._items():
@@ -433,8 +436,12 @@ class _Builder:
             self._partnership(k, companies)
             yield
         tariff_rows = [self._tariff(k) for k in range(1, tariffs + 1)]
-        for k in range(1, impacts + 1):
-            self._impact(k, self.rng.choice(tariff_rows), self.rng.choice(companies))
+        hits = [(self.rng.choice(tariff_rows), self.rng.choice(companies)) for _ in range(impacts)]
+        # Numbered tariff by tariff, as a facts file nests them and the importer numbers
+        # them: the data set exported and imported again keeps its ids.
+        hits.sort(key=lambda hit: hit[0]["id"])
+        for k, (tariff, company) in enumerate(hits, start=1):
+            self._impact(k, tariff, company)
             yield
         for tariff in tariff_rows:
             title = (
@@ -643,11 +650,12 @@ class _Builder:
 
     def _impact(self, k: int, tariff: dict[str, Any], company: _CompanyRef) -> None:
         amount = Decimal(self.rng.randrange(1, 900)) * 1_000_000
+        year = self._free_year(("impact", tariff["id"], company.id), 2025 + k % 2)
         impact = {
             "id": k,
             "tariff_id": tariff["id"],
             "company_id": company.id,
-            "fiscal_year": f"FY{2025 + k % 2}",
+            "fiscal_year": f"FY{year}",
             "metric": "operating_profit",
             "kind": "hit",
             "amount": amount,
@@ -733,7 +741,7 @@ class _Builder:
     def _result(self, k: int, company: _CompanyRef) -> None:
         metric = METRICS[k % len(METRICS)]
         amount = Decimal(self.rng.randrange(1, 10_000)) * 1_000_000
-        period = f"FY{2020 + k % 6}"
+        period = f"FY{self._free_year(('result', company.id, metric), 2020 + k % 6)}"
         result = {
             "id": k,
             "company_id": company.id,
@@ -757,6 +765,14 @@ class _Builder:
             value,
             company.id,
         )
+
+    def _free_year(self, key: tuple[Any, ...], year: int) -> int:
+        """The first year from ``year`` on not yet stated for ``key``: the write path refuses
+        a row that states again what another states (same natural key), so none is made."""
+        while (*key, year) in self.stated:
+            year += 1
+        self.stated.add((*key, year))
+        return year
 
     # -- sources ----------------------------------------------------------------------------
 
