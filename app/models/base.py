@@ -42,7 +42,7 @@ def render_migration_type(type_: str, obj: Any, autogen_context: Any) -> str | L
     """Alembic's ``render_item``: a column type of ours is written into a migration as the
     SQLAlchemy type it stores, so that migrations never import the app."""
     if type_ == "type" and isinstance(obj, _EnumColumn):
-        return f"sa.{obj.adapt(Enum)!r}"
+        return f"sa.{obj.adapt(Enum)!r}"  # type: ignore[no-untyped-call]
     return False
 
 
@@ -220,7 +220,7 @@ class FactPublic(PublicModel):
         """``from_columns`` for a page of rows and their ``fields``, validated in one call:
         a call per row repeats pydantic's set-up for every row."""
         inputs = [cls._input(row, more) for row, more in zip(rows, fields, strict=True)]
-        return _list_validator(cls).validate_python(inputs)  # type: ignore[no-any-return]
+        return _list_validator(cls).validate_python(inputs)
 
     @classmethod
     def _input(cls, columns: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +242,7 @@ class FactPublic(PublicModel):
         if names is None:
             names = tuple(name for name in cls.model_fields if name not in _RENDERED)
             setattr(cls, "_copied", names)  # noqa: B010 (a class attribute, not a field)
-        return names  # type: ignore[no-any-return]
+        return names
 
 
 _RENDERED = frozenset({"valid_from", "valid_to", "citations"})

@@ -2,9 +2,10 @@
 log, and Idempotency-Key replay, all inside the one transaction a write runs in.
 
 The guarded write (find, If-Match, correct or retract, reindex, log the change, respond)
-is written once, here: ``create``, ``change`` and ``retract``. A domain declares a
-``Resource`` (how a GET shows it, its change-log name, its search document) and passes its
-own checks and row building as hooks, so adding a resource adds no copy of the sequence.
+is written once, here, as ``Resource.create``, ``.change`` and ``.retract``. A domain
+declares a ``Resource`` (how its URL's key finds it, how a GET shows it, its change-log
+name, its search document) and passes its own checks and row building as hooks, so a new
+resource's write path is a declaration plus its checks, never another copy of the sequence.
 Nothing here knows HTTP beyond the status code and headers it replays.
 """
 
