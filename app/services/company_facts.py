@@ -8,6 +8,7 @@ differs, and one create, update and delete serve all three.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -399,8 +400,9 @@ _Found = tuple[CompanyFact, Company | None]
 _Key = tuple[str | None, int]
 
 
+@cache
 def _writes(kind: _Kind[P]) -> Resource[_Key, _Found, P]:
-    """The kind declared for the guarded write."""
+    """The kind declared for the guarded write: one declaration serves all three kinds."""
     return Resource(
         name=kind.resource,
         find=lambda session, key: _found(session, kind, *key),
