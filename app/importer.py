@@ -24,11 +24,11 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.citations import CitationIn, locate_quote, offsets_problem
 from app.core.dates import parse_partial_date
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.money import decimal_to_str
+from app.core.quotes import CitationIn, locate_quote, offsets_problem
 from app.core.temporal import is_current
 from app.models import (
     FACT_MODELS,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.core.citations import locate_quote
 from app.core.config import ROOT
+from app.core.quotes import locate_quote
 
 ARTICLE = (ROOT / "seed" / "article-2025-11-14-honda-nissan.txt").read_text(encoding="utf-8")
 

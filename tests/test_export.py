@@ -24,7 +24,7 @@ import app.cli
 from app.core.config import get_settings
 from app.core.dates import Precision
 from app.core.db import get_engine
-from app.core.export import _cell
+from app.core.formats import _cell
 from app.exporter import (
     ExportRefused,
     export_facts,

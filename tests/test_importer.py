@@ -18,10 +18,10 @@ from sqlmodel import Session, SQLModel, col, select
 from typer.testing import CliRunner
 
 import app.cli
-from app.core.citations import locate_quote
 from app.core.config import get_settings
 from app.core.dates import Precision
 from app.core.db import begin_write
+from app.core.quotes import locate_quote
 from app.importer import ImportRefused, ImportReport, import_facts, load_file
 from app.models import (
     Certainty,

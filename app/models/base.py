@@ -10,9 +10,9 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Dialect, Enum, Index, Numeric, Row, text
 from sqlmodel import Field, SQLModel
 
-from app.core.citations import CitationIn
 from app.core.dates import Precision, format_partial_date
 from app.core.fields import CurrencyCode, MoneyAmount
+from app.core.quotes import CitationIn
 
 
 class Certainty(StrEnum):

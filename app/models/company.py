@@ -7,9 +7,9 @@ from typing import ClassVar
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.citations import CitationIn
 from app.core.fields import CountryCode, NonEmpty, Slug
 from app.core.patch import MergePatch
+from app.core.quotes import CitationIn
 from app.models.base import (
     Certainty,
     FactBase,

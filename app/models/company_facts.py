@@ -7,10 +7,10 @@ from typing import ClassVar
 
 from sqlmodel import Field
 
-from app.core.citations import CitationIn
 from app.core.fields import Count, CountryCode, NonEmpty, Slug, Year
 from app.core.money import Money
 from app.core.patch import MergePatch
+from app.core.quotes import CitationIn
 from app.models.base import Certainty, FactBase, FactIn, FactPublic, MoneyIn, money_column
 from app.models.tariff import MoneyUpdate
 

@@ -7,10 +7,10 @@ from typing import ClassVar
 from pydantic import computed_field
 from sqlmodel import Field
 
-from app.core.citations import CitationIn
 from app.core.dates import PartialDate
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
+from app.core.quotes import CitationIn
 from app.models.base import (
     Certainty,
     FactBase,

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, computed_field, fiel
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.core.citations import CitationIn
 from app.core.dates import PartialDate, parse_partial_date
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
+from app.core.quotes import CitationIn
 from app.models.base import (
     Certainty,
     FactBase,

@@ -7,11 +7,11 @@ from typing import ClassVar
 from pydantic import ConfigDict
 from sqlmodel import Field
 
-from app.core.citations import CitationIn
 from app.core.dates import PartialDate
 from app.core.fields import CountryCode, MoneyAmount, NonEmpty, Percent, Slug
 from app.core.money import DecimalString, Money
 from app.core.patch import MergePatch
+from app.core.quotes import CitationIn
 from app.models.base import (
     Certainty,
     FactBase,

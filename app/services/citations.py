@@ -1,15 +1,18 @@
-"""Reading citations: one query for a whole page of facts, never one per row."""
+"""Citations: verifying a body's quotes against their sources, and reading them back, one
+query for a whole page of facts, never one per row."""
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Row, Select, Table
 from sqlmodel import Session, col, or_, select
 
-from app.core.citations import CitationIn
+from app.core.errors import BodyInvalid
 from app.core.fields import MAX_ROW_ID
+from app.core.quotes import CitationIn, locate_quote, offsets_problem
 from app.models import Citation, Source
 from app.models.base import FactPublic
 from app.models.source import CitationPublic
@@ -66,6 +69,43 @@ def cited_sources(
         else:
             found.append(sources[0])
     return found
+
+
+@dataclass(frozen=True)
+class Quote:
+    source: Source
+    start: int
+    end: int
+
+
+def verify_citations(
+    session: Session, citations: Sequence[CitationIn], *, loc: Sequence[str | int] = ("citations",)
+) -> list[Quote]:
+    """Find every quote in its source, or refuse the body naming each one that is not."""
+    quotes, errors = [], []
+    for index, (citation, source) in enumerate(
+        zip(citations, cited_sources(session, citations), strict=True)
+    ):
+        if not isinstance(source, Source):
+            field, message = source
+            errors.append(([*loc, index, field], message))
+            continue
+        span = locate_quote(source.text, citation.quote)
+        if span is None:
+            errors.append(
+                (
+                    [*loc, index, "quote"],
+                    f"{citation.quote!r} is not in source {source.slug!r}",
+                )
+            )
+            continue
+        if (problem := offsets_problem(citation, span)) is not None:
+            errors.append(([*loc, index, "start_offset"], problem))
+            continue
+        quotes.append(Quote(source, *span))
+    if errors:
+        raise BodyInvalid(errors)
+    return quotes
 
 
 def _as_id(named: str) -> int | None:

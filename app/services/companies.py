@@ -29,14 +29,13 @@ from app.models import (
 )
 from app.models.company import CompanyFilters, CompanyIn, CompanyPublic, CompanyUpdate
 from app.models.search import DocumentType
-from app.services.citations import cited_public, to_public, with_citations
+from app.services.citations import cited_public, to_public, verify_citations, with_citations
 from app.services.writing import (
     Idempotency,
     Resource,
     Written,
     add_fact,
     correct_with,
-    verify_citations,
 )
 
 COMPANY_LIST = ListSpec(

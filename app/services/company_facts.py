@@ -34,7 +34,7 @@ from app.models.company_facts import (
     ResultIn,
 )
 from app.models.search import DocumentType
-from app.services.citations import to_public
+from app.services.citations import to_public, verify_citations
 from app.services.companies import AnyCompany, company_to_change, find_company
 from app.services.writing import (
     Idempotency,
@@ -42,7 +42,6 @@ from app.services.writing import (
     Written,
     add_fact,
     correct_with,
-    verify_citations,
 )
 
 P = TypeVar("P", bound=FactPublic)

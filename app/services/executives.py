@@ -38,16 +38,14 @@ from app.models.executive import (
     RoleIn,
 )
 from app.models.search import DocumentType
-from app.services.citations import load_citations, to_public
+from app.services.citations import Quote, load_citations, to_public, verify_citations
 from app.services.companies import COMPANY, AnyCompany, find_company
 from app.services.writing import (
     Idempotency,
-    Quote,
     Resource,
     Written,
     add_fact,
     correct_if_any,
-    verify_citations,
 )
 
 EXECUTIVE_LIST = ListSpec(

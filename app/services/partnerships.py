@@ -9,10 +9,10 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.core.citations import CitationIn
 from app.core.dates import format_partial_date, parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
+from app.core.quotes import CitationIn
 from app.core.temporal import AsOf, as_of_condition, entity_id, entity_in
 from app.models import (
     Certainty,
@@ -40,18 +40,16 @@ from app.models.partnership import (
     latest_status,
 )
 from app.models.search import DocumentType
-from app.services.citations import to_public
+from app.services.citations import Quote, to_public, verify_citations
 from app.services.companies import find_company
 from app.services.writing import (
     Idempotency,
-    Quote,
     Resource,
     Written,
     add_fact,
     correct_fact,
     correct_with,
     retract_fact,
-    verify_citations,
 )
 
 PARTNERSHIP_LIST = ListSpec(

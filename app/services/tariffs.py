@@ -39,19 +39,17 @@ from app.models.tariff import (
     TariffRef,
     TariffUpdate,
 )
-from app.services.citations import to_public
+from app.services.citations import Quote, to_public, verify_citations
 from app.services.companies import AnyCompany, find_company
 from app.services.facts import project_facts
 from app.services.writing import (
     Idempotency,
-    Quote,
     Resource,
     Written,
     add_fact,
     correct_fact,
     correct_with,
     retract_fact,
-    verify_citations,
 )
 
 ImpactT = TypeVar("ImpactT", bound=TariffImpactPublic)

@@ -18,52 +18,15 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.citations import CitationIn, locate_quote, offsets_problem
-from app.core.errors import BodyInvalid, InvalidParameter
+from app.core.errors import InvalidParameter
 from app.core.etags import etag_of, require_if_match
-from app.models import Citation, FactBase, IdempotentRequest, Source
+from app.core.quotes import CitationIn
+from app.models import Citation, FactBase, IdempotentRequest
 from app.models.search import DocumentType
 from app.services.changes import record_change
-from app.services.citations import cited_sources
+from app.services.citations import Quote, verify_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
-
-
-@dataclass(frozen=True)
-class Quote:
-    source: Source
-    start: int
-    end: int
-
-
-def verify_citations(
-    session: Session, citations: Sequence[CitationIn], *, loc: Sequence[str | int] = ("citations",)
-) -> list[Quote]:
-    """Find every quote in its source, or refuse the body naming each one that is not."""
-    quotes, errors = [], []
-    for index, (citation, source) in enumerate(
-        zip(citations, cited_sources(session, citations), strict=True)
-    ):
-        if not isinstance(source, Source):
-            field, message = source
-            errors.append(([*loc, index, field], message))
-            continue
-        span = locate_quote(source.text, citation.quote)
-        if span is None:
-            errors.append(
-                (
-                    [*loc, index, "quote"],
-                    f"{citation.quote!r} is not in source {source.slug!r}",
-                )
-            )
-            continue
-        if (problem := offsets_problem(citation, span)) is not None:
-            errors.append(([*loc, index, "start_offset"], problem))
-            continue
-        quotes.append(Quote(source, *span))
-    if errors:
-        raise BodyInvalid(errors)
-    return quotes
 
 
 def add_fact(session: Session, row: FactBase, quotes: Sequence[Quote]) -> None:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.core import export
+from app.core import formats
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.importer import import_facts, load_file
@@ -150,9 +150,9 @@ def test_a_long_list_streams_in_batches(
     """Many batches, each one keyset page: the stream never holds the whole list."""
     with Session(empty_db_engine) as session:
         import_facts(session, load_file(get_settings().seed_file))
-    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
+    monkeypatch.setattr(formats, "EXPORT_BATCH", 2)
     batches: list[int] = []
-    real_rows = export._rows
+    real_rows = formats._rows
 
     def counting_rows(first: Any, fetch: Any, batch: Any) -> Any:
         def fetch_and_count(params: Any) -> Any:
@@ -163,7 +163,7 @@ def test_a_long_list_streams_in_batches(
         batches.append(len(first.data))
         return real_rows(first, fetch_and_count, batch)
 
-    monkeypatch.setattr(export, "_rows", counting_rows)
+    monkeypatch.setattr(formats, "_rows", counting_rows)
     with client_for(empty_db_engine) as test_client:
         whole = _all(test_client, "/v1/facts")
         response = test_client.get("/v1/facts", params={"format": "ndjson"})

@@ -15,7 +15,7 @@ from app.api.deps import (
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
-from app.core.export import ListFormatDep, list_response, list_responses
+from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute

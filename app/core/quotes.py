@@ -1,4 +1,5 @@
-"""Finding a quote in its source: whitespace is normalised, nothing else."""
+"""Citations as a body gives them, and finding their quote in the source: whitespace is
+normalised, nothing else."""
 
 import re
 from typing import Annotated, Self
