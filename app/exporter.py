@@ -494,11 +494,7 @@ class _Writer:
                 assert company.id is not None
                 self.companies[company.id] = company.slug
                 yield {
-                    "slug": company.slug,
-                    "name": company.name,
-                    "country": company.country,
-                    "kind": company.kind,
-                    "description": company.description,
+                    **{name: getattr(company, name) for name in CompanyIn.stated_fields()},
                     **self._fact(company, citations),
                 }
 

@@ -358,7 +358,7 @@ class _Plan:
             if company.slug in self.companies:
                 self.problem(f"{where}.slug", f"'{company.slug}' is declared twice")
                 continue
-            values = company.model_dump(include={"slug", "name", "country", "kind", "description"})
+            values = company.stated()
             row = self._row(where, Company, ("slug",), company, values)
             row.obj = stored.get(company.slug)
             if row.obj is not None:

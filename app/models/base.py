@@ -149,6 +149,16 @@ class FactIn(InputModel):
     certainty: Certainty
     citations: list[CitationIn] = PydanticField(min_length=1)
 
+    @classmethod
+    def stated_fields(cls) -> list[str]:
+        """The fields the fact itself states, beyond how sure and where from: where a domain
+        stores each in a column of the same name, the importer and the exporter copy them by
+        these names, so a new field needs no line of theirs."""
+        return [name for name in cls.model_fields if name not in FactIn.model_fields]
+
+    def stated(self) -> dict[str, Any]:
+        return self.model_dump(include=set(self.stated_fields()))
+
 
 class MoneyIn(InputModel):
     """``usd`` is the dollar figure the source itself gives, never a conversion of ours."""
