@@ -150,9 +150,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         bind_engine(app, engine)
     install_error_handlers(app)
     install_observability(app, settings)
+    # Read by ReadRoute when it builds each route's handler (app/core/routing.py).
+    app.state.compiled_routing = settings.compiled_routing
     for router in ROUTERS:
         app.include_router(router)
-    index_routes(app)
+    if settings.compiled_routing:
+        index_routes(app)
     _register_problem_schema(app)
 
     @app.get("/favicon.ico", include_in_schema=False)

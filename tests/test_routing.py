@@ -1,5 +1,6 @@
 """GET routes answer through compiled dependency plans (app/core/routing.py); every answer
-must be byte for byte what FastAPI's own handler gives, valid requests and invalid ones."""
+must be byte for byte what FastAPI's own handler gives, valid requests and invalid ones,
+and the setting that turns them off must hand everything back to FastAPI."""
 
 from collections.abc import Iterator
 
@@ -10,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 import app.main
+from app.core import routing
+from app.core.config import get_settings
 from app.core.db import get_session
 from app.core.routing import ReadRoute, _PrefixedInclusion
 from app.main import ROUTERS, create_app
@@ -194,6 +197,34 @@ def test_every_included_router_is_indexed(fast: TestClient) -> None:
     included = [r for r in routes if isinstance(r, _IncludedRouter)]
     assert len(included) == len(ROUTERS)
     assert all(isinstance(r, _PrefixedInclusion) and r.prefixes for r in included)
+
+
+def test_the_setting_off_leaves_routing_and_dependencies_to_fastapi(
+    seeded_engine: Engine, fast: TestClient
+) -> None:
+    """``AUTOFACTS_COMPILED_ROUTING=false`` (docs/decisions/0001-routing.md): no router is
+    indexed, no plan runs, and every answer is the same."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOFACTS_COMPILED_ROUTING", "false")
+        get_settings.cache_clear()
+        plain = create_app(seeded_engine)
+    get_settings.cache_clear()
+    assert not any(isinstance(r, _PrefixedInclusion) for r in plain.router.routes)
+    expected = {path: fast.get(path) for path in PATHS}
+
+    async def no_plan(*args: object) -> None:
+        raise AssertionError("a compiled plan ran")
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        TestClient(plain, raise_server_exceptions=False) as client,
+    ):
+        patch.setattr(routing, "_solve", no_plan)
+        for path, ours in expected.items():
+            theirs = client.get(path)
+            assert theirs.status_code == ours.status_code, (path, theirs.text)
+            assert theirs.content == ours.content, path
+            assert _stable(theirs.headers) == _stable(ours.headers), path
 
 
 def _stable(headers: object) -> list[tuple[str, str]]:

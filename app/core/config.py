@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         description="Bytes of GET answers each worker keeps while the database is unchanged "
         "(any commit empties it); 0 turns the response cache off.",
     )
+    compiled_routing: bool = Field(
+        default=True,
+        description="Answer GET routes through dependency plans compiled once per route, and "
+        "match routers by their paths' literal prefixes (app/core/routing.py); false leaves "
+        "both to FastAPI (docs/decisions/0001-routing.md).",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1, description="Largest request body accepted, in bytes (413 above)."
     )

@@ -22,6 +22,10 @@ The OpenAPI document is built from the route as declared, so it is unaffected. T
 reads how it was included as FastAPI's own ``get_route_handler`` does, through a private
 name; tests/test_routing.py compares every kind of answer with FastAPI's handler, so an
 upgrade that changes it fails there.
+
+Why it stays, on private names, and on what terms (the FastAPI and Starlette releases
+pyproject.toml pins, and ``AUTOFACTS_COMPILED_ROUTING=false`` to hand everything back to
+FastAPI): docs/decisions/0001-routing.md.
 """
 
 import inspect
@@ -210,13 +214,18 @@ class ReadRoute(APIRoute):
     cacheable: bool = False
 
     def get_route_handler(self) -> Handler:
-        self.plan = None
         self.cacheable = self.methods == {"GET"}
         standard = super().get_route_handler()
         # The route as included (prefix, dependencies and overrides of its router's
         # include), as FastAPI's own get_route_handler reads it.
         context = _effective_route_context_var.get()
         route: Any = context if context is not None and context.original_route is self else self
+        provider = route.dependency_overrides_provider
+        if not getattr(getattr(provider, "state", None), "compiled_routing", True):
+            # The app was built with the setting off. ``plan`` is left as it is: the route
+            # object is shared by every app that includes it.
+            return standard
+        self.plan = None
         if (
             self.methods != {"GET"}
             or route.body_field is not None
@@ -230,7 +239,6 @@ class ReadRoute(APIRoute):
         except _Unsupported:
             return standard
         self.plan = plan
-        provider = route.dependency_overrides_provider
         response_field = route.response_field
         status_code = route.status_code
         exclude_unset = route.response_model_exclude_unset
