@@ -1,7 +1,10 @@
-"""Real databases, migrated with Alembic: a SQLite file by default, PostgreSQL when
-``AUTOFACTS_TEST_DATABASE_URL`` is set. The seeded database is shared by the read tests;
-tests that write get an empty database of their own."""
+"""Real databases, migrated with Alembic: SQLite files by default, PostgreSQL when
+``AUTOFACTS_TEST_DATABASE_URL`` is set. Each pytest-xdist worker migrates and seeds its own
+templates once (tests/helpers.py) and copies them: a seeded database shared by the read
+tests, and a database of its own, empty or seeded, for each test that writes."""
 
+import gc
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,28 +14,51 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
-from app.core.config import get_settings
 from app.core.db import make_engine
 from tests.helpers import (
-    POSTGRES_URL,
+    TEMPLATES,
     client_for,
-    migrate,
-    recreate_postgres_database,
+    drop_database,
     scratch_engine,
+    seeded_database_url,
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _templates() -> Iterator[None]:
+    """The worker's templates go when it is done (first in, last out)."""
+    yield
+    TEMPLATES.drop()
+
+
+_tests_run = itertools.count(1)
+# Now and then the heap is collected whole, so that what tests left in cycles is freed.
+COLLECT_EVERY = 200
+
+
+@pytest.fixture(autouse=True)
+def _frozen_heap() -> None:
+    """The app's lifespan collects the whole heap and freezes what survives, which a server
+    does once; a test process starts an app in hundreds of tests, and each start would walk
+    everything the session holds (pytest, hypothesis, every module) again, since the
+    lifespan unfreezes it all at shutdown. Frozen here, before each test, the heap is left
+    out of the walk, and a start collects only what is new."""
+    if next(_tests_run) % COLLECT_EVERY == 0:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if POSTGRES_URL:
-        recreate_postgres_database(POSTGRES_URL)
-        return POSTGRES_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'autofacts.db'}"
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = seeded_database_url(tmp_path_factory.mktemp("db"), "shared")
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def migrated_engine(database_url: str) -> Iterator[Engine]:
-    migrate(database_url)
+    """The read tests' database: migrated and seeded."""
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
@@ -40,10 +66,6 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def seeded_engine(migrated_engine: Engine) -> Engine:
-    from app.importer import import_facts, load_file
-
-    with Session(migrated_engine) as session:
-        import_facts(session, load_file(get_settings().seed_file))
     return migrated_engine
 
 
@@ -85,12 +107,11 @@ class Curator:
 
 
 @pytest.fixture
-def curator(empty_db_engine: Engine) -> Iterator[Curator]:
-    from app.importer import import_facts, load_file
+def curator(tmp_path: Path) -> Iterator[Curator]:
     from app.services.api_keys import create_api_key
 
-    with Session(empty_db_engine) as session:
-        import_facts(session, load_file(get_settings().seed_file))
-        key = create_api_key(session=session, name="curator")
-    with client_for(empty_db_engine) as test_client:
-        yield Curator(test_client, empty_db_engine, {"Authorization": f"Bearer {key}"})
+    with scratch_engine(tmp_path, seeded=True) as engine:
+        with Session(engine) as session:
+            key = create_api_key(session=session, name="curator")
+        with client_for(engine) as test_client:
+            yield Curator(test_client, engine, {"Authorization": f"Bearer {key}"})

@@ -4,8 +4,12 @@ list page by page, verbatim citations, counting queries."""
 import datetime as dt
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +20,13 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from app.core.config import ROOT
+from app.core.config import ROOT, get_settings
 from app.core.db import make_engine
 from app.core.errors import PROBLEM_JSON
-from app.importer import import_facts, parse_facts
+from app.importer import import_facts, load_file, parse_facts
 from app.main import create_app
 from app.models import Source
 
@@ -46,6 +51,15 @@ def until_today() -> dict[str, str]:
 _scratch_numbers = itertools.count()
 
 # -- databases and clients ---------------------------------------------------------------------
+# Migrating and seeding cost far more than copying a database: each worker process migrates
+# one template (and seeds a copy of it) the first time a test asks, and every database a test
+# gets is a copy of one of them, a file copy on SQLite and CREATE DATABASE … TEMPLATE on
+# PostgreSQL. PostgreSQL databases are named after AUTOFACTS_TEST_DATABASE_URL's and the
+# pytest-xdist worker, so neither other workers nor runs against other names meet them.
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# PostgreSQL cuts longer names short, silently: two would end up one.
+MAX_NAME = 63
 
 
 def alembic_config(url: str) -> Config:
@@ -59,36 +73,169 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
-def recreate_postgres_database(url: str) -> None:
-    """Drop and create the database ``url`` names, through the server's maintenance db."""
-    name = make_url(url).database
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
+def postgres_database_url(name: str = "") -> str:
+    """The URL of this worker's PostgreSQL database ``name`` (its main one without)."""
+    assert POSTGRES_URL
+    url = make_url(POSTGRES_URL)
+    database = "_".join(part for part in (url.database, WORKER, name) if part)
+    assert len(database) <= MAX_NAME, database
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+@lru_cache
+def _postgres_admin() -> Engine:
+    """Creates and drops databases, through the server's maintenance database."""
+    assert POSTGRES_URL
+    maintenance = make_url(POSTGRES_URL).set(database="postgres")
+    return create_engine(maintenance, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _drop_postgres_database(name: str) -> None:
+    with _postgres_admin().connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+
+
+class _Drops:
+    """PostgreSQL's DROP DATABASE waits for a checkpoint, far longer than a copy takes to
+    make: tests hand their databases to threads that drop them meanwhile (drops waiting at
+    once share a checkpoint)."""
+
+    def __init__(self) -> None:
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: dict[str, Future[None]] = {}
+
+    def later(self, name: str) -> None:
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(4, thread_name_prefix="drop-database")
+        self.wait(name)
+        self.pending[name] = self.pool.submit(_drop_postgres_database, name)
+
+    def wait(self, name: str | None = None) -> None:
+        """Until the database ``name`` (every one without) is dropped."""
+        for pending in [name] if name else list(self.pending):
+            if pending in self.pending:
+                self.pending.pop(pending).result()
+
+
+DROPS = _Drops()
+
+
+def recreate_postgres_database(url: str, *, template: str | None = None) -> None:
+    """Drop and create the database ``url`` names: empty, or a copy of ``template``'s."""
+    name = make_url(url).database or ""
+    DROPS.wait(name)
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    with _postgres_admin().connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+
+
+def drop_database(url: str) -> None:
+    """PostgreSQL keeps what it is given: a test's database goes with the test, soon after
+    it. (A SQLite file goes with pytest's temporary directories.)"""
+    if make_url(url).get_backend_name() != "sqlite":
+        DROPS.later(make_url(url).database or "")
 
 
 def fresh_database_url(tmp_path: Path, name: str) -> str:
     """The URL of a new, empty database (not migrated)."""
     if POSTGRES_URL:
-        url = make_url(POSTGRES_URL)
-        scratch = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
-        recreate_postgres_database(scratch)
-        return scratch
+        url = postgres_database_url(name)
+        recreate_postgres_database(url)
+        return url
     return f"sqlite:///{tmp_path / (name + '.db')}"
 
 
+def _copy_database(template: str, tmp_path: Path, name: str) -> str:
+    """The URL of a new database ``name`` holding what ``template`` holds. Nothing may be
+    connected to the template (PostgreSQL refuses to copy it; a SQLite copy could miss what
+    its write-ahead log still holds)."""
+    if POSTGRES_URL:
+        url = postgres_database_url(name)
+        recreate_postgres_database(url, template=template)
+        return url
+    source = Path(make_url(template).database or "")
+    assert not source.with_name(source.name + "-wal").exists(), f"{source} is still open"
+    path = tmp_path / (name + ".db")
+    shutil.copyfile(source, path)
+    return f"sqlite:///{path}"
+
+
+class _Templates:
+    """This worker's template databases, made on first use: one migrated, and a copy of it
+    with the seed loaded."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+        self.directory: Path | None = None
+
+    def _new(self, name: str) -> str:
+        if self.directory is None:
+            self.directory = Path(tempfile.mkdtemp(prefix=f"autofacts-templates{WORKER}-"))
+        return fresh_database_url(self.directory, f"template_{name}")
+
+    def migrated(self) -> str:
+        if "migrated" not in self.urls:
+            url = self._new("migrated")
+            migrate(url)
+            self.urls["migrated"] = url
+        return self.urls["migrated"]
+
+    def seeded(self) -> str:
+        if "seeded" not in self.urls:
+            migrated = self.migrated()
+            assert self.directory is not None
+            url = _copy_database(migrated, self.directory, "template_seeded")
+            engine = make_engine(url)
+            try:
+                with Session(engine) as session:
+                    import_facts(session, load_file(get_settings().seed_file))
+            finally:
+                # Closing the last connection checkpoints SQLite's log into the file.
+                engine.dispose()
+            self.urls["seeded"] = url
+        return self.urls["seeded"]
+
+    def drop(self) -> None:
+        """The templates, and every database still to drop, gone."""
+        for url in self.urls.values():
+            drop_database(url)
+        self.urls.clear()
+        DROPS.wait()
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+        if POSTGRES_URL:
+            _postgres_admin().dispose()
+
+
+TEMPLATES = _Templates()
+
+
+def migrated_database_url(tmp_path: Path, name: str) -> str:
+    """The URL of a new database ``name``, migrated and empty."""
+    return _copy_database(TEMPLATES.migrated(), tmp_path, name)
+
+
+def seeded_database_url(tmp_path: Path, name: str) -> str:
+    """The URL of a new database ``name``, migrated and holding the seed."""
+    return _copy_database(TEMPLATES.seeded(), tmp_path, name)
+
+
 @contextmanager
-def scratch_engine(tmp_path: Path, name: str | None = None) -> Iterator[Engine]:
-    """A freshly migrated, empty database of its own; ``name`` defaults to a new one."""
-    url = fresh_database_url(tmp_path, name or f"scratch{next(_scratch_numbers)}")
-    migrate(url)
+def scratch_engine(
+    tmp_path: Path, name: str | None = None, *, seeded: bool = False
+) -> Iterator[Engine]:
+    """A new database of its own, migrated, empty or (``seeded``) holding the seed, dropped
+    on the way out; ``name`` defaults to a new one."""
+    new = seeded_database_url if seeded else migrated_database_url
+    url = new(tmp_path, name or f"scratch{next(_scratch_numbers)}")
     engine = make_engine(url)
     try:
         yield engine
     finally:
         engine.dispose()
+        drop_database(url)
 
 
 def client_for(engine: Engine, *, cache: bool = True) -> TestClient:

@@ -1,6 +1,6 @@
 """A real server for tests that drive Autofacts the way its users do: ``autofacts serve`` in
-a subprocess, on a free port, over a freshly migrated and seeded database of the test
-run's backend (a new SQLite file, or a scratch PostgreSQL database when
+a subprocess, on a free port, over a new seeded database of the test run's backend (a copy
+of the worker's template: a SQLite file, or a PostgreSQL database when
 ``AUTOFACTS_TEST_DATABASE_URL`` is set), with an API key for writes. Tools that only talk
 HTTP (generated clients, the schemathesis CLI) get a base URL and a key, nothing else."""
 
@@ -17,11 +17,10 @@ from typing import NamedTuple
 import httpx
 from sqlmodel import Session
 
-from app.core.config import ROOT, get_settings
+from app.core.config import ROOT
 from app.core.db import make_engine
-from app.importer import import_facts, load_file
 from app.services.api_keys import create_api_key
-from tests.helpers import fresh_database_url, migrate
+from tests.helpers import drop_database, seeded_database_url
 
 BIN = Path(sys.executable).parent
 READY_TIMEOUT = 60.0
@@ -45,12 +44,10 @@ def free_port() -> int:
 
 
 def prepare_database(url: str) -> str:
-    """Migrate and seed the empty database at ``url``; a new API key for it."""
-    migrate(url)
+    """A new API key for the database at ``url``."""
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            import_facts(session, load_file(get_settings().seed_file))
             return create_api_key(session=session, name="live-server")
     finally:
         engine.dispose()
@@ -62,7 +59,7 @@ def live_server(tmp_path: Path, name: str = "live", **settings: str) -> Iterator
     ``settings`` are more ``AUTOFACTS_*`` environment variables for the server (they win
     over the defaults here). Its output goes to ``LiveServer.log``; it is stopped (SIGTERM,
     then SIGKILL) on the way out."""
-    url = fresh_database_url(tmp_path, name)
+    url = seeded_database_url(tmp_path, name)
     key = prepare_database(url)
     port = free_port()
     env = {
@@ -90,6 +87,7 @@ def live_server(tmp_path: Path, name: str = "live", **settings: str) -> Iterator
             yield LiveServer(base_url, key, url, log)
         finally:
             _stop(process)
+            drop_database(url)
 
 
 def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -39,7 +39,9 @@ from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.errors import PROBLEM_JSON
 from app.importer import import_facts, load_file
-from tests.helpers import POSTGRES_URL, fresh_database_url, migrate
+from tests.helpers import POSTGRES_URL, migrate, seeded_database_url
+
+pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -79,13 +81,17 @@ def _autofacts(url: str, *args: str) -> str:
 
 def _prepare(url: str) -> str:
     """Migrate and seed the database at ``url`` (what ``make run`` does before serving, in
-    this process to save two interpreter start-ups) and return a new API key, made by the
-    command line."""
+    this process to save two interpreter start-ups) and return a new API key."""
     migrate(url)
     engine = make_engine(url)
     with Session(engine) as session:
         import_facts(session, load_file(get_settings().seed_file))
     engine.dispose()
+    return _new_key(url)
+
+
+def _new_key(url: str) -> str:
+    """A new API key for the database at ``url``, made by the command line."""
     return _autofacts(url, "create-api-key", "--name", "writer").strip().splitlines()[-1]
 
 
@@ -144,8 +150,8 @@ def _server(url: str, **settings: str) -> Iterator[tuple[str, subprocess.Popen[b
 
 
 def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
-    url = fresh_database_url(tmp_path, "killed")
-    key = _prepare(url)
+    url = seeded_database_url(tmp_path, "killed")
+    key = _new_key(url)
     auth = {"Authorization": f"Bearer {key}"}
     acknowledged: set[str] = set()
     attempted: set[str] = set()
@@ -392,8 +398,7 @@ def test_a_statement_held_past_the_timeout_is_a_503_and_the_worker_carries_on(
     gone, companies are served again. (An answer the response cache kept from before the
     lock is still given while the lock commits nothing: the data has not changed. So the
     held read asks for a company not read before.)"""
-    url = fresh_database_url(tmp_path, "timeout")
-    _prepare(url)
+    url = seeded_database_url(tmp_path, "timeout")
     timeout_ms = 300
     with _server(url, AUTOFACTS_DB_STATEMENT_TIMEOUT_MS=str(timeout_ms)) as (base, _):
         engine = create_engine(url)
