@@ -38,16 +38,22 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# SQLite always; PostgreSQL too when AUTOFACTS_TEST_DATABASE_URL names a database.
+# SQLite always; PostgreSQL too when AUTOFACTS_TEST_DATABASE_URL names a database. Every test
+# runs on both, the slow ones too (`pytest -m "not slow"` is the quick local loop).
 test: lint test-sqlite test-postgres
 
+# A pytest-xdist worker per core, each with databases of its own (tests/conftest.py); the
+# slowest tests are listed at the end of each run.
+PYTEST := $(BIN)/pytest -n auto --durations=15
+
 test-sqlite: install
-	env -u AUTOFACTS_TEST_DATABASE_URL $(BIN)/pytest
+	@echo "== SQLite"
+	env -u AUTOFACTS_TEST_DATABASE_URL $(PYTEST)
 
 test-postgres: install
 	@if [ -n "$$AUTOFACTS_TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL: $$AUTOFACTS_TEST_DATABASE_URL"; \
-		$(BIN)/pytest; \
+		$(PYTEST); \
 	else \
 		echo "skipped: no PostgreSQL (set AUTOFACTS_TEST_DATABASE_URL=postgresql+psycopg://...)"; \
 	fi

@@ -268,6 +268,7 @@ def test_start_script_migrates_seeds_then_execs_the_server() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_start_script_runs_migrate_and_seed_for_real(tmp_path: Path) -> None:
     """The container's start, minus the server: the real migrate and seed through
     scripts/start.sh, twice (a restarted container must not seed again)."""
@@ -318,6 +319,7 @@ def test_start_script_runs_migrate_and_seed_for_real(tmp_path: Path) -> None:
         assert connection.execute("SELECT count(*) FROM source").fetchone() == (sources,)
 
 
+@pytest.mark.slow
 def test_hadolint_passes() -> None:
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
         "hadolint"

@@ -42,6 +42,9 @@ from app.services.api_keys import create_api_key
 from tests.fuzz.data import CITATION, SEED_SOURCE, refer_to_real_rows
 from tests.helpers import assert_problem, scratch_engine
 
+# Slow; one worker runs the module in order: the hostile inputs first, while the seed is whole.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz_openapi")]
+
 APP = create_app()
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
 WRITES = ["POST", "PATCH", "DELETE"]

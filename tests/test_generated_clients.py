@@ -27,7 +27,8 @@ import pytest
 from app.core.config import ROOT
 from tests.live_server import BIN, LiveServer, live_server
 
-pytestmark = pytest.mark.slow
+# Slow; one worker runs the module: one live server, one `npm ci` into clients/node_modules.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated_clients")]
 
 CLIENTS = ROOT / "clients"
 PACKAGE = "autofacts_client"

@@ -58,12 +58,21 @@ def _with_cache_bytes(monkeypatch: pytest.MonkeyPatch, value: int) -> None:
 # -- what is kept and given again --------------------------------------------------------------
 
 
+# On PostgreSQL the data version is the cluster's snapshot, which a commit in any database
+# moves (another xdist worker's, another run's): a read right after one is rightly computed
+# afresh. A read repeated at once must still be kept in one of a few tries.
+TRIES = 5
+
+
 def test_a_repeated_read_is_answered_without_the_database(curator: Curator) -> None:
     client = curator.client
-    first = client.get("/v1/companies/nissan")
-    hits = _lookups("hit")
-    with count_queries(curator.engine) as statements:
-        again = client.get("/v1/companies/nissan")
+    for _ in range(TRIES):
+        first = client.get("/v1/companies/nissan")
+        hits = _lookups("hit")
+        with count_queries(curator.engine) as statements:
+            again = client.get("/v1/companies/nissan")
+        if not statements:
+            break
     assert statements == []
     assert _lookups("hit") == hits + 1
     assert again.status_code == 200
@@ -77,13 +86,16 @@ def test_a_repeated_read_is_answered_without_the_database(curator: Curator) -> N
 
 def test_a_list_is_tagged_once_and_revalidates_to_304(curator: Curator) -> None:
     client = curator.client
-    first = client.get("/v1/companies", params={"country": "JP"})
-    etag = first.headers["ETag"]
-    with count_queries(curator.engine) as statements:
-        same = client.get("/v1/companies", params={"country": "JP"})
-        revalidated = client.get(
-            "/v1/companies", params={"country": "JP"}, headers={"If-None-Match": etag}
-        )
+    for _ in range(TRIES):
+        first = client.get("/v1/companies", params={"country": "JP"})
+        etag = first.headers["ETag"]
+        with count_queries(curator.engine) as statements:
+            same = client.get("/v1/companies", params={"country": "JP"})
+            revalidated = client.get(
+                "/v1/companies", params={"country": "JP"}, headers={"If-None-Match": etag}
+            )
+        if not statements:
+            break
     assert statements == []
     assert same.headers["ETag"] == etag and same.content == first.content
     assert revalidated.status_code == 304
