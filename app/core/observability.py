@@ -185,7 +185,7 @@ def metrics_registry() -> CollectorRegistry:
     if not _multiprocess():
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     registry.register(PoolCollector())
     return registry
 

@@ -303,7 +303,9 @@ def _values(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     ]
     values = []
     for row in rows:
-        line = [row[name] for name in names]
+        # A column the generator gives no value (an optional field added since) is NULL, as
+        # an omitted optional field is through the API; a required one fails the insert.
+        line = [row.get(name) for name in names]
         for index, processor in processors:
             line[index] = processor(line[index])
         values.append(line)
