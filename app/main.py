@@ -84,8 +84,7 @@ ROUTERS = tuple(
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What start-up built (modules, routes, schemas, validators: some 150k objects) lives
     # as long as the process. Frozen out of the collector, a full collection no longer walks
-    # it: each one had stalled every request in flight for ~50 ms, and the collector's share
-    # of a company by slug fell from ~14 % to ~2 %.
+    # it: each one stalled every request in flight while it walked objects that never die.
     gc.collect()
     gc.freeze()
     try:

@@ -163,7 +163,7 @@ def with_citations(statement: Select[Any], table: Table, fact_type: str) -> Sele
     """``statement``, selecting rows of the fact table ``table``, with each row's citations
     joined: a result row per citation, in the order ``load_citations`` gives them (a fact
     row without any comes once, its citation columns NULL). A detail read and its quotes
-    then take one round trip, not two (on PostgreSQL, about 200 µs a request)."""
+    then take one round trip, not two."""
     return (
         statement.add_columns(*(column.label(f"cited_{column.key}") for column in _CITED))
         .outerjoin(

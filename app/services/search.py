@@ -23,7 +23,7 @@ from app.models.search import TITLE_LENGTH, DocumentType, SearchDocument, Search
 
 MAX_TERMS = 16
 # How many matching documents, newest first, a search ranks. Ranking reads every document
-# it scores: unbounded, a common word at 100k documents cost 200 ms a request.
+# it scores: unbounded, a common word's cost would grow with the whole collection.
 RANK_WINDOW = 1000
 # PostgreSQL looks for the window among this many newest documents first (see _rank).
 RECENT_ROWS = 20 * RANK_WINDOW
@@ -120,7 +120,7 @@ def _rank(
     prelude = ""
     if is_sqlite(session):
         # The documents' table only when their type is asked for: looking each match up
-        # in it cost 2.5 of the 3.5 ms a search of 1,000 matches took.
+        # in it was most of what a search of many matches cost.
         documents = "" if doc_type is None else " JOIN search_document AS d ON d.id = f.rowid"
         matches = (
             "SELECT f.rowid AS id, -bm25(search_fts, 5.0, 1.0) AS score "
@@ -131,13 +131,13 @@ def _rank(
     else:
         # The window in two parts, so that neither of PostgreSQL's plans for "the newest
         # matches" meets the words it is slow for. Its choice between them follows
-        # estimates that cannot see where the matches lie: walking ids backwards found a
-        # word's 3,500 matches only after 161,000 other rows (630 ms cold), a bitmap of a
-        # word in a fifth of the documents read all 98,000 (600 ms). So: the newest
+        # estimates that cannot see where the matches lie: walking ids backwards may pass
+        # most of the table before a rare word's matches, and a bitmap of a common word
+        # reads every one of its matches. So: the newest
         # matches among the newest RECENT_ROWS documents (a walk or a bitmap, each bounded
         # by that range), and only if they are fewer than the window, the rest from the
         # older documents by bitmap alone (``id + 0`` is no key order to walk): then the
-        # word is rare, and its matches few. Both 5-6 ms where the slower plan took 600.
+        # word is rare, and its matches few. Each part is bounded, whatever the word.
         floor = "(SELECT max(id) - :recent_rows FROM search_document)"
         matches = (
             "SELECT w.id, ts_rank_cd(w.tsv, to_tsquery('english', :match), 1)::float8 AS score "
@@ -180,8 +180,8 @@ def _rank(
 def _planned_for_its_words(session: Session) -> Iterator[None]:
     """Have PostgreSQL plan the statement for the words it is run with. psycopg prepares a
     statement run five times, and PostgreSQL may then keep one plan for any words: after
-    rare words, a bitmap scan of every match, which for a word in a fifth of the
-    documents took 236 ms instead of 5 (a backward walk of the newest ids)."""
+    rare words, a bitmap scan of every match, which for a common word reads all of its
+    matches where a backward walk of the newest ids stops after the first few."""
     if is_sqlite(session):
         yield
         return
@@ -224,11 +224,12 @@ def _hits(session: Session, terms: list[str], ranked: list[_Ranked]) -> list[Sea
             "AND +search_fts.rowid IN :ids"
         )
     else:
-        # ts_headline parses all the text it is given: a whole article cost 0.4 ms a hit,
-        # 20 ms a page. It is given the stretch of text around the first place where one of
-        # the query's stems begins a word (SNIPPET_WINDOW characters, from the word
-        # boundary before SNIPPET_LEAD of them), which holds the 30 words it picks; a stem
-        # ending in "i" also begins a word in "y" ("batteri" of "battery"). Where no stem
+        # ts_headline parses all the text it is given, so a whole article per hit would
+        # make a page's cost grow with its articles' length. It is given the stretch of
+        # text around the first place where one of the query's stems begins a word
+        # (SNIPPET_WINDOW characters, from the word boundary before SNIPPET_LEAD of them),
+        # which holds the 30 words it picks; a stem ending in "i" also begins a word in
+        # "y" ("batteri" of "battery"). Where no stem
         # begins a word (a match in the title only), or the stretch holds no match after
         # all (a stem that is not its word's beginning: "price" of "pricing"; a word that
         # only starts like one: "plant" of "plantation"), the whole text, as before.
