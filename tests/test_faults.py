@@ -7,8 +7,8 @@
   request gets a 503 problem at once, readiness says so, liveness does not, nothing is a
   500, and service resumes by itself when the database is back.
 
-Each test prints what it measured (``pytest -s tests/test_faults.py`` shows it); the
-README's "Fault tests" section quotes the figures.
+Each test prints what it measured (``pytest -s tests/test_faults.py`` shows it);
+docs/operations.md ("Fault tests") says what each proves.
 """
 
 import logging

@@ -1,4 +1,4 @@
-"""Schemathesis' CLI over the live OpenAPI document, as the README tells users to run it:
+"""Schemathesis' CLI over the live OpenAPI document, as docs/api.md tells users to run it:
 every check, every phase (the stateful one included), from the repository root so that
 schemathesis.toml and its hooks apply, against a real server on this run's database.
 

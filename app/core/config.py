@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     event_loop: Literal["asyncio", "uvloop"] = Field(
         default="asyncio",
         description="The event loop `autofacts serve` runs. asyncio's, because a saturated "
-        "uvloop worker starved some connections for seconds (see README, Operating).",
+        "uvloop worker starved some connections for seconds (docs/operations.md, Event loop).",
     )
     cors_origins: list[str] = Field(
         default=["http://localhost:3000"],
