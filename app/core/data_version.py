@@ -8,7 +8,8 @@ missing from its answer.
 
 * SQLite: ``PRAGMA data_version`` on a connection of our own that never writes. It
   changes when another connection (this process's pools, another worker, the CLI)
-  commits; 3 µs, no I/O beyond the WAL index in shared memory.
+  commits, and reads nothing but the WAL index in shared memory: cheap enough to ask on
+  every request.
 * PostgreSQL: ``pg_current_snapshot()``, which names exactly the transactions a new
   snapshot sees as committed; two equal snapshots see the same data. It is a round trip,
   so every request that arrives while one is on the wire waits for the next one, which

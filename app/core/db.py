@@ -75,9 +75,8 @@ def get_read_engine() -> Engine:
     statements each see the latest committed data, as they would in a READ COMMITTED
     transaction, without the BEGIN and ROLLBACK round trips a transaction adds to every
     request. Its own pool, because switching a shared connection into autocommit and back,
-    and rolling it back on return, cost every request about 70 µs (a company by slug
-    829 → 759 µs, in-process). SQLite's driver opens no transaction for a SELECT anyway, so
-    there reads share the engine."""
+    and rolling it back on return, is work on every request that buys nothing. SQLite's
+    driver opens no transaction for a SELECT anyway, so there reads share the engine."""
     settings = get_settings()
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         return get_engine()
@@ -100,7 +99,7 @@ class ReadSessions:
     """The sessions GET requests read through, kept open from one request to the next.
 
     Opening a session, checking a connection out of the pool for it, and closing both again
-    cost a company by slug a fifth of its time (55 of 280 µs in-process). A read leaves
+    were a large share of a short read's time, repeated on every request. A read leaves
     nothing in its session but the identity map, which ``release`` empties, so the next
     request can take the session as it is. Each session serves one request at a time, from
     ``acquire`` until its response is sent. Nothing is held between statements: reads run
