@@ -121,10 +121,23 @@ class SourceIn(InputModel):
     title: NonEmpty = Field(max_length=500)
     publisher: str | None = Field(default=None, max_length=200)
     url: Annotated[str, StringConstraints(max_length=2000, pattern=WEB_URL_PATTERN)] | None = None
-    published_on: Day
+    published_on: Day = Field(
+        description="YYYY-MM-DD, no later than today (UTC): what our sources knew when hangs "
+        "on it, and a date to come would keep its facts from every `known_at`."
+    )
     reported_by: str | None = Field(default=None, max_length=200)
     text_file: NonEmpty | None = None
     text: NonEmpty | None = None
+
+    @field_validator("published_on")
+    @classmethod
+    def _not_after_today(cls, published_on: dt.date) -> dt.date:
+        # The server's UTC date when the body is read: a client ahead of UTC may hold an
+        # article dated its own today, and is asked to wait until UTC catches up.
+        today = dt.datetime.now(dt.UTC).date()
+        if published_on > today:
+            raise ValueError(f"is after today ({today.isoformat()}, UTC)")
+        return published_on
 
     @model_validator(mode="after")
     def _read_text_file(self, info: ValidationInfo) -> Self:

@@ -1,10 +1,11 @@
 """What no schema can say about a write, supplied to generated requests: a quote must be a
-verbatim span of a stored source, a company must exist, a company named in a body must be
-the one its URL names, an end date does not come before its start, and an area is not
-both in a partnership's scope and excluded from it. Without it almost every generated
-write would stop at a rightful 422 and never reach the database. Used by the in-process
-fuzz tests and by the schemathesis CLI's hooks."""
+verbatim span of a stored source, a source is not published after today (UTC), a company
+must exist, a company named in a body must be the one its URL names, an end date does not
+come before its start, and an area is not both in a partnership's scope and excluded from
+it. Without it almost every generated write would stop at a rightful 422 and never reach
+the database. Used by the in-process fuzz tests and by the schemathesis CLI's hooks."""
 
+import datetime as dt
 from typing import Any
 
 SEED_SOURCE = "2025-11-14-honda-nissan"
@@ -21,6 +22,9 @@ def refer_to_real_rows(value: Any, *, company: str = "nissan") -> None:
     elif isinstance(value, dict):
         if isinstance(value.get("citations"), list):
             value["citations"] = [dict(CITATION)]
+        published_on = value.get("published_on")
+        if isinstance(published_on, str) and published_on > _utc_today():
+            value["published_on"] = _utc_today()
         if isinstance(value.get("company"), str):
             value["company"] = company
         for start, end in DATE_SPANS:
@@ -32,6 +36,10 @@ def refer_to_real_rows(value: Any, *, company: str = "nissan") -> None:
             value["members"] = ["honda", "nissan"]
         for item in value.values():
             refer_to_real_rows(item, company=company)
+
+
+def _utc_today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def _exclude_only_what_is_not_in_scope(body: dict[str, Any]) -> None:

@@ -1,0 +1,54 @@
+"""A facts file that states impossible time is refused with every entry and field named, as
+the API refuses the same body: the file format is the API's own shapes."""
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from app.core.config import get_settings
+from app.importer import ImportRefused, parse_facts
+from tests.test_importer import _import, _refusal, _seed_data, _write
+
+SEED = get_settings().seed_file
+Data = dict[str, Any]
+
+
+def _problems(change: Callable[[Data], None]) -> list[str]:
+    data = _seed_data()
+    change(data)
+    with pytest.raises(ImportRefused) as refused:
+        parse_facts(data, base_dir=SEED.parent)
+    return refused.value.problems
+
+
+def test_the_seed_states_no_impossible_time() -> None:
+    parse_facts(_seed_data(), base_dir=SEED.parent)
+
+
+# -- a source from the future ------------------------------------------------------------------
+
+
+def _published(day: str) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        data["sources"][0]["published_on"] = day
+
+    return change
+
+
+def test_a_source_published_after_today_is_refused() -> None:
+    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+    for day in (tomorrow, "2099-01-01"):
+        (problem,) = _problems(_published(day))
+        assert problem.startswith("sources[0].published_on: is after today"), problem
+
+
+def test_a_refused_source_changes_nothing(empty_db_engine: Engine, tmp_path: Path) -> None:
+    _import(empty_db_engine)
+    data = _seed_data()
+    _published("2099-12-31")(data)
+    problems = _refusal(empty_db_engine, _write(tmp_path, data))
+    assert [p.split(":")[0] for p in problems] == ["sources[0].published_on"]
