@@ -34,10 +34,10 @@ from app.exporter import (
 )
 from app.importer import FactsFile, _Loader, import_facts, load_file, parse_facts
 from app.models import (
+    FACT_MODELS,
     Certainty,
     Citation,
     Company,
-    Executive,
     ExecutiveRole,
     Fact,
     FinancialResult,
@@ -46,8 +46,6 @@ from app.models import (
     PartnershipScope,
     PartnershipStatus,
     PartnershipStatusChange,
-    Plant,
-    RestructuringPlan,
     SearchDocument,
     Source,
     Tariff,
@@ -374,24 +372,7 @@ def _import_data(engine: Engine, data: Data) -> None:
 
 
 # The tables a facts file fills: what it states, and what the import derives from that.
-FACT_TABLES = (
-    Source,
-    Company,
-    Executive,
-    ExecutiveRole,
-    Partnership,
-    PartnershipMember,
-    PartnershipStatusChange,
-    PartnershipScope,
-    Tariff,
-    TariffImpact,
-    RestructuringPlan,
-    FinancialResult,
-    Plant,
-    Citation,
-    Fact,
-    SearchDocument,
-)
+FACT_TABLES = (Source, *FACT_MODELS, Citation, Fact, SearchDocument)
 
 
 def _tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

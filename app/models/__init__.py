@@ -28,6 +28,7 @@ from app.models.partnership import (  # noqa: E402
 )
 from app.models.search import SearchDocument  # noqa: E402
 from app.models.source import Citation, Source  # noqa: E402
+from app.models.statement import Statement  # noqa: E402
 from app.models.tariff import Tariff, TariffImpact  # noqa: E402
 
 # Every table that holds facts, parents before children: the order a load inserts them in
@@ -45,6 +46,7 @@ FACT_MODELS: tuple[type[FactBase], ...] = (
     RestructuringPlan,
     FinancialResult,
     Plant,
+    Statement,
 )
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "RestructuringPlan",
     "SearchDocument",
     "Source",
+    "Statement",
     "Tariff",
     "TariffImpact",
 ]

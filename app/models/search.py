@@ -14,6 +14,7 @@ class DocumentType(StrEnum):
     restructuring_plan = "restructuring_plan"
     plant = "plant"
     source = "source"
+    statement = "statement"
 
 
 # A hit's title is the label of its link: a longer one (a source's may hold 500 characters)

@@ -27,6 +27,7 @@ from app.models import (
     PartnershipStatusChange,
     Plant,
     RestructuringPlan,
+    Statement,
     Tariff,
     TariffImpact,
 )
@@ -40,6 +41,10 @@ _REFERENCES: dict[str, type[SQLModel]] = {
     "company_id": Company,
     "executive_id": Executive,
     "partnership_id": Partnership,
+    "speaker_executive_id": Executive,
+    "speaker_company_id": Company,
+    "about_partnership_id": Partnership,
+    "about_company_id": Company,
 }
 
 _Related = dict[tuple[type[SQLModel], int], Any]
@@ -218,4 +223,20 @@ def _statement(row: FactBase, related: _Related) -> _Statement:
                 "country": row.country,
             }
             return about_company(row.company_id, "plant", value)
+        case Statement():
+            partnership = related.get((Partnership, row.about_partnership_id or 0))
+            company = related.get((Company, row.about_company_id or 0))
+            value = {
+                "quote": row.quote,
+                "speech": str(row.speech),
+                "about_partnership": partnership.slug if partnership is not None else None,
+                "about_company": company.slug if company is not None else None,
+            }
+            if row.speaker_executive_id is not None:
+                speaker = related[(Executive, row.speaker_executive_id)]
+                return _Statement(
+                    "executive", row.speaker_executive_id, speaker.slug, "said", value, None
+                )
+            assert row.speaker_company_id is not None, "a statement has one speaker"
+            return about_company(row.speaker_company_id, "said", value)
     raise TypeError(f"no fact projection for {type(row).__name__}")

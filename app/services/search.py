@@ -42,6 +42,7 @@ URLS = {
     DocumentType.restructuring_plan: "/v1/restructuring-plans/{key}",
     DocumentType.plant: "/v1/companies/{key}/plants",
     DocumentType.source: "/v1/sources/{key}",
+    DocumentType.statement: "/v1/statements/{key}",
 }
 
 

@@ -22,6 +22,7 @@ from app.models import (
     Plant,
     RestructuringPlan,
     Source,
+    Statement,
     Tariff,
     TariffImpact,
 )
@@ -193,6 +194,37 @@ def _sources(session: Session, ids: Sequence[int]) -> list[Document]:
     return [Document(s.id, s.slug, s.title, s.text) for s in sources]
 
 
+def _statements(session: Session, ids: Sequence[int]) -> list[Document]:
+    statements = session.exec(
+        select(Statement).where(col(Statement.id).in_(ids), col(Statement.known_to).is_(None))
+    ).all()
+    speakers = dict(
+        session.exec(
+            select(Executive.id, Executive.name).where(
+                col(Executive.id).in_({s.speaker_executive_id for s in statements})
+            )
+        ).all()
+    )
+    companies = _company_names(
+        session,
+        {i for s in statements for i in (s.speaker_company_id, s.about_company_id) if i},
+    )
+    partnerships = dict(
+        session.exec(
+            select(Partnership.id, Partnership.title).where(
+                col(Partnership.id).in_({s.about_partnership_id for s in statements})
+            )
+        ).all()
+    )
+    documents = []
+    for s in statements:
+        speaker = speakers.get(s.speaker_executive_id) or companies[s.speaker_company_id]
+        about = (partnerships.get(s.about_partnership_id), companies.get(s.about_company_id))
+        title = f"{speaker}: {s.quote}"
+        documents.append(Document(s.id, str(s.id), title, _join(speaker, s.quote, *about)))
+    return documents
+
+
 _BUILDERS: dict[DocumentType, Callable[[Session, Sequence[int]], list[Document]]] = {
     DocumentType.company: _companies,
     DocumentType.executive: _executives,
@@ -201,4 +233,5 @@ _BUILDERS: dict[DocumentType, Callable[[Session, Sequence[int]], list[Document]]
     DocumentType.restructuring_plan: _restructuring_plans,
     DocumentType.plant: _plants,
     DocumentType.source: _sources,
+    DocumentType.statement: _statements,
 }

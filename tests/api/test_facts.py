@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from app.models import Citation, Company, Fact, Source
+from app.models import FACT_MODELS, Citation, Company, Fact, Source
 from tests.helpers import (
     SEED_DAY,
     assert_problem,
@@ -20,20 +20,7 @@ from tests.helpers import (
 )
 
 # Every table whose rows state a fact, each mirrored in the flat list.
-FACT_TABLES = (
-    "company",
-    "executive",
-    "executive_role",
-    "partnership",
-    "partnership_member",
-    "partnership_status",
-    "partnership_scope",
-    "tariff",
-    "tariff_impact",
-    "restructuring_plan",
-    "financial_result",
-    "plant",
-)
+FACT_TABLES = tuple(model.__tablename__ for model in FACT_MODELS)
 
 
 @pytest.fixture(scope="module")
