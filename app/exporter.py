@@ -77,6 +77,7 @@ from app.models import (
     Plant,
     RestructuringPlan,
     Source,
+    Statement,
     Tariff,
     TariffImpact,
 )
@@ -85,6 +86,7 @@ from app.models.company_facts import PlanIn, PlantIn, ResultIn
 from app.models.executive import ExecutiveIn
 from app.models.partnership import PartnershipIn
 from app.models.source import SourceIn
+from app.models.statement import StatementIn
 from app.models.tariff import TariffIn
 
 FORMAT = "autofacts/v1"
@@ -370,6 +372,7 @@ class _Writer:
         self._section("restructuring_plans", PlanIn, self._plans())
         self._section("financial_results", ResultIn, self._results())
         self._section("plants", PlantIn, self._plants())
+        self._section("statements", StatementIn, self._statements())
         dumper.emit(yaml.MappingEndEvent())
         dumper.emit(yaml.DocumentEndEvent(explicit=False))
         dumper.close()
@@ -641,6 +644,35 @@ class _Writer:
                     "country": plant.country,
                     **self._fact(plant, citations),
                 }
+
+    def _statements(self) -> Iterator[Entry]:
+        for batch in self._rows(Statement):
+            citations = self._citations(batch)
+            executives = self._slugs(Executive, {s.speaker_executive_id for s in batch})
+            partnerships = self._slugs(Partnership, {s.about_partnership_id for s in batch})
+            for said in batch:
+                where = f"statement {said.id}"
+                yield {
+                    "speaker_executive": executives.get(said.speaker_executive_id or 0),
+                    "speaker_company": self._company_or_none(said.speaker_company_id, where),
+                    "quote": said.quote,
+                    "speech": str(said.speech),
+                    "said_on": _partial(said.valid_from, said.valid_from_precision),
+                    "about_partnership": partnerships.get(said.about_partnership_id or 0),
+                    "about_company": self._company_or_none(said.about_company_id, where),
+                    **self._fact(said, citations),
+                }
+
+    def _company_or_none(self, company_id: int | None, where: str) -> str | None:
+        return None if company_id is None else self._company(company_id, where)
+
+    def _slugs(self, model: Any, ids: set[int | None]) -> dict[int, str]:
+        """The slugs of the current rows of ``model`` among ``ids``."""
+        wanted = [i for i in ids if i is not None]
+        rows = self.session.exec(
+            select(model.id, model.slug).where(col(model.id).in_(wanted), is_current(model))
+        )
+        return dict(rows.all())
 
 
 def _partial(day: dt.date | None, precision: str | None) -> str | None:

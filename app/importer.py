@@ -28,7 +28,7 @@ from app.core.dates import parse_partial_date
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.money import decimal_to_str
-from app.core.quotes import CitationIn, locate_quote, offsets_problem
+from app.core.quotes import CitationIn, locate_quote, locate_within, offsets_problem
 from app.core.temporal import is_current
 from app.models import (
     FACT_MODELS,
@@ -46,6 +46,7 @@ from app.models import (
     Plant,
     RestructuringPlan,
     Source,
+    Statement,
     Tariff,
     TariffImpact,
 )
@@ -56,6 +57,7 @@ from app.models.executive import ExecutiveIn, RoleIn
 from app.models.partnership import ExclusionIn, PartnershipIn, ScopeIn, latest_status
 from app.models.search import DocumentType
 from app.models.source import SourceIn
+from app.models.statement import StatementIn
 from app.models.tariff import ImpactIn, TariffIn
 from app.services.citations import load_citations
 from app.services.facts import project_facts
@@ -96,6 +98,7 @@ class FactsFile(InputModel):
     restructuring_plans: list[PlanIn] = Field(default=[])
     financial_results: list[ResultIn] = Field(default=[])
     plants: list[PlantIn] = Field(default=[])
+    statements: list[StatementIn] = Field(default=[])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +264,9 @@ class _Plan:
         self.problems: list[tuple[str, str]] = []
         self.sources: dict[str, _Source] = {}
         self.companies: dict[str, _Row] = {}
+        # Executives and partnerships of this file, by slug: what statements refer to.
+        self.executives: dict[str, _Row] = {}
+        self.partnerships: dict[str, _Row] = {}
         # Rows in the order they are written: parents (which children refer to) first.
         self.parents: list[_Row] = []
         self.children: list[_Row] = []
@@ -299,6 +305,8 @@ class _Plan:
         for i, plant in enumerate(file.plants):
             values = plant.model_dump(include={"name", "city", "region", "country"})
             self._about_company(f"plants[{i}]", Plant, ("name",), plant, values)
+        for i, said in enumerate(file.statements):
+            self._statement(f"statements[{i}]", said)
         self._match(self.parents)
         self._match(self.children)
 
@@ -348,6 +356,9 @@ class _Plan:
             e.company
             for e in _walk(file)
             if isinstance(e, RoleIn | ImpactIn | PlanIn | ResultIn | PlantIn)
+        }
+        referenced |= {
+            slug for s in file.statements for slug in (s.speaker_company, s.about_company) if slug
         }
         slugs = referenced | {c.slug for c in file.companies}
         # Only our current word: superseded copies and retracted rows are history.
@@ -442,6 +453,7 @@ class _Plan:
     def _executive(self, where: str, executive: ExecutiveIn) -> None:
         values = {"slug": executive.slug, "name": executive.name}
         person = self._row(where, Executive, ("slug",), executive, values)
+        self.executives[executive.slug] = person
         for i, role in enumerate(executive.roles):
             at = f"{where}.roles[{i}]"
             dates, fields = _dates(role.started_on, role.ended_on, "started_on", "ended_on")
@@ -464,6 +476,7 @@ class _Plan:
         )
         values = {"slug": partnership.slug, "title": partnership.title, "notes": partnership.notes}
         row = self._row(where, Partnership, ("slug",), partnership, values | dates, fields=fields)
+        self.partnerships[partnership.slug] = row
         row.derived["status"] = latest_status(
             (parse_partial_date(s.valid_from)[0] if s.valid_from else None, s.status)
             for s in partnership.statuses
@@ -558,6 +571,66 @@ class _Plan:
             refs={"company_id": self._company(f"{where}.company", entry.company)},
             fields=fields,
         )
+
+    def _statement(self, where: str, said: StatementIn) -> None:
+        """Plan a statement: its words found inside one of its citations, whose source is
+        the statement's."""
+        quotes = self._quotes(where, said.citations)
+        spans = (
+            (quote.source, locate_within(quote.source.text, (quote.start, quote.end), said.quote))
+            for quote in quotes
+        )
+        found = next(((source, span) for source, span in spans if span is not None), None)
+        if found is None:
+            if len(quotes) == len(said.citations):
+                self.problem(f"{where}.quote", "not found in any of the statement's citations")
+            return
+        source, (start, end) = found
+        dates, fields = _dates(said.said_on, None, "said_on", "said_on")
+        values: dict[str, Any] = {
+            "quote": source.text[start:end],
+            "speech": said.speech,
+            **dates,
+        }
+        refs: dict[str, _Row | None] = {
+            "source_id": _Row(f"source '{source.slug}'", Source, ("slug",), obj=source.row)
+        }
+        for column, slug, field_name, entity in (
+            ("speaker_executive_id", said.speaker_executive, "speaker_executive", Executive),
+            ("speaker_company_id", said.speaker_company, "speaker_company", Company),
+            ("about_partnership_id", said.about_partnership, "about_partnership", Partnership),
+            ("about_company_id", said.about_company, "about_company", Company),
+        ):
+            if slug is None:
+                values[column] = None
+            else:
+                refs[column] = self._named(f"{where}.{field_name}", entity, slug)
+        self._child(
+            where,
+            Statement,
+            ("speaker_executive_id", "speaker_company_id", "source_id", "quote"),
+            said,
+            values,
+            refs=refs,
+            fields=fields,
+            quotes=quotes,
+        )
+
+    def _named(self, where: str, model: type[SQLModel], slug: str) -> _Row | None:
+        """The row of this file or of the database that ``slug`` names."""
+        if model is Company:
+            return self._company(where, slug)
+        planned = (self.executives if model is Executive else self.partnerships).get(slug)
+        if planned is not None:
+            return planned
+        stored = self.session.exec(
+            select(model).where(model.slug == slug, is_current(model))  # type: ignore[attr-defined]
+        ).first()
+        if stored is None:
+            table = _table(model)
+            self.problem(where, f"unknown {table} '{slug}': not in this file nor in the database")
+            return None
+        return _Row(f"{_table(model)} '{slug}'", model, ("slug",), obj=stored)
 
     def _match(self, rows: list[_Row]) -> None:
         """Find each planned row's stored twin by natural key (one query per table and
@@ -721,6 +794,7 @@ _DOCUMENTS: dict[type[SQLModel], tuple[DocumentType, str]] = {
     TariffImpact: (DocumentType.tariff, "tariff_id"),
     RestructuringPlan: (DocumentType.restructuring_plan, "id"),
     Plant: (DocumentType.plant, "id"),
+    Statement: (DocumentType.statement, "id"),
 }
 
 _MONEY_FIELDS = {"amount": "amount.amount", "currency": "amount.currency", "usd": "amount.usd"}

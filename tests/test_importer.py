@@ -24,6 +24,7 @@ from app.core.db import begin_write
 from app.core.quotes import locate_quote
 from app.importer import ImportRefused, ImportReport, import_facts, load_file
 from app.models import (
+    FACT_MODELS,
     Certainty,
     Citation,
     Company,
@@ -46,20 +47,7 @@ from app.services.facts import project_fact
 
 SEED = get_settings().seed_file
 ARTICLE = "2025-11-14-honda-nissan"
-FACT_TABLES = (
-    Company,
-    Executive,
-    ExecutiveRole,
-    Partnership,
-    PartnershipMember,
-    PartnershipStatusChange,
-    PartnershipScope,
-    Tariff,
-    TariffImpact,
-    RestructuringPlan,
-    FinancialResult,
-    Plant,
-)
+FACT_TABLES = FACT_MODELS
 
 Data = dict[str, Any]
 
@@ -91,11 +79,12 @@ def _write(directory: Path, data: Data) -> Path:
 
 
 def _quotes_in(node: Any) -> list[str]:
-    """Every citation quote in a facts file's data."""
+    """Every citation quote in a facts file's data (a statement's own ``quote`` is not one:
+    its words, inside one of its citations)."""
     if isinstance(node, list):
         return [quote for item in node for quote in _quotes_in(item)]
     if isinstance(node, dict):
-        quotes = [node["quote"]] if "quote" in node else []
+        quotes = [node["quote"]] if "source" in node else []
         return quotes + [quote for value in node.values() for quote in _quotes_in(value)]
     return []
 

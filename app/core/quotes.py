@@ -115,6 +115,13 @@ def locate_quote(text: str, quote: str) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
 
 
+def locate_within(text: str, span: tuple[int, int], quote: str) -> tuple[int, int] | None:
+    """The offsets in ``text`` of ``quote`` found inside ``span`` of it (a citation's), as
+    ``locate_quote`` finds it; None when that span does not hold it."""
+    found = locate_quote(text[span[0] : span[1]], quote)
+    return None if found is None else (span[0] + found[0], span[0] + found[1])
+
+
 def offsets_problem(citation: CitationIn, span: tuple[int, int]) -> str | None:
     """Why the offsets ``citation`` gives are not ``span``, where its quote was found; None
     when it gives none, or these. Every citation points at its quote's first occurrence
