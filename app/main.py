@@ -22,6 +22,7 @@ from app.api.routes import (
     restructuring_plans,
     search,
     sources,
+    statements,
     tariffs,
 )
 from app.core.config import get_settings
@@ -70,6 +71,7 @@ ROUTERS = tuple(
         tariffs,
         restructuring_plans,
         company_facts,
+        statements,
         sources,
         facts,
         search,

@@ -238,6 +238,19 @@ def scratch_engine(
         drop_database(url)
 
 
+def concrete_path(template: str) -> str:
+    """A path of the OpenAPI document on seed rows: slugs that exist where each is asked
+    for (an executive's is a person's), and every integer id 1."""
+    values = {"slug": "nissan", "company_slug": "honda", "id_or_slug": "2025-11-14-honda-nissan"}
+    concrete = template.replace("/v1/executives/{slug}", "/v1/executives/ivan-espinosa")
+    for name, value in values.items():
+        concrete = concrete.replace("{" + name + "}", value)
+    while "{" in concrete:  # every integer id: 1
+        start = concrete.index("{")
+        concrete = concrete[:start] + "1" + concrete[concrete.index("}") + 1 :]
+    return concrete
+
+
 def client_for(engine: Engine, *, cache: bool = True) -> TestClient:
     """The app over real HTTP semantics (httpx), bound to ``engine``. Without ``cache``
     every request is answered by its route (no data version, so no answer is kept): what

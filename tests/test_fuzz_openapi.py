@@ -39,8 +39,8 @@ from app.core.db import bind_engine, get_engine
 from app.importer import import_facts, load_file
 from app.main import create_app
 from app.services.api_keys import create_api_key
-from tests.fuzz.data import CITATION, SEED_SOURCE, refer_to_real_rows
-from tests.helpers import assert_problem, scratch_engine
+from tests.fuzz.data import CITATION, refer_to_real_rows
+from tests.helpers import assert_problem, concrete_path, scratch_engine
 
 # Slow; one worker runs the module in order: the hostile inputs first, while the seed is whole.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz_openapi")]
@@ -191,7 +191,7 @@ def _cursor_lists() -> list[tuple[str, str]]:
     """(path, cursor parameter) of every list the document declares that pages by cursor."""
     paths = APP.openapi()["paths"]
     return [
-        (path.replace("{slug}", "nissan"), parameter["name"])
+        (concrete_path(path), parameter["name"])
         for path, item in paths.items()
         for parameter in item.get("get", {}).get("parameters", [])
         if parameter["name"] in ("cursor", "since")
@@ -240,18 +240,11 @@ def test_bad_and_forged_cursors_are_a_422_on_every_list(
 
 def _body_operations() -> list[tuple[str, str, str]]:
     """(method, path template, concrete path on seed rows) of every operation with a body."""
-    values = {"slug": "nissan", "company_slug": "honda", "id_or_slug": SEED_SOURCE}
     operations = []
     for path, item in APP.openapi()["paths"].items():
         for method, operation in item.items():
             if "requestBody" in operation:
-                concrete = path.replace("/v1/executives/{slug}", "/v1/executives/ivan-espinosa")
-                for name, value in values.items():
-                    concrete = concrete.replace("{" + name + "}", value)
-                while "{" in concrete:  # every integer id: 1
-                    start = concrete.index("{")
-                    concrete = concrete[:start] + "1" + concrete[concrete.index("}") + 1 :]
-                operations.append((method.upper(), path, concrete))
+                operations.append((method.upper(), path, concrete_path(path)))
     return operations
 
 

@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from app.core.dates import PARTIAL_DATE_PATTERN, parse_partial_date
 from app.core.limits import BODY_TEXT_PATTERN, QUERY_TEXT_PATTERN
 from tests.conftest import Curator
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, concrete_path
 
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 # Unicode digits that Python's `\d` (and `Decimal`, `int`) read as ASCII ones.
@@ -131,7 +131,7 @@ def test_each_include_lists_exactly_the_names_its_route_takes(
     every_name = {name for names in takes.values() for name in names}
     assert every_name == {"citations", "members", "roles", "impacts"}
     for path, names in takes.items():
-        concrete = path.replace("{slug}", "honda")
+        concrete = concrete_path(path)
         for name in names:
             response = client.get(concrete, params={"include": name, "limit": 1})
             assert response.status_code == 200, (path, name, response.text)

@@ -1,0 +1,297 @@
+"""Statements: their reads, and the writes that add, correct and retract them."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import Session, SQLModel, col, select
+
+from app.core.dates import parse_partial_date
+from app.core.errors import BodyInvalid, NotFound
+from app.core.pagination import ListSpec, Page, PageParams, fetch_page
+from app.core.quotes import locate_within
+from app.core.temporal import AsOf, as_of_condition, is_current
+from app.models import Citation, Company, Executive, Partnership, Source, Statement
+from app.models.search import DocumentType
+from app.models.statement import (
+    StatementFilters,
+    StatementIn,
+    StatementPublic,
+    StatementUpdate,
+)
+from app.services.citations import Quote, to_public, verify_citations
+from app.services.executives import find_executive
+from app.services.writing import Idempotency, Resource, Written, add_fact, correct_if_any
+
+STATEMENT_LIST = ListSpec(
+    sort_keys={"id": Statement.id},
+    default_sort="id",
+    id_column=Statement.id,
+    facets={"certainty": Statement.certainty},
+)
+
+
+def _entity_id(row: Statement) -> int:
+    """The id of the statement a row states: its own, or on a past version the current row's."""
+    entity_id = row.version_of or row.id
+    assert entity_id is not None, "rows are read or flushed before they are named"
+    return entity_id
+
+
+def _slugs(session: Session, model: Any, ids: set[int | None]) -> dict[int, str]:
+    # A label only: an entity's current row names it whatever the as-of.
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(model.id, model.slug).where(col(model.id).in_(wanted))).all()
+    return dict(rows)
+
+
+def _public(
+    session: Session, rows: Sequence[Any], *, with_citations: bool
+) -> list[StatementPublic]:
+    executives = _slugs(session, Executive, {r.speaker_executive_id for r in rows})
+    companies = _slugs(
+        session, Company, {r.speaker_company_id for r in rows} | {r.about_company_id for r in rows}
+    )
+    partnerships = _slugs(session, Partnership, {r.about_partnership_id for r in rows})
+    sources = {
+        s.id: s
+        for s in session.exec(select(Source).where(col(Source.id).in_({r.source_id for r in rows})))
+    }
+    extra: list[dict[str, object]] = [
+        {
+            "speaker_executive": executives.get(row.speaker_executive_id or 0),
+            "speaker_company": companies.get(row.speaker_company_id or 0),
+            "about_partnership": partnerships.get(row.about_partnership_id or 0),
+            "about_company": companies.get(row.about_company_id or 0),
+            "source": sources[row.source_id].slug,
+            "reported_on": sources[row.source_id].published_on,
+        }
+        for row in rows
+    ]
+    return to_public(session, rows, StatementPublic, with_citations=with_citations, extra=extra)
+
+
+def _current_id(model: Any, slug: str) -> Any:
+    """The id of the entity a slug names now (a scalar subquery: none matches nothing)."""
+    return select(model.id).where(model.slug == slug, is_current(model)).scalar_subquery()
+
+
+def _filtered(as_of: AsOf, filters: StatementFilters) -> Any:
+    statement = select(Statement).where(as_of_condition(Statement, as_of))
+    for column, model, slug in (
+        (Statement.speaker_executive_id, Executive, filters.speaker_executive),
+        (Statement.speaker_company_id, Company, filters.speaker_company),
+        (Statement.about_partnership_id, Partnership, filters.about_partnership),
+        (Statement.about_company_id, Company, filters.about_company),
+    ):
+        if slug is not None:
+            statement = statement.where(col(column) == _current_id(model, slug))
+    return statement
+
+
+def list_statements(
+    *,
+    session: Session,
+    filters: StatementFilters,
+    as_of: AsOf,
+    page: PageParams,
+    include: frozenset[str],
+) -> Page[StatementPublic]:
+    return _page(session, _filtered(as_of, filters), page, include)
+
+
+def _page(
+    session: Session, statement: Any, page: PageParams, include: frozenset[str]
+) -> Page[StatementPublic]:
+    fetched = fetch_page(session, statement, STATEMENT_LIST, page)
+    return fetched.page(_public(session, fetched.rows, with_citations="citations" in include))
+
+
+def list_executive_statements(
+    *,
+    session: Session,
+    slug: str,
+    filters: StatementFilters,
+    as_of: AsOf,
+    page: PageParams,
+    include: frozenset[str],
+) -> Page[StatementPublic]:
+    executive = find_executive(session=session, slug=slug, as_of=as_of)
+    speaker = executive.version_of or executive.id
+    statement = _filtered(as_of, filters).where(col(Statement.speaker_executive_id) == speaker)
+    return _page(session, statement, page, include)
+
+
+def list_partnership_statements(
+    *,
+    session: Session,
+    partnership_id: int,
+    filters: StatementFilters,
+    as_of: AsOf,
+    page: PageParams,
+    include: frozenset[str],
+) -> Page[StatementPublic]:
+    partnership = session.exec(
+        select(Partnership.id).where(
+            or_(
+                col(Partnership.id) == partnership_id,
+                col(Partnership.version_of) == partnership_id,
+            ),
+            as_of_condition(Partnership, as_of),
+        )
+    ).first()
+    if partnership is None:
+        raise NotFound(f"No partnership with id {partnership_id}.")
+    statement = _filtered(as_of, filters).where(
+        col(Statement.about_partnership_id) == partnership_id
+    )
+    return _page(session, statement, page, include)
+
+
+def _version_of(statement_id: int) -> ColumnElement[bool]:
+    """The rows stating statement ``statement_id``: the row itself and its past versions."""
+    return or_(
+        and_(col(Statement.id) == statement_id, col(Statement.version_of).is_(None)),
+        col(Statement.version_of) == statement_id,
+    )
+
+
+def get_statement(*, session: Session, statement_id: int, as_of: AsOf) -> StatementPublic:
+    row = session.exec(
+        select(Statement)
+        .where(_version_of(statement_id), as_of_condition(Statement, as_of))
+        .order_by(col(Statement.id))
+    ).first()
+    if row is None:
+        raise NotFound(f"No statement with id {statement_id}.")
+    return _public(session, [row], with_citations=True)[0]
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+def _find(session: Session, statement_id: int) -> Statement:
+    row = session.exec(
+        select(Statement).where(col(Statement.id) == statement_id, is_current(Statement))
+    ).first()
+    if row is None:
+        raise NotFound(f"No statement with id {statement_id}.")
+    return row
+
+
+STATEMENTS: Resource[int, Statement, StatementPublic] = Resource(
+    name="statements",
+    find=_find,
+    read=lambda session, row: get_statement(
+        session=session, statement_id=_entity_id(row), as_of=AsOf()
+    ),
+    log_id=lambda row, _: _entity_id(row),
+    location=lambda row, _: f"/v1/statements/{_entity_id(row)}",
+    row=lambda row: row,
+    search=DocumentType.statement,
+    search_id=_entity_id,
+)
+
+
+def _referenced(session: Session, model: type[SQLModel], field: str, slug: str | None) -> Any:
+    """The id of the current entity a body field names by slug, or a 422 naming the field."""
+    if slug is None:
+        return None
+    found = session.exec(
+        select(model.id).where(model.slug == slug, is_current(model))  # type: ignore[attr-defined]
+    ).first()
+    if found is None:
+        raise BodyInvalid([([field], f"no {model.__tablename__} {slug!r}")])
+    return found
+
+
+def _said(quote: str, quotes: Sequence[Quote], field: str) -> dict[str, Any]:
+    """The statement's words as the source prints them, found inside one of its citations:
+    what a citation quotes is what the source says, and the words must be part of it."""
+    for cited in quotes:
+        span = locate_within(cited.source.text, (cited.start, cited.end), quote)
+        if span is not None:
+            return {"quote": cited.source.text[span[0] : span[1]], "source_id": cited.source.id}
+    raise BodyInvalid([([field], f"{quote!r} is not in any of the statement's citations")])
+
+
+def _about(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """The columns of the ``about_*`` and ``said_on`` fields among ``values``."""
+    columns: dict[str, Any] = {}
+    if "about_partnership" in values:
+        columns["about_partnership_id"] = _referenced(
+            session, Partnership, "about_partnership", values["about_partnership"]
+        )
+    if "about_company" in values:
+        columns["about_company_id"] = _referenced(
+            session, Company, "about_company", values["about_company"]
+        )
+    if "said_on" in values:
+        said_on = values["said_on"]
+        day, precision = parse_partial_date(said_on) if said_on else (None, None)
+        columns |= {"valid_from": day, "valid_from_precision": precision}
+    return columns
+
+
+def create_statement(
+    *, session: Session, actor: str, payload: StatementIn, idempotency: Idempotency | None
+) -> Written:
+    def add() -> Statement:
+        speaker_executive_id = _referenced(
+            session, Executive, "speaker_executive", payload.speaker_executive
+        )
+        speaker_company_id = _referenced(
+            session, Company, "speaker_company", payload.speaker_company
+        )
+        quotes = verify_citations(session, payload.citations)
+        row = Statement(
+            speaker_executive_id=speaker_executive_id,
+            speaker_company_id=speaker_company_id,
+            speech=payload.speech,
+            certainty=payload.certainty,
+            **_said(payload.quote, quotes, "quote"),
+            **_about(session, payload.model_dump()),
+        )
+        add_fact(session, row, quotes)
+        return row
+
+    return STATEMENTS.create(session, actor, body=payload, idempotency=idempotency, add=add)
+
+
+def update_statement(
+    *,
+    session: Session,
+    actor: str,
+    statement_id: int,
+    patch: StatementUpdate,
+    if_match: str | None,
+) -> Written:
+    def apply(row: Statement) -> bool:
+        changes = patch.changes()
+        quotes = verify_citations(session, patch.citations) if patch.citations else None
+        columns = {k: v for k, v in changes.items() if k in ("speech", "certainty")}
+        columns |= _about(session, changes)
+        if quotes is not None or "quote" in changes:
+            # New words must be in the citations, and new citations must hold the words.
+            cited = quotes if quotes is not None else _stored_quotes(session, row)
+            columns |= _said(changes.get("quote", row.quote), cited, "quote")
+        return correct_if_any(session, row, columns, quotes)
+
+    return STATEMENTS.change(session, actor, statement_id, apply, if_match=if_match)
+
+
+def _stored_quotes(session: Session, row: Statement) -> list[Quote]:
+    cited = session.exec(
+        select(Citation, Source)
+        .join(Source, col(Source.id) == Citation.source_id)
+        .where(Citation.fact_type == "statement", Citation.fact_id == row.id)
+    )
+    return [Quote(source, c.start_offset, c.end_offset) for c, source in cited]
+
+
+def delete_statement(
+    *, session: Session, actor: str, statement_id: int, if_match: str | None
+) -> Written:
+    return STATEMENTS.retract(session, actor, statement_id, if_match=if_match)
