@@ -31,6 +31,19 @@ def _templates() -> Iterator[None]:
     TEMPLATES.drop()
 
 
+# Each takes minutes, as long as much of the rest of a worker's share.
+LONGEST = ("test_schemathesis_cli.py", "test_bench_smoke.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, then the other slow ones, each in its order: pytest-xdist
+    hands modules out in this order, and a test of minutes handed out last would run alone
+    at the end."""
+    items.sort(
+        key=lambda item: (item.path.name not in LONGEST, item.get_closest_marker("slow") is None)
+    )
+
+
 _tests_run = itertools.count(1)
 # Now and then the heap is collected whole, so that what tests left in cycles is freed.
 COLLECT_EVERY = 200

@@ -42,8 +42,7 @@ from app.services.api_keys import create_api_key
 from tests.fuzz.data import CITATION, refer_to_real_rows
 from tests.helpers import assert_problem, concrete_path, scratch_engine
 
-# Slow; one worker runs the module in order: the hostile inputs first, while the seed is whole.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz_openapi")]
+pytestmark = pytest.mark.slow
 
 APP = create_app()
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)

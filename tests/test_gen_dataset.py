@@ -37,8 +37,7 @@ from tests.helpers import (
     walk_pages,
 )
 
-# Slow; one worker makes the module's data set and runs every test on it.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gen_dataset")]
+pytestmark = pytest.mark.slow
 
 COMPANIES, FACTS = 300, 3_000
 # Small chunks, so that a small data set still spans several of them (and a source's

@@ -27,8 +27,7 @@ import pytest
 from app.core.config import ROOT
 from tests.live_server import BIN, LiveServer, live_server
 
-# Slow; one worker runs the module: one live server, one `npm ci` into clients/node_modules.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated_clients")]
+pytestmark = pytest.mark.slow
 
 CLIENTS = ROOT / "clients"
 PACKAGE = "autofacts_client"
