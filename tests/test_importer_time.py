@@ -52,3 +52,41 @@ def test_a_refused_source_changes_nothing(empty_db_engine: Engine, tmp_path: Pat
     _published("2099-12-31")(data)
     problems = _refusal(empty_db_engine, _write(tmp_path, data))
     assert [p.split(":")[0] for p in problems] == ["sources[0].published_on"]
+
+
+# -- a range that ends before it begins --------------------------------------------------------
+
+
+def _dated(
+    path: str, start: str, end: str, start_value: str, end_value: str
+) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        entry: Any = data
+        for part in path.split("."):
+            entry = entry[int(part)] if part.isdigit() else entry[part]
+        entry[start], entry[end] = start_value, end_value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("path", "start", "end"),
+    [
+        ("executives.0.roles.0", "started_on", "ended_on"),
+        ("partnerships.1", "announced_on", "ended_on"),
+        ("partnerships.1.statuses.0", "valid_from", "valid_to"),
+    ],
+)
+def test_a_range_ending_before_it_begins_is_refused(path: str, start: str, end: str) -> None:
+    where = "".join(
+        f"[{part}]" if part.isdigit() else (f".{part}" if i else part)
+        for i, part in enumerate(path.split("."))
+    )
+    (problem,) = _problems(_dated(path, start, end, "2025-04", "2025-03-31"))
+    assert problem.startswith(f"{where}.{end}: is certainly on or before {start}"), problem
+    (problem,) = _problems(_dated(path, start, end, "2025-04-01", "2025-04-01"))
+    assert problem.startswith(f"{where}.{end}:"), problem
+    # The end year holds the start month: it may well come after it.
+    data = _seed_data()
+    _dated(path, start, end, "2025-04", "2025")(data)
+    parse_facts(data, base_dir=SEED.parent)

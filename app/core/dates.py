@@ -3,10 +3,18 @@
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
 
 
 class Precision(StrEnum):
@@ -82,3 +90,93 @@ def _day_text(value: object) -> object:
 
 Day = Annotated[dt.date, BeforeValidator(_day_text)]
 """A calendar date, ``YYYY-MM-DD`` and nothing else (in a query or a request body)."""
+
+
+# -- partial dates as intervals ----------------------------------------------------------------
+# A partial date is some day of its year or month: compared honestly, one is before another
+# only when every day it may be is, so "2025-04" to "2025" ends no earlier than it begins.
+
+PartialDay = tuple[dt.date, Precision]
+"""A partial date as stored: its first day and its precision."""
+
+
+def stored_day(day: dt.date | None, precision: Precision | str | None) -> PartialDay | None:
+    """A fact row's bound from its two columns; None where the source gives none."""
+    return None if day is None else (day, Precision(precision or Precision.day))
+
+
+def last_day(day: dt.date, precision: Precision | str) -> dt.date:
+    """The last day a partial date may be: 2025-04 → 2025-04-30."""
+    if precision == Precision.year:
+        return dt.date(day.year, 12, 31)
+    if precision == Precision.month:
+        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return day
+
+
+def ends_by_start(start: PartialDay | None, end: PartialDay | None) -> bool:
+    """Whether an exclusive ``end`` (the first day a fact no longer held) certainly falls on
+    or before ``start``, so that the fact held on no day. An unknown bound is never
+    certain."""
+    if start is None or end is None:
+        return False
+    return last_day(*end) <= start[0]
+
+
+END_DESCRIPTION = (
+    "Exclusive: the first day it no longer held, as precise as the source. Refused when it "
+    "is certainly on or before the start (its last possible day is no later than the "
+    "start's first): 2025-04 to 2025 is taken, 2025-04 to 2025-04-01 is not."
+)
+
+
+def range_order_error(start_field: str, start: str) -> str:
+    """Why an end is refused, in one wording for the API and the facts file."""
+    return (
+        f"is certainly on or before {start_field} ({start}): as the first day it no longer "
+        "held, it must be able to fall after it"
+    )
+
+
+def ordered_range(start_field: str, end_field: str) -> Any:
+    """A pydantic validator of ``end_field`` refusing an end that ``ends_by_start`` its
+    ``start_field`` (declared before it, so that it is validated first)."""
+
+    def check(cls: type, end: str | None, info: ValidationInfo) -> str | None:
+        start = info.data.get(start_field)
+        if (
+            end is not None
+            and start is not None
+            and ends_by_start(parse_partial_date(start), parse_partial_date(end))
+        ):
+            raise ValueError(range_order_error(start_field, start))
+        return end
+
+    return field_validator(end_field)(check)
+
+
+def patched_range_error(
+    row: Any, changes: Mapping[str, Any], start_field: str, end_field: str
+) -> tuple[str, str] | None:
+    """``ordered_range``'s rule for a patch of a fact row: on the range the row would hold
+    with ``changes`` (its ``valid_*`` columns) applied, each bound a patch leaves out read
+    from the row. The field to blame (the end, unless the patch moved the start alone) and
+    why, or None."""
+
+    def bound(column: str) -> PartialDay | None:
+        day = changes.get(column, getattr(row, column))
+        return stored_day(
+            day, changes.get(f"{column}_precision", getattr(row, f"{column}_precision"))
+        )
+
+    start, end = bound("valid_from"), bound("valid_to")
+    if start is None or end is None or not ends_by_start(start, end):
+        return None
+    if "valid_to" in changes:
+        return end_field, range_order_error(start_field, format_partial_date(*start) or "")
+    ends = format_partial_date(*end)
+    return (
+        start_field,
+        f"is certainly on or after {end_field} ({ends}), the first day it no longer held",
+    )

@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import computed_field
 from sqlmodel import Field
 
-from app.core.dates import PartialDate
+from app.core.dates import END_DESCRIPTION, PartialDate, ordered_range
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
@@ -110,7 +110,9 @@ class RoleIn(FactIn):
     company: Slug
     title: NonEmpty = Field(max_length=200)
     started_on: PartialDate | None = None
-    ended_on: PartialDate | None = None
+    ended_on: PartialDate | None = Field(default=None, description=END_DESCRIPTION)
+
+    _ordered = ordered_range("started_on", "ended_on")
 
 
 class ExecutiveIn(FactIn):
@@ -143,12 +145,15 @@ class ExecutiveRoleUpdate(MergePatch):
         default=None, description="YYYY, YYYY-MM or YYYY-MM-DD; null if the source gives none."
     )
     ended_on: PartialDate | None = Field(
-        default=None, description="The first day it no longer held (exclusive); null if it goes on."
+        default=None, description=END_DESCRIPTION + " Null if it goes on."
     )
     certainty: Certainty | None = None
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the role."
     )
+
+    # Both bounds in one body; one alone is checked against the stored other.
+    _ordered = ordered_range("started_on", "ended_on")
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.core.dates import PartialDate, parse_partial_date
+from app.core.dates import END_DESCRIPTION, PartialDate, ordered_range
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
@@ -96,27 +96,16 @@ class StatusIn(FactIn):
 
     status: PartnershipStatus
     valid_from: PartialDate | None = None
-    valid_to: PartialDate | None = None
+    valid_to: PartialDate | None = Field(default=None, description=END_DESCRIPTION)
+
+    _ordered = ordered_range("valid_from", "valid_to")
 
 
 class StatusChangeIn(StatusIn):
     """A status change posted to the API: unlike a file's status history, whose first
-    status may be undated, it needs the date it took effect, and an end after it."""
+    status may be undated, it needs the date it took effect."""
 
     valid_from: PartialDate
-
-    @field_validator("valid_to")
-    @classmethod
-    def _ends_after_it_begins(cls, valid_to: str | None, info: ValidationInfo) -> str | None:
-        # valid_from is declared first, so it is in info.data when it was valid itself.
-        valid_from = info.data.get("valid_from")
-        if (
-            valid_to is not None
-            and valid_from is not None
-            and parse_partial_date(valid_to)[0] <= parse_partial_date(valid_from)[0]
-        ):
-            raise ValueError("must be after valid_from")
-        return valid_to
 
 
 class ScopeIn(FactIn):
@@ -137,11 +126,13 @@ class PartnershipIn(FactIn):
     title: NonEmpty = Field(max_length=300)
     members: list[Slug] = Field(min_length=1, description="Company slugs.")
     announced_on: PartialDate | None = None
-    ended_on: PartialDate | None = None
+    ended_on: PartialDate | None = Field(default=None, description=END_DESCRIPTION)
     notes: str | None = None
     statuses: list[StatusIn] = Field(min_length=1)
     scope: list[ScopeIn] = Field(default=[])
     excluded: list[ExclusionIn] = Field(default=[])
+
+    _ordered = ordered_range("announced_on", "ended_on")
 
 
 class PartnershipScopePublic(FactPublic):
@@ -220,11 +211,16 @@ class PartnershipUpdate(MergePatch):
     title: NonEmpty | None = Field(default=None, max_length=300)
     notes: str | None = Field(default=None, max_length=10_000)
     announced_on: PartialDate | None = Field(default=None, schema_extra={"examples": ["2024"]})
-    ended_on: PartialDate | None = Field(default=None, description="Exclusive; null: it has not.")
+    ended_on: PartialDate | None = Field(
+        default=None, description=END_DESCRIPTION + " Null: it has not."
+    )
     certainty: Certainty | None = None
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the partnership."
     )
+
+    # Both bounds in one body; one alone is checked against the stored other.
+    _ordered = ordered_range("announced_on", "ended_on")
 
 
 class PartnershipMemberIn(BaseModel):

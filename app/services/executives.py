@@ -1,6 +1,5 @@
 """Executives and their roles: the list, one executive, and a company's executives."""
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
@@ -9,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
-from app.core.dates import parse_partial_date
+from app.core.dates import parse_partial_date, patched_range_error
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import (
@@ -405,12 +404,10 @@ def update_role(
         if "ended_on" in patch.model_fields_set:
             changes |= _date_columns("valid_to", patch.ended_on)
         errors: Errors = []
-        _check_order(
-            changes.get("valid_from", role.valid_from),
-            changes.get("valid_to", role.valid_to),
-            [],
-            errors,
-        )
+        # RoleIn's rule, against the stored bound the patch leaves as it is.
+        refused = patched_range_error(role, changes, "started_on", "ended_on")
+        if refused is not None:
+            errors.append(([refused[0]], refused[1]))
         quotes = (
             _verify(session, patch.citations, ["citations"], errors)
             if patch.citations is not None
@@ -483,7 +480,6 @@ def _plan_role(
     dates = _date_columns("valid_from", payload.started_on) | _date_columns(
         "valid_to", payload.ended_on
     )
-    _check_order(dates["valid_from"], dates["valid_to"], loc, errors)
     quotes = _verify(session, payload.citations, [*loc, "citations"], errors)
     if len(errors) > found or company is None:
         return None
@@ -500,13 +496,6 @@ def _date_columns(column: str, text: str | None) -> dict[str, Any]:
     """A partial date as its two columns: ``"2025-04"`` → 2025-04-01 at month precision."""
     day, precision = parse_partial_date(text) if text else (None, None)
     return {column: day, f"{column}_precision": precision}
-
-
-def _check_order(
-    valid_from: dt.date | None, valid_to: dt.date | None, loc: list[str | int], errors: Errors
-) -> None:
-    if valid_from is not None and valid_to is not None and valid_to < valid_from:
-        errors.append(([*loc, "ended_on"], "is before started_on"))
 
 
 def _verify(

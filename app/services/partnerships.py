@@ -9,7 +9,13 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.core.dates import format_partial_date, parse_partial_date
+from app.core.dates import (
+    ends_by_start,
+    format_partial_date,
+    parse_partial_date,
+    patched_range_error,
+    stored_day,
+)
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import CitationIn
@@ -446,6 +452,10 @@ def update_partnership(
         for field, column in (("announced_on", "valid_from"), ("ended_on", "valid_to")):
             if field in changes:
                 changes |= _date_columns(column, changes.pop(field))
+        # PartnershipIn's rule, against the stored bound the patch leaves as it is.
+        refused = patched_range_error(partnership, changes, "announced_on", "ended_on")
+        if refused is not None:
+            raise BodyInvalid([([refused[0]], refused[1])])
         return correct_with(session, partnership, changes, patch.citations)
 
     return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match)
@@ -494,7 +504,8 @@ def add_status(
         if previous is not None:
             if previous.status == payload.status:
                 raise Conflict(f"Partnership {partnership_id} is {payload.status} already.")
-            if previous.valid_from is not None and day <= previous.valid_from:
+            began = stored_day(previous.valid_from, previous.valid_from_precision)
+            if ends_by_start(began, (day, precision)):
                 # The body is well formed; the partnership's history is what it conflicts
                 # with (another change may have been recorded since the client read it).
                 since = format_partial_date(previous.valid_from, previous.valid_from_precision)

@@ -41,3 +41,144 @@ def test_a_source_published_today_is_taken(curator: Curator) -> None:
     response = curator.client.post("/v1/sources", json=_source(today), headers=curator.headers)
     assert response.status_code == 201, response.text
     assert response.json()["published_on"] == today
+
+
+# -- a range that ends before it begins --------------------------------------------------------
+# An end is exclusive (the first day the fact no longer held), and a partial date is any day
+# of its year or month: refused only where it certainly falls on or before the start.
+
+QUOTE = [{"source": SEED, "quote": "Honda and Nissan"}]
+# (start, end): each pair certainly ends by its start.
+BACKWARDS = [
+    ("2025", "2024"),
+    ("2025-04", "2025-03"),
+    ("2025-04", "2025-04-01"),
+    ("2025-04-01",) * 2,
+]
+# Each pair may end after it begins, however it is read.
+POSSIBLE = [
+    ("2025-04", "2025"),
+    ("2025", "2025-01"),
+    ("2025-04", "2025-04"),
+    ("2025-04-01", "2025-04-02"),
+]
+
+
+def _partnership(slug: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "slug": slug,
+        "title": "A partnership",
+        "members": ["honda", "nissan"],
+        "certainty": "reported",
+        "citations": QUOTE,
+        "statuses": [{"status": "in_talks", "certainty": "reported", "citations": QUOTE}],
+    }
+    return body | overrides
+
+
+def _role(**overrides: Any) -> dict[str, Any]:
+    body = {"company": "nissan", "title": "CFO", "certainty": "reported", "citations": QUOTE}
+    return body | overrides
+
+
+def _status(**overrides: Any) -> dict[str, Any]:
+    return {"status": "in_talks", "certainty": "reported", "citations": QUOTE} | overrides
+
+
+def _refuse_patches(curator: Curator, url: str, *cases: tuple[dict[str, str], str]) -> None:
+    """Each patch is a 422 naming its field."""
+    for patch, field in cases:
+        response = curator.client.patch(url, json=patch, headers=curator.headers)
+        assert_problem(response, 422, field=field)
+
+
+def test_a_partnership_ending_before_it_was_announced_is_refused(curator: Curator) -> None:
+    for i, (start, end) in enumerate(BACKWARDS):
+        body = _partnership(f"backwards-{i}", announced_on=start, ended_on=end)
+        response = curator.client.post("/v1/partnerships", json=body, headers=curator.headers)
+        problem = assert_problem(response, 422, field="ended_on")
+        assert "announced_on" in problem["detail"]
+    for i, (start, end) in enumerate(POSSIBLE):
+        body = _partnership(f"possible-{i}", announced_on=start, ended_on=end)
+        response = curator.client.post("/v1/partnerships", json=body, headers=curator.headers)
+        assert response.status_code == 201, response.text
+        assert (response.json()["announced_on"], response.json()["ended_on"]) == (start, end)
+
+
+def test_a_partnership_patch_is_checked_against_the_stored_bound(curator: Curator) -> None:
+    body = _partnership("dated", announced_on="2025-06", ended_on="2025-12")
+    created = curator.client.post("/v1/partnerships", json=body, headers=curator.headers)
+    assert created.status_code == 201, created.text
+    url = f"/v1/partnerships/{created.json()['id']}"
+    _refuse_patches(
+        curator,
+        url,
+        ({"ended_on": "2025-05"}, "ended_on"),
+        ({"announced_on": "2026"}, "announced_on"),
+        ({"announced_on": "2025-06", "ended_on": "2025-06-01"}, "ended_on"),
+    )
+    assert curator.client.get(url).json()["ended_on"] == "2025-12"
+    # An end inside the start's month may still come after it; with no end, any start.
+    response = curator.client.patch(url, json={"ended_on": "2025-06"}, headers=curator.headers)
+    assert response.status_code == 200, response.text
+    response = curator.client.patch(url, json={"ended_on": None}, headers=curator.headers)
+    assert response.status_code == 200, response.text
+    response = curator.client.patch(url, json={"announced_on": "2030"}, headers=curator.headers)
+    assert response.status_code == 200, response.text
+
+
+def test_a_status_ending_before_it_began_is_refused(curator: Curator) -> None:
+    (talks,) = [
+        row["id"]
+        for row in curator.client.get("/v1/partnerships", params={"limit": 200}).json()["data"]
+        if row["slug"] == "honda-nissan-us-collaboration"
+    ]
+    for start, end in BACKWARDS:
+        body = _status(status="signed", valid_from=start, valid_to=end)
+        response = curator.client.post(
+            f"/v1/partnerships/{talks}/statuses", json=body, headers=curator.headers
+        )
+        assert_problem(response, 422, field="valid_to")
+        statuses = [_status(valid_from=start, valid_to=end)]
+        body = _partnership("status-backwards", statuses=statuses)
+        response = curator.client.post("/v1/partnerships", json=body, headers=curator.headers)
+        assert_problem(response, 422, field="valid_to")
+
+
+def test_a_role_ending_before_it_began_is_refused(curator: Curator) -> None:
+    url = "/v1/executives/ivan-espinosa/roles"
+    for start, end in BACKWARDS:
+        body = _role(started_on=start, ended_on=end)
+        assert_problem(
+            curator.client.post(url, json=body, headers=curator.headers), 422, field="ended_on"
+        )
+        executive = {
+            "slug": "someone",
+            "name": "Someone",
+            "certainty": "reported",
+            "citations": QUOTE,
+            "roles": [body],
+        }
+        response = curator.client.post("/v1/executives", json=executive, headers=curator.headers)
+        assert_problem(response, 422, field="ended_on")
+    for i, (start, end) in enumerate(POSSIBLE):
+        body = _role(title=f"Adviser {i}", started_on=start, ended_on=end)
+        response = curator.client.post(url, json=body, headers=curator.headers)
+        assert response.status_code == 201, response.text
+
+
+def test_a_role_patch_is_checked_against_the_stored_bound(curator: Curator) -> None:
+    (role,) = curator.client.get("/v1/executives/ivan-espinosa").json()["roles"]
+    assert role["started_on"] == "2025-04"
+    url = f"/v1/executives/ivan-espinosa/roles/{role['id']}"
+    _refuse_patches(
+        curator,
+        url,
+        ({"ended_on": "2025-03-31"}, "ended_on"),
+        ({"ended_on": "2025-04-01"}, "ended_on"),
+        ({"started_on": "2026", "ended_on": "2025-12"}, "ended_on"),
+    )
+    response = curator.client.patch(url, json={"ended_on": "2025"}, headers=curator.headers)
+    assert response.status_code == 200, response.text
+    response = curator.client.patch(url, json={"started_on": "2026"}, headers=curator.headers)
+    assert_problem(response, 422, field="started_on")
