@@ -90,3 +90,28 @@ def test_a_range_ending_before_it_begins_is_refused(path: str, start: str, end: 
     data = _seed_data()
     _dated(path, start, end, "2025-04", "2025")(data)
     parse_facts(data, base_dir=SEED.parent)
+
+
+# -- a status history that overlaps itself -----------------------------------------------------
+
+
+def _statuses(*spans: tuple[str | None, str | None]) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        (first,) = data["partnerships"][1]["statuses"]
+        data["partnerships"][1]["statuses"] = [
+            first | {"valid_from": start, "valid_to": end} for start, end in spans
+        ]
+
+    return change
+
+
+def test_a_status_history_that_overlaps_itself_is_refused() -> None:
+    (problem,) = _problems(_statuses(("2024-01-01", "2025"), ("2024-05", None)))
+    assert problem.startswith(
+        "partnerships[1].statuses: statuses[1] (2024-05 to ?) and statuses[0] "
+        "(2024-01-01 to 2025) certainly overlap"
+    ), problem
+    # Read as intervals, "2024 to 2025" may have begun after a status from 2024-05 ended.
+    data = _seed_data()
+    _statuses(("2024", "2025"), ("2024-05", None))(data)
+    parse_facts(data, base_dir=SEED.parent)

@@ -105,6 +105,14 @@ def stored_day(day: dt.date | None, precision: Precision | str | None) -> Partia
     return None if day is None else (day, Precision(precision or Precision.day))
 
 
+def stored_span(row: Any) -> tuple[PartialDay | None, PartialDay | None]:
+    """A fact row's ``valid_*`` columns as its two bounds."""
+    return (
+        stored_day(row.valid_from, row.valid_from_precision),
+        stored_day(row.valid_to, row.valid_to_precision),
+    )
+
+
 def last_day(day: dt.date, precision: Precision | str) -> dt.date:
     """The last day a partial date may be: 2025-04 → 2025-04-30."""
     if precision == Precision.year:
@@ -180,3 +188,38 @@ def patched_range_error(
         start_field,
         f"is certainly on or after {end_field} ({ends}), the first day it no longer held",
     )
+
+
+def partial_day(text: str | None) -> PartialDay | None:
+    """A bound as a body or file gives it; None where it gives none."""
+    return None if text is None else parse_partial_date(text)
+
+
+def _after(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1) if day < dt.date.max else day
+
+
+def latest_start_earliest_end(
+    start: PartialDay | None, end: PartialDay | None
+) -> tuple[dt.date, dt.date]:
+    """The latest day a fact held from ``start`` until ``end`` (exclusive) may have begun,
+    and the earliest day it may have ended, however its bounds read: it began by the
+    start's last day and before its end, and ended on or after the end's first day and
+    after it began. An unknown bound may be any day."""
+    latest_start = min(
+        last_day(*start) if start else dt.date.max,
+        last_day(*end) - dt.timedelta(days=1) if end else dt.date.max,
+    )
+    earliest_end = max(end[0] if end else dt.date.min, _after(start[0]) if start else dt.date.min)
+    return latest_start, earliest_end
+
+
+def certainly_overlap(
+    one: tuple[PartialDay | None, PartialDay | None],
+    other: tuple[PartialDay | None, PartialDay | None],
+) -> bool:
+    """Whether two ranges (start, exclusive end) share a day however their bounds read:
+    each certainly began before the other certainly ended."""
+    one_start, one_end = latest_start_earliest_end(*one)
+    other_start, other_end = latest_start_earliest_end(*other)
+    return one_start < other_end and other_start < one_end

@@ -7,11 +7,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from app.core.dates import END_DESCRIPTION, PartialDate, ordered_range
+from app.core.dates import (
+    END_DESCRIPTION,
+    PartialDate,
+    PartialDay,
+    certainly_overlap,
+    ordered_range,
+    partial_day,
+)
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
@@ -100,6 +107,21 @@ class StatusIn(FactIn):
 
     _ordered = ordered_range("valid_from", "valid_to")
 
+    def span(self) -> tuple[PartialDay | None, PartialDay | None]:
+        return partial_day(self.valid_from), partial_day(self.valid_to)
+
+
+def overlap_error(status: str, span: str, other: str, other_span: str) -> str:
+    """Why a status is refused, in one wording for a body, a file and the stored history."""
+    return (
+        f"{status} ({span}) and {other} ({other_span}) certainly overlap: a partnership "
+        "has one status on any day"
+    )
+
+
+def span_text(valid_from: str | None, valid_to: str | None) -> str:
+    return f"{valid_from or '?'} to {valid_to or '?'}"
+
 
 class StatusChangeIn(StatusIn):
     """A status change posted to the API: unlike a file's status history, whose first
@@ -128,11 +150,31 @@ class PartnershipIn(FactIn):
     announced_on: PartialDate | None = None
     ended_on: PartialDate | None = Field(default=None, description=END_DESCRIPTION)
     notes: str | None = None
-    statuses: list[StatusIn] = Field(min_length=1)
+    statuses: list[StatusIn] = Field(
+        min_length=1,
+        description="Its dated history; no two statuses may certainly share a day (read as "
+        "intervals, as for an end).",
+    )
     scope: list[ScopeIn] = Field(default=[])
     excluded: list[ExclusionIn] = Field(default=[])
 
     _ordered = ordered_range("announced_on", "ended_on")
+
+    @field_validator("statuses")
+    @classmethod
+    def _one_status_a_day(cls, statuses: list[StatusIn]) -> list[StatusIn]:
+        for i, status in enumerate(statuses):
+            for j, earlier in enumerate(statuses[:i]):
+                if certainly_overlap(status.span(), earlier.span()):
+                    raise ValueError(
+                        overlap_error(
+                            f"statuses[{i}]",
+                            span_text(status.valid_from, status.valid_to),
+                            f"statuses[{j}]",
+                            span_text(earlier.valid_from, earlier.valid_to),
+                        )
+                    )
+        return statuses
 
 
 class PartnershipScopePublic(FactPublic):

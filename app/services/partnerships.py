@@ -10,11 +10,13 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.dates import (
+    certainly_overlap,
     ends_by_start,
     format_partial_date,
     parse_partial_date,
     patched_range_error,
     stored_day,
+    stored_span,
 )
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
@@ -44,6 +46,8 @@ from app.models.partnership import (
     ScopeIn,
     StatusChangeIn,
     latest_status,
+    overlap_error,
+    span_text,
 )
 from app.models.search import DocumentType
 from app.services.citations import Quote, to_public, verify_citations
@@ -513,6 +517,7 @@ def add_status(
                     f"valid_from must be after {since}, when the current status "
                     f"({previous.status}) began."
                 )
+        _refuse_overlap(session, partnership_id, payload, previous)
         quotes = verify_citations(session, payload.citations)
         today = date.today()
         if previous is not None:
@@ -535,6 +540,39 @@ def add_status(
     return PARTNERSHIPS.change(
         session, actor, partnership_id, apply, status=201, body=payload, idempotency=idempotency
     )
+
+
+def _refuse_overlap(
+    session: Session,
+    partnership_id: int,
+    payload: StatusChangeIn,
+    previous: PartnershipStatusChange | None,
+) -> None:
+    """PartnershipIn's rule against the stored history: the new status may share no day
+    with another. The status it closes ends where it begins, so never shares one."""
+    span = payload.span()
+    for row in _current_children(session, PartnershipStatusChange, partnership_id):
+        stored = stored_span(row)
+        if row is previous or not certainly_overlap(span, stored):
+            continue
+        # Blame the end when the status would fit without it.
+        field = "valid_to" if not certainly_overlap((span[0], None), stored) else "valid_from"
+        raise BodyInvalid(
+            [
+                (
+                    [field],
+                    overlap_error(
+                        "it",
+                        span_text(payload.valid_from, payload.valid_to),
+                        f"status {row.status} (id {row.id})",
+                        span_text(
+                            format_partial_date(row.valid_from, row.valid_from_precision),
+                            format_partial_date(row.valid_to, row.valid_to_precision),
+                        ),
+                    ),
+                )
+            ]
+        )
 
 
 def add_member(

@@ -182,3 +182,59 @@ def test_a_role_patch_is_checked_against_the_stored_bound(curator: Curator) -> N
     assert response.status_code == 200, response.text
     response = curator.client.patch(url, json={"started_on": "2026"}, headers=curator.headers)
     assert_problem(response, 422, field="started_on")
+
+
+# -- a status history that overlaps itself -----------------------------------------------------
+
+
+def _history(curator: Curator, slug: str, *spans: tuple[str | None, str | None]) -> Any:
+    statuses = [
+        _status(status=status, valid_from=start, valid_to=end)
+        for status, (start, end) in zip(("in_talks", "signed", "active"), spans, strict=False)
+    ]
+    body = _partnership(slug, statuses=statuses)
+    return curator.client.post("/v1/partnerships", json=body, headers=curator.headers)
+
+
+def test_a_partnership_posted_with_overlapping_statuses_is_refused(curator: Curator) -> None:
+    for i, spans in enumerate(
+        [
+            (("2025-04-01", None), ("2025-04-01", None)),
+            (("2024-01-01", "2024-12-01"), ("2024-06-01", None)),
+            (("2024", "2025-06"), ("2025-01", "2025-03"), ("2025-02", None)),
+        ]
+    ):
+        problem = assert_problem(
+            _history(curator, f"overlapping-{i}", *spans), 422, field="statuses"
+        )
+        assert "certainly overlap" in problem["detail"]
+    for i, spans in enumerate(
+        [
+            (("2024", None), ("2025", None)),  # the seed's way: each until the next
+            (("2024-01-01", "2024-06-01"), ("2024-06-01", None)),
+            (("2024", "2025"), ("2024-06", None)),  # may have ended before June
+        ]
+    ):
+        response = _history(curator, f"successive-{i}", *spans)
+        assert response.status_code == 201, response.text
+
+
+def test_a_status_overlapping_the_stored_history_is_refused(curator: Curator) -> None:
+    created = _history(curator, "closed-talks", ("2024-01-01", "2024-12-01"))
+    assert created.status_code == 201, created.text
+    url = f"/v1/partnerships/{created.json()['id']}/statuses"
+    before = curator.counts()
+    for valid_from, valid_to, field in (
+        ("2024-06-01", None, "valid_from"),
+        ("2023-01-01", "2024-02-01", "valid_to"),
+        ("2024-11", None, "valid_from"),
+    ):
+        body = _status(status="signed", valid_from=valid_from, valid_to=valid_to)
+        response = curator.client.post(url, json=body, headers=curator.headers)
+        problem = assert_problem(response, 422, field=field)
+        assert "certainly overlap" in problem["detail"]
+    assert curator.counts() == before
+    # The day the talks ended (exclusive) is the first the next status may hold.
+    body = _status(status="signed", valid_from="2024-12-01")
+    response = curator.client.post(url, json=body, headers=curator.headers)
+    assert response.status_code == 201, response.text
