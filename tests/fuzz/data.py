@@ -1,9 +1,10 @@
 """What no schema can say about a write, supplied to generated requests: a quote must be a
 verbatim span of a stored source, a source is not published after today (UTC), a company
 must exist, a company named in a body must be the one its URL names, an end date does not
-come before its start, and an area is not both in a partnership's scope and excluded from
-it. Without it almost every generated write would stop at a rightful 422 and never reach
-the database. Used by the in-process fuzz tests and by the schemathesis CLI's hooks."""
+come before its start, two statuses do not hold on one day, and an area is not both in a
+partnership's scope and excluded from it. Without it almost every generated write would
+stop at a rightful 422 and never reach the database. Used by the in-process fuzz tests and
+by the schemathesis CLI's hooks."""
 
 import datetime as dt
 from typing import Any
@@ -27,10 +28,12 @@ def refer_to_real_rows(value: Any, *, company: str = "nissan") -> None:
             value["published_on"] = _utc_today()
         if isinstance(value.get("company"), str):
             value["company"] = company
+        _statement_of_real_rows(value)
         for start, end in DATE_SPANS:
             if isinstance(value.get(start), str) and isinstance(value.get(end), str):
                 del value[end]  # an end is optional wherever it can be given
         _exclude_only_what_is_not_in_scope(value)
+        _one_status_a_day(value)
         members = value.get("members")
         if isinstance(members, list) and all(isinstance(m, str) for m in members):
             value["members"] = ["honda", "nissan"]
@@ -38,8 +41,44 @@ def refer_to_real_rows(value: Any, *, company: str = "nissan") -> None:
             refer_to_real_rows(item, company=company)
 
 
+# A statement's references by slug, each to a row of the seed.
+STATEMENT_REFERENCES = {
+    "speaker_executive": "ivan-espinosa",
+    "speaker_company": "nissan",
+    "about_partnership": "honda-nissan-us-collaboration",
+    "about_company": "honda",
+}
+
+
+def _statement_of_real_rows(body: dict[str, Any]) -> None:
+    """A statement's words must be inside its citations: a body with words of its own (a
+    `quote` beside no source, unlike a citation) gets the seed citation and words from it."""
+    for name, slug in STATEMENT_REFERENCES.items():
+        if isinstance(body.get(name), str):
+            body[name] = slug
+    if isinstance(body.get("quote"), str) and "source" not in body and "source_id" not in body:
+        body["quote"] = CITATION["quote"]
+        body["citations"] = [dict(CITATION)]
+
+
 def _utc_today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def _one_status_a_day(body: dict[str, Any]) -> None:
+    """With their ends left out, two statuses certainly overlap only where both begin on the
+    same day: a status that restates another's start is left out."""
+    statuses = body.get("statuses")
+    if not isinstance(statuses, list):
+        return
+    starts: set[object] = set()
+    kept = []
+    for status in statuses:
+        start = status.get("valid_from") if isinstance(status, dict) else None
+        if start is None or start not in starts:
+            kept.append(status)
+        starts.add(start)
+    body["statuses"] = kept
 
 
 def _exclude_only_what_is_not_in_scope(body: dict[str, Any]) -> None:
