@@ -37,7 +37,7 @@ LONGEST = ("test_schemathesis_cli.py", "test_bench_smoke.py")
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first, then the other slow ones, each in its order: pytest-xdist
-    hands modules out in this order, and a test of minutes handed out last would run alone
+    hands tests out in this order, and a test of minutes handed out last would run alone
     at the end."""
     items.sort(
         key=lambda item: (item.path.name not in LONGEST, item.get_closest_marker("slow") is None)

@@ -8,6 +8,7 @@ the API some client silently goes without.
 Needs Node and npm (clients/README.md); `npm ci` runs in clients/ when its node_modules
 is missing or holds other versions than the pinned ones."""
 
+import fcntl
 import importlib
 import json
 import os
@@ -100,10 +101,17 @@ def node_tools() -> None:
     other versions than the pinned ones."""
     if shutil.which("npm") is None or shutil.which("npx") is None:
         pytest.fail("npm and npx are needed (Node >= 20.19, see clients/README.md)")
-    if not _installed_as_pinned():
-        done = _run(["npm", "ci"], cwd=CLIENTS, env=NODE_ENV)
-        assert done.returncode == 0, f"npm ci failed in {CLIENTS}:\n{done.stdout}{done.stderr}"
-    assert _installed_as_pinned(), "npm ci did not install the versions package.json pins"
+    # Each pytest-xdist worker running these tests gets here: one installs while the others
+    # wait (npm ci empties node_modules first), then finds the pinned versions in place.
+    directory = os.open(CLIENTS, os.O_RDONLY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        if not _installed_as_pinned():
+            done = _run(["npm", "ci"], cwd=CLIENTS, env=NODE_ENV)
+            assert done.returncode == 0, f"npm ci failed in {CLIENTS}:\n{done.stdout}{done.stderr}"
+        assert _installed_as_pinned(), "npm ci did not install the versions package.json pins"
+    finally:
+        os.close(directory)
 
 
 # -- the document and the TypeScript types ------------------------------------------------------
