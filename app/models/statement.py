@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Self
 
-from pydantic import computed_field, model_validator
+from pydantic import ConfigDict, computed_field, model_validator
 from sqlalchemy import Text
 from sqlmodel import Field
 
@@ -117,9 +117,28 @@ class StatementPublic(FactPublic):
         return self.valid_from
 
 
+_SPEAKERS = ("speaker_executive", "speaker_company")
+
+
 class StatementIn(FactIn):
     """A statement: ``quote`` must be found, verbatim, inside one of its citations' quotes,
     and the statement's source is that citation's."""
+
+    # The schema says what the validator below checks, so that a client (or a fuzzer)
+    # drawing from it gives exactly one speaker: not neither (both absent or null), not both.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "anyOf": [
+                    {"properties": {name: {"type": "null"} for name in _SPEAKERS}},
+                    {
+                        "required": list(_SPEAKERS),
+                        "properties": {name: {"type": "string"} for name in _SPEAKERS},
+                    },
+                ]
+            }
+        }
+    )
 
     speaker_executive: Slug | None = Field(
         default=None, max_length=100, description="The executive who said it."

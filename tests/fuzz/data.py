@@ -41,21 +41,19 @@ def refer_to_real_rows(value: Any, *, company: str = "nissan") -> None:
             refer_to_real_rows(item, company=company)
 
 
-# A statement's references by slug, each to a row of the seed.
-STATEMENT_REFERENCES = {
-    "speaker_executive": "ivan-espinosa",
-    "speaker_company": "nissan",
-    "about_partnership": "honda-nissan-us-collaboration",
-    "about_company": "honda",
-}
-
-
 def _statement_of_real_rows(body: dict[str, Any]) -> None:
     """A statement's words must be inside its citations: a body with words of its own (a
-    `quote` beside no source, unlike a citation) gets the seed citation and words from it."""
-    for name, slug in STATEMENT_REFERENCES.items():
-        if isinstance(body.get(name), str):
-            body[name] = slug
+    `quote` beside no source, unlike a citation) gets the seed citation and words from it.
+    It names rows a stateful run cannot retract: Nissan speaking (a company with facts
+    stays), about Honda, never about a partnership (one the run may have retracted)."""
+    if isinstance(body.get("speaker_executive"), str) or isinstance(
+        body.get("speaker_company"), str
+    ):
+        body["speaker_executive"], body["speaker_company"] = None, "nissan"
+    if isinstance(body.get("about_partnership"), str):
+        body["about_partnership"] = None
+    if isinstance(body.get("about_company"), str):
+        body["about_company"] = "honda"
     if isinstance(body.get("quote"), str) and "source" not in body and "source_id" not in body:
         body["quote"] = CITATION["quote"]
         body["citations"] = [dict(CITATION)]
