@@ -333,11 +333,14 @@ def _burst(client: httpx.Client, key: str, label: str, rounds: int = 4) -> list[
         return list(pool.map(ask, range(rounds * (len(READS) + 1))))
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="runs in the PostgreSQL pass (make test-postgres, CI)")
-@pytest.mark.skipif(
+needs_a_private_cluster = pytest.mark.skipif(
     os.geteuid() != 0 or not (PG_BIN / "initdb").exists(),
     reason="needs root and the PostgreSQL 15 server binaries, to run a cluster of its own",
 )
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="runs in the PostgreSQL pass (make test-postgres, CI)")
+@needs_a_private_cluster
 def test_postgresql_stopped_gives_503_and_service_resumes_by_itself() -> None:
     figures: list[str] = []
     with _private_postgres() as (url, stop_database, start_database):
@@ -388,17 +391,23 @@ def test_postgresql_stopped_gives_503_and_service_resumes_by_itself() -> None:
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="statement_timeout is PostgreSQL's")
-def test_a_statement_held_past_the_timeout_is_a_503_and_the_worker_carries_on(
-    tmp_path: Path,
-) -> None:
+@needs_a_private_cluster
+def test_a_statement_held_past_the_timeout_is_a_503_and_the_worker_carries_on() -> None:
     """Another session holds an exclusive lock on ``company`` (a migration, a stuck
     transaction): reads of companies wait for it, and the server cancels each one at the
     statement timeout, a 503 problem, instead of holding the request (and its connection)
     for as long as the lock lasts. Other tables' reads go on meanwhile; once the lock is
     gone, companies are served again. (An answer the response cache kept from before the
     lock is still given while the lock commits nothing: the data has not changed. So the
-    held read asks for a company not read before.)"""
-    url = seeded_database_url(tmp_path, "timeout")
+    held read asks for a company not read before.) On a cluster of its own: the cache's
+    data version is the cluster's snapshot, which any commit in any database moves, and
+    other tests (another worker's, another run's) commit all the time on the shared one."""
+    with _private_postgres() as (url, _, _):
+        _prepare(url)
+        _hold_a_lock_past_the_timeout(url)
+
+
+def _hold_a_lock_past_the_timeout(url: str) -> None:
     timeout_ms = 300
     with _server(url, AUTOFACTS_DB_STATEMENT_TIMEOUT_MS=str(timeout_ms)) as (base, _):
         engine = create_engine(url)
