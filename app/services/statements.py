@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.dates import parse_partial_date
-from app.core.errors import BodyInvalid, NotFound
+from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import locate_within
 from app.core.temporal import AsOf, as_of_condition, is_current
@@ -207,13 +207,24 @@ def _referenced(session: Session, model: type[SQLModel], field: str, slug: str |
     return found
 
 
-def _said(quote: str, quotes: Sequence[Quote], field: str) -> dict[str, Any]:
+def _said(
+    quote: str, quotes: Sequence[Quote], field: str, *, stored: bool = False
+) -> dict[str, Any]:
     """The statement's words as the source prints them, found inside one of its citations:
-    what a citation quotes is what the source says, and the words must be part of it."""
+    what a citation quotes is what the source says, and the words must be part of it.
+
+    ``stored``: the words or the citations are the row's, not the body's. A body that is
+    valid on its own but does not fit what is stored conflicts with the resource's state
+    (409, RFC 9110 §15.5.10), which no check of the body alone can foresee."""
     for cited in quotes:
         span = locate_within(cited.source.text, (cited.start, cited.end), quote)
         if span is not None:
             return {"quote": cited.source.text[span[0] : span[1]], "source_id": cited.source.id}
+    if stored:
+        raise Conflict(
+            f"{quote!r} is not in any of the statement's citations: send the quote and "
+            "its citations together"
+        )
     raise BodyInvalid([([field], f"{quote!r} is not in any of the statement's citations")])
 
 
@@ -276,7 +287,8 @@ def update_statement(
         if quotes is not None or "quote" in changes:
             # New words must be in the citations, and new citations must hold the words.
             cited = quotes if quotes is not None else _stored_quotes(session, row)
-            columns |= _said(changes.get("quote", row.quote), cited, "quote")
+            both_sent = quotes is not None and "quote" in changes
+            columns |= _said(changes.get("quote", row.quote), cited, "quote", stored=not both_sent)
         return correct_if_any(session, row, columns, quotes)
 
     return STATEMENTS.change(session, actor, statement_id, apply, if_match=if_match)

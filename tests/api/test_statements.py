@@ -12,6 +12,7 @@ from tests.helpers import (
     SEED_DAY,
     assert_problem,
     assert_verbatim,
+    cite,
     get_data,
     today,
     walk_pages,
@@ -226,9 +227,21 @@ def test_refused_statements(curator: Curator, overrides: dict[str, Any], field: 
 def test_a_correction_keeps_the_words_in_the_citations(curator: Curator) -> None:
     [first, *_] = get_data(curator.client, "/v1/statements")
     url = f"/v1/statements/{first['id']}"
+    before = curator.counts()
+    # Words the stored citations do not hold, or citations that do not hold the stored
+    # words: each patch is valid alone and conflicts with what is stored.
+    assert_problem(curator.client.patch(url, json={"quote": CAPITAL}, headers=curator.headers), 409)
+    honda = cite("Honda and Nissan", source=SOURCE)
     assert_problem(
-        curator.client.patch(url, json={"quote": CAPITAL}, headers=curator.headers),
+        curator.client.patch(url, json={"citations": honda}, headers=curator.headers), 409
+    )
+    # Both sent, and at odds with each other: the body itself is invalid.
+    assert_problem(
+        curator.client.patch(
+            url, json={"quote": CAPITAL, "citations": honda}, headers=curator.headers
+        ),
         422,
         field="quote",
     )
     assert curator.client.get(url).json()["quote"] == first["quote"]
+    assert curator.counts() == before

@@ -203,7 +203,7 @@ def create_statement(
     "/v1/statements/{statement_id}",
     summary="Correct a statement",
     response_model=StatementPublic,
-    responses=problem_responses(401, 404, 412, 413, 422),
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
 )
 def update_statement(
     statement_id: StatementId,
