@@ -24,7 +24,14 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.dates import parse_partial_date
+from app.core.dates import (
+    PartialDay,
+    certainly_overlap,
+    format_partial_date,
+    parse_partial_date,
+    stored_day,
+    stored_span,
+)
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.money import decimal_to_str
@@ -41,7 +48,6 @@ from app.models import (
     Partnership,
     PartnershipMember,
     PartnershipScope,
-    PartnershipStatus,
     PartnershipStatusChange,
     Plant,
     RestructuringPlan,
@@ -54,7 +60,15 @@ from app.models.base import FactIn, InputModel
 from app.models.company import CompanyIn
 from app.models.company_facts import PlanIn, PlantIn, ResultIn
 from app.models.executive import ExecutiveIn, RoleIn
-from app.models.partnership import ExclusionIn, PartnershipIn, ScopeIn, latest_status
+from app.models.partnership import (
+    ExclusionIn,
+    PartnershipIn,
+    ScopeIn,
+    StatusIn,
+    latest_status,
+    overlap_error,
+    span_text,
+)
 from app.models.search import DocumentType
 from app.models.source import SourceIn
 from app.models.statement import StatementIn
@@ -309,6 +323,7 @@ class _Plan:
             self._statement(f"statements[{i}]", said)
         self._match(self.parents)
         self._match(self.children)
+        self._check_status_histories()
 
     def _sources(self, file: FactsFile) -> None:
         cited = {c.slug for c in _walk(file) if isinstance(c, CitationIn) and c.slug}
@@ -414,15 +429,18 @@ class _Plan:
         refs: dict[str, _Row | None],
         fields: dict[str, str] | None = None,
         quotes: list[_Quote] | None = None,
-    ) -> None:
+    ) -> _Row | None:
         """Plan a row that refers to others. If a reference is unknown (and so reported),
         the row is not planned, but its quotes are still checked."""
         if quotes is None:
             quotes = self._quotes(where, entry.citations)
         resolved = {column: ref for column, ref in refs.items() if ref is not None}
-        if len(resolved) == len(refs):
-            values = {**values, "certainty": entry.certainty}
-            self.children.append(_Row(where, model, key, values, resolved, quotes, fields or {}))
+        if len(resolved) != len(refs):
+            return None
+        values = {**values, "certainty": entry.certainty}
+        row = _Row(where, model, key, values, resolved, quotes, fields or {})
+        self.children.append(row)
+        return row
 
     def _quotes(self, where: str, citations: list[CitationIn]) -> list[_Quote]:
         quotes = []
@@ -494,11 +512,12 @@ class _Plan:
                 fields=fields,
                 quotes=row.quotes,
             )
+        latest = _latest_index(partnership.statuses)
         for i, status in enumerate(partnership.statuses):
             status_dates, status_fields = _dates(
                 status.valid_from, status.valid_to, "valid_from", "valid_to"
             )
-            self._child(
+            planned = self._child(
                 f"{where}.statuses[{i}]",
                 PartnershipStatusChange,
                 ("partnership_id", "status", "valid_from"),
@@ -507,6 +526,8 @@ class _Plan:
                 refs={"partnership_id": row},
                 fields=status_fields,
             )
+            if planned is not None and i != latest:
+                planned.derived["holds_on"] = None  # a past state: a later status follows
         areas: list[tuple[str, ScopeIn | ExclusionIn]] = [
             *((f"{where}.scope[{i}]", area) for i, area in enumerate(partnership.scope)),
             *((f"{where}.excluded[{i}]", area) for i, area in enumerate(partnership.excluded)),
@@ -663,6 +684,38 @@ class _Plan:
                         twin.obj = stored
                         self._compare(twin.path, stored, twin.values, twin.fields)
 
+    def _check_status_histories(self) -> None:
+        """PartnershipIn's rule (no two statuses certainly share a day) for the statuses a
+        file adds to a stored partnership, against its stored history."""
+        added: dict[int, list[_Row]] = defaultdict(list)
+        for row in self.children:
+            parent = row.refs.get("partnership_id")
+            stored_parent = parent is not None and parent.obj is not None
+            if row.model is PartnershipStatusChange and row.obj is None and stored_parent:
+                added[parent.obj.id].append(row)  # type: ignore[union-attr]
+        if not added:
+            return
+        statement = select(PartnershipStatusChange).where(
+            col(PartnershipStatusChange.partnership_id).in_(added),
+            is_current(PartnershipStatusChange),
+        )
+        stored: dict[int, list[PartnershipStatusChange]] = defaultdict(list)
+        for change in self.session.exec(statement):
+            stored[change.partnership_id].append(change)
+        for partnership_id, rows in added.items():
+            for row in rows:
+                span = (
+                    stored_day(row.values["valid_from"], row.values["valid_from_precision"]),
+                    stored_day(row.values["valid_to"], row.values["valid_to_precision"]),
+                )
+                for change in stored[partnership_id]:
+                    if certainly_overlap(span, stored_span(change)):
+                        other = f"stored status {change.status} (id {change.id})"
+                        message = overlap_error(
+                            "it", _span_text(span), other, _span_text(stored_span(change))
+                        )
+                        self.problem(row.path, message)
+
     def _compare(
         self, where: str, stored: SQLModel, values: dict[str, Any], fields: dict[str, str]
     ) -> None:
@@ -687,8 +740,15 @@ class _Plan:
                 if row.obj is None:
                     foreign_keys = {column: ref.obj.id for column, ref in row.refs.items()}
                     known_from = _known_from(row.quotes)
+                    # As the API's add_fact: its earliest source states it as holding then,
+                    # unless the row is a past state (``holds_on`` derived as None).
+                    holds_on = row.derived.pop("holds_on", known_from)
                     row.obj = row.model(
-                        **row.values, **row.derived, **foreign_keys, known_from=known_from
+                        **row.values,
+                        **row.derived,
+                        **foreign_keys,
+                        known_from=known_from,
+                        holds_on=holds_on,
                     )
                     row.created = True
                     self.session.add(row.obj)
@@ -774,11 +834,17 @@ class _Plan:
             .where(col(PartnershipStatusChange.partnership_id).in_(grown))
             .order_by(col(PartnershipStatusChange.id))
         )
-        history: dict[int, list[tuple[dt.date | None, PartnershipStatus]]] = defaultdict(list)
+        history: dict[int, list[PartnershipStatusChange]] = defaultdict(list)
         for change in self.session.exec(statement):
-            history[change.partnership_id].append((change.valid_from, change.status))
+            history[change.partnership_id].append(change)
         for partnership_id, partnership in grown.items():
-            partnership.status = latest_status(history[partnership_id])
+            changes = history[partnership_id]
+            partnership.status = latest_status((c.valid_from, c.status) for c in changes)
+            latest = max(changes, key=lambda c: (c.valid_from or dt.date.min, c.id))
+            for change in changes:
+                if change is not latest and change.holds_on is not None:
+                    change.holds_on = None  # a past state now: a later status follows
+                    self.session.add(change)
 
 
 # The search document a row belongs to: its type, and the column holding its id.
@@ -815,6 +881,16 @@ def _dates(
         "valid_to_precision": to_field,
     }
     return values, fields
+
+
+def _span_text(span: tuple[PartialDay | None, PartialDay | None]) -> str:
+    return span_text(*(format_partial_date(*bound) if bound else None for bound in span))
+
+
+def _latest_index(statuses: list[StatusIn]) -> int:
+    """Which of a file's statuses is the current one, as ``latest_status`` picks it."""
+    days = [parse_partial_date(s.valid_from)[0] if s.valid_from else dt.date.min for s in statuses]
+    return max(range(len(statuses)), key=lambda i: (days[i], i))
 
 
 def _known_from(quotes: list[_Quote]) -> dt.date:

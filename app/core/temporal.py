@@ -3,6 +3,7 @@ date), as one dependency and one SQL condition shared by every fact table."""
 
 import datetime as dt
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -10,12 +11,34 @@ from sqlalchemy import ColumnElement, Date, and_, bindparam, func, or_, select, 
 from sqlalchemy.orm import aliased
 
 from app.core.dates import Day
+from app.core.errors import InvalidParameter
+
+
+class Validity(StrEnum):
+    """Whether a fact held on ``valid_at``: certainly, or possibly (the date falls inside
+    one of its imprecise or unknown bounds)."""
+
+    certain = "certain"
+    possible = "possible"
+
+
+def validity_on(
+    valid_at: dt.date, certain_from: dt.date | None, certain_to: dt.date | None
+) -> Validity:
+    """The label of a fact that answers ``valid_at`` (see ``valid_at_condition``)."""
+    if certain_from is None or certain_to is None:
+        return Validity.possible
+    if certain_from <= valid_at < certain_to:
+        return Validity.certain
+    return Validity.possible
 
 
 @dataclass(frozen=True)
 class AsOf:
     valid_at: dt.date | None = None
     known_at: dt.date | None = None
+    # Only with valid_at: whether facts that only possibly held are left out.
+    certain_only: bool = False
 
 
 async def as_of_params(
@@ -33,8 +56,20 @@ async def as_of_params(
             examples=["2025-11-14"],
         ),
     ] = None,
+    validity: Annotated[
+        Validity | None,
+        Query(
+            description="With `valid_at`: `certain` keeps only the facts that certainly held "
+            "on it; `possible` (the default) also those that possibly did.",
+            examples=["certain"],
+        ),
+    ] = None,
 ) -> AsOf:
-    return AsOf(valid_at=valid_at, known_at=known_at)
+    if validity is not None and valid_at is None:
+        raise InvalidParameter(
+            "validity only applies with valid_at: give valid_at too.", loc=["query", "validity"]
+        )
+    return AsOf(valid_at=valid_at, known_at=known_at, certain_only=validity == Validity.certain)
 
 
 AsOfDep = Annotated[AsOf, Depends(as_of_params)]
@@ -59,11 +94,36 @@ def as_of_condition(model: Any, as_of: AsOf) -> ColumnElement[bool]:
             or_(model.known_to.is_(None), model.known_to > as_of.known_at),
         ]
     if as_of.valid_at is not None:
-        conditions += [
-            or_(model.valid_from.is_(None), model.valid_from <= as_of.valid_at),
-            or_(model.valid_to.is_(None), model.valid_to > as_of.valid_at),
-        ]
+        conditions.append(valid_at_condition(model, as_of.valid_at))
     return and_(*conditions)
+
+
+def valid_at_condition(model: Any, valid_at: Any) -> ColumnElement[bool]:
+    """The rows that possibly held on ``valid_at``: a partial bound is some day of its
+    period and an unknown one may be any day, so only a start certainly after the date or
+    an end certainly on or before it leaves a row out. Reads the columns
+    ``FactBase.derive_span`` keeps."""
+    return and_(
+        or_(model.valid_from.is_(None), model.valid_from <= valid_at),
+        or_(model.valid_to_latest.is_(None), model.valid_to_latest > valid_at),
+    )
+
+
+def certainly(model: Any, as_of: "AsOf | AsOfShape") -> list[ColumnElement[bool]]:
+    """With ``validity=certain``, the condition that leaves out the rows of a list that
+    only possibly held on ``valid_at`` (none otherwise; ``:valid_at`` a parameter when
+    given a shape). Only a list's own items are held to it: the company a per-company list
+    is under, or a role's executive, need only possibly have held, as a company the
+    article only speaks of in the present tense would otherwise hide every fact of it."""
+    if isinstance(as_of, tuple):
+        if not as_of[2]:
+            return []
+        valid_at: Any = bindparam("valid_at", type_=Date)
+    else:
+        if not as_of.certain_only:
+            return []
+        valid_at = as_of.valid_at
+    return [model.certain_from <= valid_at, model.certain_to > valid_at]
 
 
 def entity_id(model: Any, as_of: "AsOf | AsOfShape") -> Any:
@@ -101,11 +161,11 @@ def is_current(model: Any) -> ColumnElement[bool]:
 # Hot reads build their statements once per "shape" of the request (which of valid_at and
 # known_at it sets) with the dates as bound parameters: building a select costs several times
 # more than running an indexed one.
-AsOfShape = tuple[bool, bool]
+AsOfShape = tuple[bool, bool, bool]
 
 
 def as_of_shape(as_of: AsOf) -> AsOfShape:
-    return (as_of.valid_at is not None, as_of.known_at is not None)
+    return (as_of.valid_at is not None, as_of.known_at is not None, as_of.certain_only)
 
 
 def as_of_bindings(as_of: AsOf) -> dict[str, dt.date]:
@@ -131,7 +191,7 @@ def prepared_filters(filters: Any, as_of: AsOf) -> tuple[frozenset[str], AsOfSha
 def bound_as_of_condition(model: Any, shape: AsOfShape) -> ColumnElement[bool]:
     """``as_of_condition`` with ``:valid_at`` and ``:known_at`` left as parameters, for a
     statement built once and run with ``as_of_bindings``."""
-    has_valid_at, has_known_at = shape
+    has_valid_at, has_known_at, _ = shape
     return as_of_condition(
         model,
         AsOf(
