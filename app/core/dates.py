@@ -246,13 +246,16 @@ def derived_span(
 
     ``valid_to_latest`` is the last day the exclusive end may be: the fact possibly held
     until the day before. A fact certainly held on a day its bounds certainly enclose (from
-    the start's last possible day to the end's first, exclusive), and on ``holds_on`` unless
-    its bounds rule that day out; as one unbroken span, it then certainly held on every day
-    between those. Where neither a bound nor ``holds_on`` closes a side, it is certain on no
-    day: an unknown end may be the day after it began."""
+    the start's last possible day to the end's first, exclusive), and on ``holds_on`` where
+    its start may be by then and its end is unknown or certainly later; as one unbroken
+    span, it then certainly held on every day between those. Where neither a bound nor
+    ``holds_on`` closes a side, it is certain on no day: an unknown end may be the day
+    after it began."""
     latest_end = last_day(*end) if end else None
+    # A source that gives an end on or before its own date, or a start after it, tells of
+    # the past or the future, not the present.
     if holds_on is not None and not (
-        (start is None or start[0] <= holds_on) and (latest_end is None or holds_on < latest_end)
+        (start is None or start[0] <= holds_on) and (end is None or holds_on < end[0])
     ):
         holds_on = None
     starts = [day for day in (last_day(*start) if start else None, holds_on) if day]

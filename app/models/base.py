@@ -3,7 +3,7 @@
 import datetime as dt
 from enum import StrEnum
 from functools import cache
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic import Field as PydanticField
@@ -205,6 +205,10 @@ class PublicModel(SQLModel):
         return object.__new__(cls)
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class FactPublic(PublicModel):
     """What every fact in the API carries beside its own fields."""
 
@@ -220,11 +224,12 @@ class FactPublic(PublicModel):
     valid_to: str | None = Field(description="When it stopped holding (exclusive), if it did.")
     known_from: dt.date = Field(description="When our sources first said so.")
     known_to: dt.date | None = Field(description="When a correction superseded it, if one did.")
-    validity: Validity | None = Field(
+    # Left out of an answer without valid_at rather than null: it says how the fact
+    # answers that date, and there is none.
+    validity: Annotated[Validity | None, PydanticField(exclude_if=_is_none)] = Field(
         default=None,
-        description="With `valid_at` only (null otherwise): `certain` if the fact certainly "
-        "held on that date, `possible` if the date falls inside one of its imprecise or "
-        "unknown bounds.",
+        description="Only with `valid_at`: `certain` if the fact certainly held on that "
+        "date, `possible` if the date falls inside one of its imprecise or unknown bounds.",
         schema_extra={"examples": ["certain"]},
     )
     citations: "list[CitationPublic] | None" = Field(

@@ -91,7 +91,7 @@ def _derived(row: sa.Row) -> dict[str, dt.date | None]:
     latest_end = _last_day(row.valid_to, row.valid_to_precision) if row.valid_to else None
     holds_on = row.holds_on
     if holds_on is not None and not (
-        (start is None or start <= holds_on) and (latest_end is None or holds_on < latest_end)
+        (start is None or start <= holds_on) and (row.valid_to is None or holds_on < row.valid_to)
     ):
         holds_on = None
     after = holds_on + dt.timedelta(days=1) if holds_on else None
@@ -126,9 +126,10 @@ def _fill_derived(table: str) -> None:
 
 
 def downgrade() -> None:
+    # Not in batch mode: on SQLite that rebuilds the table, dropping the triggers earlier
+    # revisions put on it (SQLite drops a column in place since 3.35).
     for table in (*FACT_TABLES, "fact"):
-        with op.batch_alter_table(table) as batch_op:
-            for column in DERIVED:
-                batch_op.drop_index(f"ix_{table}_{column}")
-                batch_op.drop_column(column)
-            batch_op.drop_column("holds_on")
+        for column in DERIVED:
+            op.drop_index(f"ix_{table}_{column}", table_name=table)
+            op.drop_column(table, column)
+        op.drop_column(table, "holds_on")
