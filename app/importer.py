@@ -48,6 +48,7 @@ from app.models import (
     Partnership,
     PartnershipMember,
     PartnershipScope,
+    PartnershipStatus,
     PartnershipStatusChange,
     Plant,
     RestructuringPlan,
@@ -64,9 +65,9 @@ from app.models.partnership import (
     ExclusionIn,
     PartnershipIn,
     ScopeIn,
-    StatusIn,
     latest_status,
     overlap_error,
+    past_statuses,
     span_text,
 )
 from app.models.search import DocumentType
@@ -512,12 +513,11 @@ class _Plan:
                 fields=fields,
                 quotes=row.quotes,
             )
-        latest = _latest_index(partnership.statuses)
         for i, status in enumerate(partnership.statuses):
             status_dates, status_fields = _dates(
                 status.valid_from, status.valid_to, "valid_from", "valid_to"
             )
-            planned = self._child(
+            self._child(
                 f"{where}.statuses[{i}]",
                 PartnershipStatusChange,
                 ("partnership_id", "status", "valid_from"),
@@ -526,8 +526,6 @@ class _Plan:
                 refs={"partnership_id": row},
                 fields=status_fields,
             )
-            if planned is not None and i != latest:
-                planned.derived["holds_on"] = None  # a past state: a later status follows
         areas: list[tuple[str, ScopeIn | ExclusionIn]] = [
             *((f"{where}.scope[{i}]", area) for i, area in enumerate(partnership.scope)),
             *((f"{where}.excluded[{i}]", area) for i, area in enumerate(partnership.excluded)),
@@ -740,15 +738,13 @@ class _Plan:
                 if row.obj is None:
                     foreign_keys = {column: ref.obj.id for column, ref in row.refs.items()}
                     known_from = _known_from(row.quotes)
-                    # As the API's add_fact: its earliest source states it as holding then,
-                    # unless the row is a past state (``holds_on`` derived as None).
-                    holds_on = row.derived.pop("holds_on", known_from)
+                    # As the API's add_fact: its earliest source states it as holding then.
                     row.obj = row.model(
                         **row.values,
                         **row.derived,
                         **foreign_keys,
                         known_from=known_from,
-                        holds_on=holds_on,
+                        holds_on=known_from,
                     )
                     row.created = True
                     self.session.add(row.obj)
@@ -756,6 +752,7 @@ class _Plan:
             self.session.flush()
         earlier = self._write_citations(created)
         self._update_statuses()
+        self._past_statuses()
         rows = [row.obj for row in self.parents + self.children if row.created or row in earlier]
         facts = project_facts(self.session, rows)
         created["fact"] = sum(1 for fact in facts if fact.id is None)
@@ -834,17 +831,34 @@ class _Plan:
             .where(col(PartnershipStatusChange.partnership_id).in_(grown))
             .order_by(col(PartnershipStatusChange.id))
         )
+        history: dict[int, list[tuple[dt.date | None, PartnershipStatus]]] = defaultdict(list)
+        for change in self.session.exec(statement):
+            history[change.partnership_id].append((change.valid_from, change.status))
+        for partnership_id, partnership in grown.items():
+            partnership.status = latest_status(history[partnership_id])
+
+    def _past_statuses(self) -> None:
+        """A status's source tells of a past state, not the present, where a later status
+        of the partnership may have begun by the source's date: it is not anchored there
+        (``FactBase.holds_on``). Read over each history a file added to, stored rows too."""
+        grown = {
+            row.refs["partnership_id"].obj.id
+            for row in self.children
+            if row.created and row.model is PartnershipStatusChange
+        }
+        if not grown:
+            return
+        statement = select(PartnershipStatusChange).where(
+            col(PartnershipStatusChange.partnership_id).in_(grown),
+            is_current(PartnershipStatusChange),
+        )
         history: dict[int, list[PartnershipStatusChange]] = defaultdict(list)
         for change in self.session.exec(statement):
             history[change.partnership_id].append(change)
-        for partnership_id, partnership in grown.items():
-            changes = history[partnership_id]
-            partnership.status = latest_status((c.valid_from, c.status) for c in changes)
-            latest = max(changes, key=lambda c: (c.valid_from or dt.date.min, c.id))
-            for change in changes:
-                if change is not latest and change.holds_on is not None:
-                    change.holds_on = None  # a past state now: a later status follows
-                    self.session.add(change)
+        for changes in history.values():
+            for change in past_statuses(changes):
+                change.holds_on = None
+                self.session.add(change)
 
 
 # The search document a row belongs to: its type, and the column holding its id.
@@ -885,12 +899,6 @@ def _dates(
 
 def _span_text(span: tuple[PartialDay | None, PartialDay | None]) -> str:
     return span_text(*(format_partial_date(*bound) if bound else None for bound in span))
-
-
-def _latest_index(statuses: list[StatusIn]) -> int:
-    """Which of a file's statuses is the current one, as ``latest_status`` picks it."""
-    days = [parse_partial_date(s.valid_from)[0] if s.valid_from else dt.date.min for s in statuses]
-    return max(range(len(statuses)), key=lambda i: (days[i], i))
 
 
 def _known_from(quotes: list[_Quote]) -> dt.date:

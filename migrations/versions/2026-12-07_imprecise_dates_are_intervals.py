@@ -65,16 +65,18 @@ def _fill_holds_on(table: str) -> None:
         "SELECT min(source.published_on) FROM citation JOIN source ON source.id = "
         f"citation.source_id WHERE citation.fact_type = '{table}' AND citation.fact_id = t.id"
     )
-    condition = ""
+    op.execute(f"UPDATE {table} AS t SET holds_on = ({earliest})")
     if table == "partnership_status":
-        # A status that a later one follows is a past state, not the present one.
-        condition = (
-            " WHERE NOT EXISTS (SELECT 1 FROM partnership_status later WHERE "
-            "later.partnership_id = t.partnership_id AND later.known_to IS NULL AND "
-            "later.id <> t.id AND later.valid_from IS NOT NULL AND "
-            "(t.valid_from IS NULL OR later.valid_from > t.valid_from))"
+        # As app.models.partnership.past_statuses: a status that a later one may have
+        # followed by its source's date was told of as past, not present.
+        op.execute(
+            "UPDATE partnership_status AS t SET holds_on = NULL WHERE EXISTS (SELECT 1 FROM "
+            "partnership_status later WHERE later.partnership_id = t.partnership_id AND "
+            "later.known_to IS NULL AND later.version_of IS NULL AND later.id <> t.id AND "
+            "later.valid_from <= t.holds_on AND (t.valid_from IS NULL OR "
+            "later.valid_from > t.valid_from OR (later.valid_from = t.valid_from AND "
+            "later.id > t.id)))"
         )
-    op.execute(f"UPDATE {table} AS t SET holds_on = ({earliest}){condition}")
 
 
 def _last_day(day: dt.date, precision: str | None) -> dt.date:
