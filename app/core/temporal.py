@@ -45,7 +45,10 @@ async def as_of_params(
     valid_at: Annotated[
         Day | None,
         Query(
-            description="Only facts that held on this date (YYYY-MM-DD).", examples=["2025-03-01"]
+            description="Only facts that held, certainly or possibly, on this date "
+            "(YYYY-MM-DD): each says which in `validity`. A partial bound is some day of its "
+            "year or month, an unknown bound is unknown.",
+            examples=["2025-03-01"],
         ),
     ] = None,
     known_at: Annotated[
