@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, Date, and_, bindparam, func, or_, select, 
 from sqlalchemy.orm import aliased
 
 from app.core.dates import Day
-from app.core.errors import InvalidParameter
 
 
 class Validity(StrEnum):
@@ -63,16 +62,17 @@ async def as_of_params(
         Validity | None,
         Query(
             description="With `valid_at`: `certain` keeps only the facts that certainly held "
-            "on it; `possible` (the default) also those that possibly did.",
+            "on it; `possible` (the default) also those that possibly did. Without "
+            "`valid_at` it changes nothing.",
             examples=["certain"],
         ),
     ] = None,
 ) -> AsOf:
-    if validity is not None and valid_at is None:
-        raise InvalidParameter(
-            "validity only applies with valid_at: give valid_at too.", loc=["query", "validity"]
-        )
-    return AsOf(valid_at=valid_at, known_at=known_at, certain_only=validity == Validity.certain)
+    # Without valid_at, validity has no date to be told on and is ignored rather than
+    # refused: the OpenAPI document cannot say that one parameter needs another, and every
+    # request it describes as valid is accepted.
+    certain_only = valid_at is not None and validity == Validity.certain
+    return AsOf(valid_at=valid_at, known_at=known_at, certain_only=certain_only)
 
 
 AsOfDep = Annotated[AsOf, Depends(as_of_params)]
