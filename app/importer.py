@@ -24,7 +24,14 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.dates import parse_partial_date
+from app.core.dates import (
+    PartialDay,
+    certainly_overlap,
+    format_partial_date,
+    parse_partial_date,
+    stored_day,
+    stored_span,
+)
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.money import decimal_to_str
@@ -54,7 +61,15 @@ from app.models.base import FactIn, InputModel
 from app.models.company import CompanyIn
 from app.models.company_facts import PlanIn, PlantIn, ResultIn
 from app.models.executive import ExecutiveIn, RoleIn
-from app.models.partnership import ExclusionIn, PartnershipIn, ScopeIn, latest_status
+from app.models.partnership import (
+    ExclusionIn,
+    PartnershipIn,
+    ScopeIn,
+    latest_status,
+    overlap_error,
+    past_statuses,
+    span_text,
+)
 from app.models.search import DocumentType
 from app.models.source import SourceIn
 from app.models.statement import StatementIn
@@ -309,6 +324,7 @@ class _Plan:
             self._statement(f"statements[{i}]", said)
         self._match(self.parents)
         self._match(self.children)
+        self._check_status_histories()
 
     def _sources(self, file: FactsFile) -> None:
         cited = {c.slug for c in _walk(file) if isinstance(c, CitationIn) and c.slug}
@@ -414,15 +430,18 @@ class _Plan:
         refs: dict[str, _Row | None],
         fields: dict[str, str] | None = None,
         quotes: list[_Quote] | None = None,
-    ) -> None:
+    ) -> _Row | None:
         """Plan a row that refers to others. If a reference is unknown (and so reported),
         the row is not planned, but its quotes are still checked."""
         if quotes is None:
             quotes = self._quotes(where, entry.citations)
         resolved = {column: ref for column, ref in refs.items() if ref is not None}
-        if len(resolved) == len(refs):
-            values = {**values, "certainty": entry.certainty}
-            self.children.append(_Row(where, model, key, values, resolved, quotes, fields or {}))
+        if len(resolved) != len(refs):
+            return None
+        values = {**values, "certainty": entry.certainty}
+        row = _Row(where, model, key, values, resolved, quotes, fields or {})
+        self.children.append(row)
+        return row
 
     def _quotes(self, where: str, citations: list[CitationIn]) -> list[_Quote]:
         quotes = []
@@ -663,6 +682,38 @@ class _Plan:
                         twin.obj = stored
                         self._compare(twin.path, stored, twin.values, twin.fields)
 
+    def _check_status_histories(self) -> None:
+        """PartnershipIn's rule (no two statuses certainly share a day) for the statuses a
+        file adds to a stored partnership, against its stored history."""
+        added: dict[int, list[_Row]] = defaultdict(list)
+        for row in self.children:
+            parent = row.refs.get("partnership_id")
+            stored_parent = parent is not None and parent.obj is not None
+            if row.model is PartnershipStatusChange and row.obj is None and stored_parent:
+                added[parent.obj.id].append(row)  # type: ignore[union-attr]
+        if not added:
+            return
+        statement = select(PartnershipStatusChange).where(
+            col(PartnershipStatusChange.partnership_id).in_(added),
+            is_current(PartnershipStatusChange),
+        )
+        stored: dict[int, list[PartnershipStatusChange]] = defaultdict(list)
+        for change in self.session.exec(statement):
+            stored[change.partnership_id].append(change)
+        for partnership_id, rows in added.items():
+            for row in rows:
+                span = (
+                    stored_day(row.values["valid_from"], row.values["valid_from_precision"]),
+                    stored_day(row.values["valid_to"], row.values["valid_to_precision"]),
+                )
+                for change in stored[partnership_id]:
+                    if certainly_overlap(span, stored_span(change)):
+                        other = f"stored status {change.status} (id {change.id})"
+                        message = overlap_error(
+                            "it", _span_text(span), other, _span_text(stored_span(change))
+                        )
+                        self.problem(row.path, message)
+
     def _compare(
         self, where: str, stored: SQLModel, values: dict[str, Any], fields: dict[str, str]
     ) -> None:
@@ -687,8 +738,13 @@ class _Plan:
                 if row.obj is None:
                     foreign_keys = {column: ref.obj.id for column, ref in row.refs.items()}
                     known_from = _known_from(row.quotes)
+                    # As the API's add_fact: its earliest source states it as holding then.
                     row.obj = row.model(
-                        **row.values, **row.derived, **foreign_keys, known_from=known_from
+                        **row.values,
+                        **row.derived,
+                        **foreign_keys,
+                        known_from=known_from,
+                        holds_on=known_from,
                     )
                     row.created = True
                     self.session.add(row.obj)
@@ -696,6 +752,7 @@ class _Plan:
             self.session.flush()
         earlier = self._write_citations(created)
         self._update_statuses()
+        self._past_statuses()
         rows = [row.obj for row in self.parents + self.children if row.created or row in earlier]
         facts = project_facts(self.session, rows)
         created["fact"] = sum(1 for fact in facts if fact.id is None)
@@ -780,6 +837,29 @@ class _Plan:
         for partnership_id, partnership in grown.items():
             partnership.status = latest_status(history[partnership_id])
 
+    def _past_statuses(self) -> None:
+        """A status's source tells of a past state, not the present, where a later status
+        of the partnership may have begun by the source's date: it is not anchored there
+        (``FactBase.holds_on``). Read over each history a file added to, stored rows too."""
+        grown = {
+            row.refs["partnership_id"].obj.id
+            for row in self.children
+            if row.created and row.model is PartnershipStatusChange
+        }
+        if not grown:
+            return
+        statement = select(PartnershipStatusChange).where(
+            col(PartnershipStatusChange.partnership_id).in_(grown),
+            is_current(PartnershipStatusChange),
+        )
+        history: dict[int, list[PartnershipStatusChange]] = defaultdict(list)
+        for change in self.session.exec(statement):
+            history[change.partnership_id].append(change)
+        for changes in history.values():
+            for change in past_statuses(changes):
+                change.holds_on = None
+                self.session.add(change)
+
 
 # The search document a row belongs to: its type, and the column holding its id.
 _DOCUMENTS: dict[type[SQLModel], tuple[DocumentType, str]] = {
@@ -815,6 +895,10 @@ def _dates(
         "valid_to_precision": to_field,
     }
     return values, fields
+
+
+def _span_text(span: tuple[PartialDay | None, PartialDay | None]) -> str:
+    return span_text(*(format_partial_date(*bound) if bound else None for bound in span))
 
 
 def _known_from(quotes: list[_Quote]) -> dt.date:

@@ -570,6 +570,36 @@ def test_a_later_file_builds_on_stored_rows(empty_db_engine: Engine, tmp_path: P
     assert _import(empty_db_engine, tmp_path / "facts.yaml").total == 0
 
 
+def test_a_later_file_may_not_overlap_a_stored_status_history(
+    empty_db_engine: Engine, tmp_path: Path
+) -> None:
+    """A status a file adds to a stored partnership is held to the rule within a file: no
+    two statuses certainly share a day. The stored talks began some day of 2025; a status
+    from 2024 to mid-2026 certainly covers part of that, wherever its bounds fall."""
+    _import(empty_db_engine)
+    talks = copy.deepcopy(_seed_data()["partnerships"][2])
+    talks["statuses"] = [
+        {
+            "status": "proposed",
+            "valid_from": "2024",
+            "valid_to": "2026-06",
+            "certainty": "confirmed",
+            "citations": [{"source": ARTICLE, "quote": "back at the table"}],
+        }
+    ]
+    path = _write(tmp_path, {"format": "autofacts/v1", "partnerships": [talks]})
+    (problem,) = _refusal(empty_db_engine, path)
+    assert problem.startswith("partnerships[0].statuses[0]:")
+    assert "(2024 to 2026-06)" in problem and "stored status in_talks" in problem
+    assert "certainly overlap" in problem
+    # Beside the talks' own status in the file, it is refused within the file as well.
+    talks["statuses"].insert(0, copy.deepcopy(_seed_data()["partnerships"][2]["statuses"][0]))
+    problems = _refusal(
+        empty_db_engine, _write(tmp_path, {"format": "autofacts/v1", "partnerships": [talks]})
+    )
+    assert any("statuses[1]" in p and "certainly overlap" in p for p in problems), problems
+
+
 # -- the command line --------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -223,3 +223,43 @@ def certainly_overlap(
     one_start, one_end = latest_start_earliest_end(*one)
     other_start, other_end = latest_start_earliest_end(*other)
     return one_start < other_end and other_start < one_end
+
+
+# -- when a fact certainly and possibly held ---------------------------------------------------
+# valid_at=D keeps a fact that possibly held on D (D may fall inside its imprecise or unknown
+# bounds) and says whether it certainly did. Both are plain comparisons of stored columns:
+# possibly when ``valid_from <= D < valid_to_latest`` (a null bound is unknown, so never
+# excludes), certainly when ``certain_from <= D < certain_to`` (null: on no day).
+
+
+class DerivedSpan(NamedTuple):
+    valid_to_latest: dt.date | None
+    certain_from: dt.date | None
+    certain_to: dt.date | None
+
+
+def derived_span(
+    start: PartialDay | None, end: PartialDay | None, holds_on: dt.date | None
+) -> DerivedSpan:
+    """The columns ``valid_at`` compares, from a fact's bounds and ``holds_on`` (the
+    publication date of a source stating it in the present tense).
+
+    ``valid_to_latest`` is the last day the exclusive end may be: the fact possibly held
+    until the day before. A fact certainly held on a day its bounds certainly enclose (from
+    the start's last possible day to the end's first, exclusive), and on ``holds_on`` where
+    its start may be by then and its end is unknown or certainly later; as one unbroken
+    span, it then certainly held on every day between those. Where neither a bound nor
+    ``holds_on`` closes a side, it is certain on no day: an unknown end may be the day
+    after it began."""
+    latest_end = last_day(*end) if end else None
+    # A source that gives an end on or before its own date, or a start after it, tells of
+    # the past or the future, not the present.
+    if holds_on is not None and not (
+        (start is None or start[0] <= holds_on) and (end is None or holds_on < end[0])
+    ):
+        holds_on = None
+    starts = [day for day in (last_day(*start) if start else None, holds_on) if day]
+    ends = [day for day in (end[0] if end else None, _after(holds_on) if holds_on else None) if day]
+    if not starts or not ends or min(starts) >= max(ends):
+        return DerivedSpan(latest_end, None, None)
+    return DerivedSpan(latest_end, min(starts), max(ends))

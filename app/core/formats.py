@@ -206,7 +206,9 @@ def _csv(rows: Iterator[BaseModel], item_model: type[BaseModel]) -> Iterator[str
         writer.writerow(_cell(values.get(column)) for column in columns)
         yield _drain(buffer)
     if columns is None:
-        writer.writerow(name for name in item_model.model_fields if name != "citations")
+        # Without rows, the columns a row would have without include= or valid_at.
+        unset = {"citations", "validity"}
+        writer.writerow(name for name in item_model.model_fields if name not in unset)
     yield _drain(buffer)
 
 

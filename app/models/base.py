@@ -3,16 +3,17 @@
 import datetime as dt
 from enum import StrEnum
 from functools import cache
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic import Field as PydanticField
-from sqlalchemy import Dialect, Enum, Index, Numeric, Row, text
+from sqlalchemy import Dialect, Enum, Index, Numeric, Row, event, text
 from sqlmodel import Field, SQLModel
 
-from app.core.dates import Precision, format_partial_date
+from app.core.dates import Precision, derived_span, format_partial_date, stored_span
 from app.core.fields import CurrencyCode, MoneyAmount
 from app.core.quotes import CitationIn
+from app.core.temporal import Validity, validity_on
 
 
 class Certainty(StrEnum):
@@ -88,6 +89,27 @@ class FactBase(SQLModel):
         index=True,
         description="On a superseded copy: the id of the row that now holds the fact.",
     )
+    # A day the fact certainly held: the publication date of its earliest source, which
+    # states it in the present tense (a status that a later one follows has none). The
+    # three columns after it follow from it and the valid_* columns (``derived_span``),
+    # set on every insert and update by ``_derive_span``, so that ``valid_at`` and its
+    # ``validity`` label are indexed comparisons.
+    holds_on: dt.date | None = Field(default=None)
+    valid_to_latest: dt.date | None = Field(default=None, index=True)
+    certain_from: dt.date | None = Field(default=None, index=True)
+    certain_to: dt.date | None = Field(default=None, index=True)
+
+    def derive_span(self) -> None:
+        """Set the columns ``valid_at`` compares from the row's bounds and ``holds_on``."""
+        span = derived_span(*stored_span(self), self.holds_on)
+        self.valid_to_latest, self.certain_from, self.certain_to = span
+
+
+@event.listens_for(FactBase, "before_insert", propagate=True)
+@event.listens_for(FactBase, "before_update", propagate=True)
+def _derive_span(mapper: Any, connection: Any, row: FactBase) -> None:
+    # Every ORM write of a fact row (the API, the importer, a correction's copy) passes here.
+    row.derive_span()
 
 
 def current_unique(table: str, *columns: str) -> Index:
@@ -183,6 +205,10 @@ class PublicModel(SQLModel):
         return object.__new__(cls)
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class FactPublic(PublicModel):
     """What every fact in the API carries beside its own fields."""
 
@@ -198,42 +224,63 @@ class FactPublic(PublicModel):
     valid_to: str | None = Field(description="When it stopped holding (exclusive), if it did.")
     known_from: dt.date = Field(description="When our sources first said so.")
     known_to: dt.date | None = Field(description="When a correction superseded it, if one did.")
+    # Left out of an answer without valid_at rather than null: it says how the fact
+    # answers that date, and there is none.
+    validity: Annotated[Validity | None, PydanticField(exclude_if=_is_none)] = Field(
+        default=None,
+        description="Only with `valid_at`: `certain` if the fact certainly held on that "
+        "date, `possible` if the date falls inside one of its imprecise or unknown bounds.",
+        schema_extra={"examples": ["certain"]},
+    )
     citations: "list[CitationPublic] | None" = Field(
         default=None, description="The verbatim quotes backing the fact (with include=citations)."
     )
 
     @classmethod
-    def from_row(cls, row: Any, **fields: Any) -> Self:
+    def from_row(cls, row: Any, *, valid_at: dt.date | None = None, **fields: Any) -> Self:
         """Build from a table row (a model instance or a Core row). ``fields`` holds what
-        the row does not carry itself."""
+        the row does not carry itself; ``valid_at``, the date its ``validity`` is told for."""
         if isinstance(row, Row):
-            return cls.from_columns(dict(zip(row._fields, row, strict=True)), **fields)
+            columns = dict(zip(row._fields, row, strict=True))
+            return cls.from_columns(columns, valid_at=valid_at, **fields)
         # A model instance, whose attributes may still need loading.
         names = cls._copied_fields()
         columns = {name: getattr(row, name) for name in names if hasattr(row, name)}
         for name in _RENDERED_FROM:
             columns[name] = getattr(row, name)
-        return cls.from_columns(columns, **fields)
+        return cls.from_columns(columns, valid_at=valid_at, **fields)
 
     @classmethod
-    def from_columns(cls, columns: dict[str, Any], **fields: Any) -> Self:
+    def from_columns(
+        cls, columns: dict[str, Any], *, valid_at: dt.date | None = None, **fields: Any
+    ) -> Self:
         """Build from a row's columns by name (extra columns are ignored), rendering
         partial dates at their precision. ``columns`` becomes the model's input."""
         return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
-            cls._input(columns, fields)
+            cls._input(columns, fields, valid_at)
         )
 
     @classmethod
     def list_from_columns(
-        cls, rows: list[dict[str, Any]], fields: list[dict[str, Any]]
+        cls,
+        rows: list[dict[str, Any]],
+        fields: list[dict[str, Any]],
+        *,
+        valid_at: dt.date | None = None,
     ) -> list[Self]:
         """``from_columns`` for a page of rows and their ``fields``, validated in one call:
         a call per row repeats pydantic's set-up for every row."""
-        inputs = [cls._input(row, more) for row, more in zip(rows, fields, strict=True)]
+        inputs = [cls._input(row, more, valid_at) for row, more in zip(rows, fields, strict=True)]
         return _list_validator(cls).validate_python(inputs)
 
     @classmethod
-    def _input(cls, columns: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    def _input(
+        cls, columns: dict[str, Any], fields: dict[str, Any], valid_at: dt.date | None = None
+    ) -> dict[str, Any]:
+        if valid_at is not None:
+            columns["validity"] = validity_on(
+                valid_at, columns["certain_from"], columns["certain_to"]
+            )
         if columns["version_of"] is not None and "id" in cls.model_fields:
             columns["id"] = columns["version_of"]  # a superseded copy shows its URL's id
         columns["valid_from"] = format_partial_date(
@@ -255,7 +302,7 @@ class FactPublic(PublicModel):
         return names
 
 
-_RENDERED = frozenset({"valid_from", "valid_to", "citations"})
+_RENDERED = frozenset({"valid_from", "valid_to", "citations", "validity"})
 # The columns the rendered fields come from.
 _RENDERED_FROM = (
     "version_of",
@@ -263,6 +310,8 @@ _RENDERED_FROM = (
     "valid_from_precision",
     "valid_to",
     "valid_to_precision",
+    "certain_from",
+    "certain_to",
 )
 
 from app.models.source import CitationPublic  # noqa: E402

@@ -2,10 +2,10 @@
 and read in."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field, field_validator
 from sqlalchemy import Text
@@ -109,6 +109,22 @@ class StatusIn(FactIn):
 
     def span(self) -> tuple[PartialDay | None, PartialDay | None]:
         return partial_day(self.valid_from), partial_day(self.valid_to)
+
+
+def past_statuses(rows: Sequence[Any]) -> list[Any]:
+    """The status rows (of one partnership) whose ``holds_on`` a later status may have
+    begun by: their source told of a state already past, so they hold on no certain day
+    there. Later is as ``latest_status`` orders them (undated first, then by id)."""
+    ordered = sorted(rows, key=lambda row: (row.valid_from or dt.date.min, row.id))
+    return [
+        row
+        for i, row in enumerate(ordered)
+        if row.holds_on is not None
+        and any(
+            later.valid_from is not None and later.valid_from <= row.holds_on
+            for later in ordered[i + 1 :]
+        )
+    ]
 
 
 def overlap_error(status: str, span: str, other: str, other_span: str) -> str:

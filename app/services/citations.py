@@ -1,6 +1,7 @@
 """Citations: verifying a body's quotes against their sources, and reading them back, one
 query for a whole page of facts, never one per row."""
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -174,9 +175,11 @@ def with_citations(statement: Select[Any], table: Table, fact_type: str) -> Sele
     )
 
 
-def cited_public(rows: Sequence[Row[Any]], public: type[P]) -> P:
+def cited_public(
+    rows: Sequence[Row[Any]], public: type[P], *, valid_at: dt.date | None = None
+) -> P:
     """The fact row of a ``with_citations`` result (its first) as ``public``, with its
-    citations embedded."""
+    citations embedded (and its ``validity`` on ``valid_at``, if given)."""
     first, width = rows[0], len(_CITED)
     citations = [
         CitationPublic(
@@ -189,7 +192,7 @@ def cited_public(rows: Sequence[Row[Any]], public: type[P]) -> P:
         if row.id == first.id and row.cited_source_id is not None
     ]
     columns = dict(zip(first._fields[:-width], first[:-width], strict=True))
-    return public.from_columns(columns, citations=citations)
+    return public.from_columns(columns, valid_at=valid_at, citations=citations)
 
 
 def to_public(
@@ -199,23 +202,30 @@ def to_public(
     *,
     with_citations: bool,
     extra: Sequence[dict[str, object]] | None = None,
+    valid_at: dt.date | None = None,
 ) -> list[P]:
     """Rows (model instances or Core rows of ``public``'s table) as their public model,
     with their citations embedded when asked for.
 
-    ``extra`` holds, per row, fields the row does not carry itself (a related slug).
+    ``extra`` holds, per row, fields the row does not carry itself (a related slug);
+    ``valid_at``, the date each row's ``validity`` is told for (none without it).
     """
     citations = (
         load_citations(session, public.fact_table, [r.id for r in rows])
         if with_citations and rows
         else None
     )
-    extras = [dict(fields) for fields in extra] if extra else [{} for _ in rows]
+    extras: list[dict[str, Any]] = (
+        [dict(fields) for fields in extra] if extra else [{} for _ in rows]
+    )
     if citations is not None:
         for fields, row in zip(extras, rows, strict=True):
             fields["citations"] = citations.get(row.id, [])
     if rows and isinstance(rows[0], Row):
         keys = rows[0]._fields  # Core rows share their keys: read them once, not per row
         columns = [dict(zip(keys, row, strict=True)) for row in rows]
-        return public.list_from_columns(columns, extras)
-    return [public.from_row(row, **fields) for row, fields in zip(rows, extras, strict=True)]
+        return public.list_from_columns(columns, extras, valid_at=valid_at)
+    return [
+        public.from_row(row, valid_at=valid_at, **fields)
+        for row, fields in zip(rows, extras, strict=True)
+    ]

@@ -15,6 +15,7 @@ from app.core.temporal import (
     as_of_condition,
     as_of_shape,
     bound_as_of_condition,
+    certainly,
     prepared_filters,
 )
 from app.models import (
@@ -86,7 +87,7 @@ def get_company(*, session: Session, slug: str, as_of: AsOf) -> CompanyPublic:
     )
     if not rows:
         raise NotFound(f"No company with slug {slug!r}.")
-    return cited_public(rows, CompanyPublic)
+    return cited_public(rows, CompanyPublic, valid_at=as_of.valid_at)
 
 
 COMPANY = Company.__table__  # type: ignore[attr-defined]
@@ -121,7 +122,13 @@ def list_companies(
         session, statement, COMPANY_LIST, page, bindings=bindings, current_filters=current
     )
     rows = fetched.rows
-    data = to_public(session, rows, CompanyPublic, with_citations="citations" in include)
+    data = to_public(
+        session,
+        rows,
+        CompanyPublic,
+        with_citations="citations" in include,
+        valid_at=as_of.valid_at,
+    )
     return fetched.page(data)
 
 
@@ -145,7 +152,9 @@ def refill_company_tally(connection: Connection) -> None:
 def _company_list(filters: frozenset[str], shape: AsOfShape) -> Select[Any]:
     # The most requested list: built once per set of filters given and as_of shape, their
     # values bound (see fetch_page).
-    statement = select(Company).where(bound_as_of_condition(Company, shape))
+    statement = select(Company).where(
+        bound_as_of_condition(Company, shape), *certainly(Company, shape)
+    )
     for name in sorted(filters):
         statement = statement.where(getattr(Company, name) == bindparam(name))
     return statement

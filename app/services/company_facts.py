@@ -6,6 +6,7 @@ The three are alike: a row about one company, known by that company and a natura
 differs, and one create, update and delete serve all three.
 """
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition
+from app.core.temporal import AsOf, as_of_condition, certainly
 from app.models import Company, FinancialResult, Plant, RestructuringPlan
 from app.models.base import FactPublic
 from app.models.company_facts import (
@@ -103,6 +104,7 @@ def _public(
     with_citations: bool,
     money: bool = False,
     company: AnyCompany | None = None,
+    valid_at: dt.date | None = None,
 ) -> list[P]:
     # Per-company lists already hold their company: no query to name it.
     slugs = (
@@ -116,7 +118,9 @@ def _public(
         if money:
             fields["amount"] = Money(amount=row.amount, currency=row.currency, usd=row.usd)
         extra.append(fields)
-    return to_public(session, rows, public, with_citations=with_citations, extra=extra)
+    return to_public(
+        session, rows, public, with_citations=with_citations, extra=extra, valid_at=valid_at
+    )
 
 
 def _page(
@@ -127,6 +131,7 @@ def _page(
     public: type[P],
     *,
     include: frozenset[str],
+    as_of: AsOf,
     money: bool = False,
     company: AnyCompany | None = None,
 ) -> Page[P]:
@@ -138,6 +143,7 @@ def _page(
         with_citations="citations" in include,
         money=money,
         company=company,
+        valid_at=as_of.valid_at,
     )
     return fetched.page(data)
 
@@ -150,7 +156,9 @@ def list_restructuring_plans(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[RestructuringPlanPublic]:
-    statement = select(RestructuringPlan).where(as_of_condition(RestructuringPlan, as_of))
+    statement = select(RestructuringPlan).where(
+        as_of_condition(RestructuringPlan, as_of), *certainly(RestructuringPlan, as_of)
+    )
     if filters.company is not None:
         # An unknown slug filters everything out, as any other filter value matching nothing.
         # A slug names one company at a time, but a retracted one may have held it before.
@@ -160,7 +168,9 @@ def list_restructuring_plans(
         statement = statement.where(col(RestructuringPlan.company_id).in_(company_ids))
     if filters.target_year is not None:
         statement = statement.where(RestructuringPlan.target_year == filters.target_year)
-    return _page(session, statement, PLAN_LIST, page, RestructuringPlanPublic, include=include)
+    return _page(
+        session, statement, PLAN_LIST, page, RestructuringPlanPublic, include=include, as_of=as_of
+    )
 
 
 def get_restructuring_plan(
@@ -173,7 +183,9 @@ def get_restructuring_plan(
     ).first()
     if plan is None:
         raise NotFound(f"No restructuring plan with id {plan_id}.")
-    return _public(session, [plan], RestructuringPlanPublic, with_citations=True)[0]
+    return _public(
+        session, [plan], RestructuringPlanPublic, with_citations=True, valid_at=as_of.valid_at
+    )[0]
 
 
 def list_company_restructuring_plans(
@@ -189,6 +201,7 @@ def list_company_restructuring_plans(
     statement = select(RestructuringPlan).where(
         RestructuringPlan.company_id == _entity_id(company),
         as_of_condition(RestructuringPlan, as_of),
+        *certainly(RestructuringPlan, as_of),
     )
     if target_year is not None:
         statement = statement.where(RestructuringPlan.target_year == target_year)
@@ -199,6 +212,7 @@ def list_company_restructuring_plans(
         page,
         RestructuringPlanPublic,
         include=include,
+        as_of=as_of,
         company=company,
     )
 
@@ -214,7 +228,9 @@ def list_company_financial_results(
 ) -> Page[FinancialResultPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = select(FinancialResult).where(
-        FinancialResult.company_id == _entity_id(company), as_of_condition(FinancialResult, as_of)
+        FinancialResult.company_id == _entity_id(company),
+        as_of_condition(FinancialResult, as_of),
+        *certainly(FinancialResult, as_of),
     )
     if filters.metric is not None:
         statement = statement.where(FinancialResult.metric == filters.metric)
@@ -227,6 +243,7 @@ def list_company_financial_results(
         page,
         FinancialResultPublic,
         include=include,
+        as_of=as_of,
         money=True,
         company=company,
     )
@@ -242,10 +259,19 @@ def list_company_plants(
 ) -> Page[PlantPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = select(Plant).where(
-        Plant.company_id == _entity_id(company), as_of_condition(Plant, as_of)
+        Plant.company_id == _entity_id(company),
+        as_of_condition(Plant, as_of),
+        *certainly(Plant, as_of),
     )
     return _page(
-        session, statement, PLANT_LIST, page, PlantPublic, include=include, company=company
+        session,
+        statement,
+        PLANT_LIST,
+        page,
+        PlantPublic,
+        include=include,
+        as_of=as_of,
+        company=company,
     )
 
 
@@ -322,7 +348,14 @@ def _get(
     row = session.exec(statement.order_by(col(kind.model.id))).first()
     if row is None:
         raise NotFound(_missing(kind, row_id, company))
-    return _public(session, [row], kind.public, with_citations=True, money=kind.money)[0]
+    return _public(
+        session,
+        [row],
+        kind.public,
+        with_citations=True,
+        money=kind.money,
+        valid_at=as_of.valid_at,
+    )[0]
 
 
 def _missing(kind: _Kind[Any], row_id: int, company: AnyCompany | None) -> str:

@@ -18,6 +18,7 @@ from app.core.temporal import (
     as_of_condition,
     as_of_shape,
     bound_as_of_condition,
+    certainly,
     entity_id,
     entity_in,
 )
@@ -94,6 +95,7 @@ def _roles_by_executive(
         ExecutiveRolePublicWithCompany,
         with_citations=with_citations,
         extra=[{"company": CompanyRef(slug=slug, name=name)} for _, slug, name in rows],
+        valid_at=as_of.valid_at,
     )
     for (role, _, _), item in zip(rows, public, strict=True):
         roles[role.executive_id].append(item)
@@ -115,7 +117,12 @@ def _executives_public(
         )
         extra = [{"roles": roles.get(_ref_id(e), [])} for e in executives]
     return to_public(
-        session, executives, ExecutivePublic, with_citations=with_citations, extra=extra
+        session,
+        executives,
+        ExecutivePublic,
+        with_citations=with_citations,
+        extra=extra,
+        valid_at=as_of.valid_at,
     )
 
 
@@ -141,7 +148,9 @@ def list_executives(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[ExecutivePublic]:
-    statement = select(Executive).where(as_of_condition(Executive, as_of))
+    statement = select(Executive).where(
+        as_of_condition(Executive, as_of), *certainly(Executive, as_of)
+    )
     if filters.company is not None or filters.title is not None:
         # Both filters must hold for the same role, and that role must answer as_of: an
         # executive who was not yet at the company on valid_at is not one of its executives.
@@ -191,7 +200,13 @@ def list_company_executives(
     roles = fetched.rows
     if not roles:
         find_company(session=session, slug=slug, as_of=as_of)  # a 404 if there is no company
-    public = to_public(session, roles, ExecutiveRolePublic, with_citations="citations" in include)
+    public = to_public(
+        session,
+        roles,
+        ExecutiveRolePublic,
+        with_citations="citations" in include,
+        valid_at=as_of.valid_at,
+    )
     data = [
         CompanyExecutivePublic(
             executive=ExecutiveRef(slug=role.executive_slug, name=role.executive_name), role=item
@@ -222,6 +237,7 @@ def _company_roles(shape: AsOfShape) -> Select[Any]:
         .where(
             col(ExecutiveRole.company_id) == company_id,
             bound_as_of_condition(ExecutiveRole, shape),
+            *certainly(ExecutiveRole, shape),
             bound_as_of_condition(Executive, shape),
         )
     )
@@ -264,7 +280,14 @@ def _role_detail(
         "company": CompanyRef(slug=company.slug, name=company.name),
         "executive": ExecutiveRef(slug=executive.slug, name=executive.name),
     }
-    return to_public(session, [role], ExecutiveRoleDetail, with_citations=True, extra=[extra])[0]
+    return to_public(
+        session,
+        [role],
+        ExecutiveRoleDetail,
+        with_citations=True,
+        extra=[extra],
+        valid_at=as_of.valid_at,
+    )[0]
 
 
 # -- writes ------------------------------------------------------------------------------------

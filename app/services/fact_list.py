@@ -18,6 +18,7 @@ from app.core.temporal import (
     AsOfShape,
     as_of_condition,
     bound_as_of_condition,
+    certainly,
     prepared_filters,
 )
 from app.models import Citation, Company, Fact
@@ -69,7 +70,7 @@ def _load_citations(
 
 
 def _public(
-    session: Session, facts: Sequence[Fact], *, with_citations: bool
+    session: Session, facts: Sequence[Fact], *, with_citations: bool, as_of: AsOf
 ) -> list[FactItemPublic]:
     citations = _load_citations(session, facts) if with_citations else None
     result = []
@@ -80,7 +81,7 @@ def _public(
         }
         if citations is not None:
             fields["citations"] = citations.get((fact.fact_type, fact.fact_id), [])
-        result.append(FactItemPublic.from_row(fact, **fields))
+        result.append(FactItemPublic.from_row(fact, valid_at=as_of.valid_at, **fields))
     return result
 
 
@@ -95,7 +96,7 @@ def list_facts(
     names, shape, bindings = prepared_filters(filters, as_of)
     statement = _fact_list(names, shape)
     fetched = fetch_page(session, statement, FACT_LIST, page, bindings=bindings)
-    data = _public(session, fetched.rows, with_citations="citations" in include)
+    data = _public(session, fetched.rows, with_citations="citations" in include, as_of=as_of)
     return fetched.page(data)
 
 
@@ -103,7 +104,7 @@ def list_facts(
 def _fact_list(filters: frozenset[str], shape: AsOfShape) -> Select[Any]:
     """The flat list, built once per set of filters given and as_of shape, their values
     bound (see fetch_page)."""
-    statement = select(Fact).where(bound_as_of_condition(Fact, shape))
+    statement = select(Fact).where(bound_as_of_condition(Fact, shape), *certainly(Fact, shape))
     if "company" in filters:
         # An unknown slug filters everything out, as any other filter value matching nothing.
         # Facts name a company by the id of its row (never of a superseded copy); a slug
@@ -123,4 +124,4 @@ def get_fact(*, session: Session, fact_id: int, as_of: AsOf) -> FactItemPublic:
     ).first()
     if fact is None:
         raise NotFound(f"No fact with id {fact_id}.")
-    return _public(session, [fact], with_citations=True)[0]
+    return _public(session, [fact], with_citations=True, as_of=as_of)[0]

@@ -21,7 +21,7 @@ from app.core.dates import (
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import CitationIn
-from app.core.temporal import AsOf, as_of_condition, entity_id, entity_in
+from app.core.temporal import AsOf, as_of_condition, certainly, entity_id, entity_in, validity_on
 from app.models import (
     Certainty,
     Company,
@@ -97,6 +97,7 @@ def _status_as_of(as_of: AsOf) -> ColumnElement[Any]:
         .where(
             PartnershipStatusChange.partnership_id == entity_id(Partnership, as_of),
             as_of_condition(PartnershipStatusChange, as_of),
+            *certainly(PartnershipStatusChange, as_of),
         )
         .order_by(*_status_order())
         .limit(1)
@@ -104,21 +105,40 @@ def _status_as_of(as_of: AsOf) -> ColumnElement[Any]:
     )
 
 
+def _exists_on(as_of: AsOf) -> list[ColumnElement[bool]]:
+    """With ``valid_at``: a partnership exists from its first status on (possibly earlier
+    where that status's date is imprecise), so one with no status that (possibly, or with
+    ``validity=certain`` certainly) held on the date is not listed."""
+    if as_of.valid_at is None:
+        return []
+    status = (
+        select(PartnershipStatusChange.id)
+        .where(
+            PartnershipStatusChange.partnership_id == entity_id(Partnership, as_of),
+            as_of_condition(PartnershipStatusChange, as_of),
+            *certainly(PartnershipStatusChange, as_of),
+        )
+        .exists()
+    )
+    return [status]
+
+
 def _statuses(
     session: Session, partnership_ids: Sequence[int], as_of: AsOf
-) -> dict[int, PartnershipStatus]:
-    """The status that answers ``as_of``, for many partnerships in one query."""
+) -> dict[int, PartnershipStatusChange]:
+    """The status row that answers ``as_of``, for many partnerships in one query."""
     statement = (
         select(PartnershipStatusChange)
         .where(
             col(PartnershipStatusChange.partnership_id).in_(partnership_ids),
             as_of_condition(PartnershipStatusChange, as_of),
+            *certainly(PartnershipStatusChange, as_of),
         )
         .order_by(*_status_order())
     )
-    statuses: dict[int, PartnershipStatus] = {}
+    statuses: dict[int, PartnershipStatusChange] = {}
     for row in session.exec(statement):
-        statuses.setdefault(row.partnership_id, row.status)
+        statuses.setdefault(row.partnership_id, row)
     return statuses
 
 
@@ -156,9 +176,15 @@ def _fields(
     result: list[dict[str, object]] = []
     for partnership in partnerships:
         key = _entity_id(partnership)
-        fields: dict[str, object] = {
-            "status": partnership.status if statuses is None else statuses.get(key)
-        }
+        fields: dict[str, object] = {"status": partnership.status}
+        if statuses is not None:
+            status = statuses.get(key)
+            fields["status"] = status.status if status is not None else None
+            if as_of.valid_at is not None and status is not None:
+                # A partnership is what its status is on the date: as certain as that row.
+                fields["validity"] = validity_on(
+                    as_of.valid_at, status.certain_from, status.certain_to
+                )
         if members is not None:
             fields["members"] = members.get(key, [])
         result.append(fields)
@@ -173,6 +199,7 @@ def _find_partnership(session: Session, partnership_id: int, as_of: AsOf) -> Par
                 col(Partnership.id) == partnership_id, col(Partnership.version_of) == partnership_id
             ),
             as_of_condition(Partnership, as_of),
+            *_exists_on(as_of),
         )
     ).first()
     if partnership is None:
@@ -192,7 +219,9 @@ def get_partnership(*, session: Session, partnership_id: int, as_of: AsOf) -> Pa
         )
         .order_by(col(PartnershipScope.id))
     ).all()
-    scope = to_public(session, scope_rows, PartnershipScopePublic, with_citations=True)
+    scope = to_public(
+        session, scope_rows, PartnershipScopePublic, with_citations=True, valid_at=as_of.valid_at
+    )
     status_rows = session.exec(
         select(PartnershipStatusChange)
         .where(
@@ -215,10 +244,15 @@ def get_partnership(*, session: Session, partnership_id: int, as_of: AsOf) -> Pa
                 "scope": [s for s in scope if s.certainty != Certainty.excluded],
                 "excluded": [s for s in scope if s.certainty == Certainty.excluded],
                 "status_history": to_public(
-                    session, status_rows, PartnershipStatusPublic, with_citations=True
+                    session,
+                    status_rows,
+                    PartnershipStatusPublic,
+                    with_citations=True,
+                    valid_at=as_of.valid_at,
                 ),
             }
         ],
+        valid_at=as_of.valid_at,
     )[0]
 
 
@@ -230,7 +264,7 @@ def _list(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[PartnershipPublic]:
-    statement = statement.where(as_of_condition(Partnership, as_of))
+    statement = statement.where(as_of_condition(Partnership, as_of), *_exists_on(as_of))
     if filters.status is not None:
         if _asks_for_the_past(as_of):
             statement = statement.where(_status_as_of(as_of) == filters.status)
@@ -257,6 +291,7 @@ def _list(
         PartnershipPublic,
         with_citations="citations" in include,
         extra=_fields(session, rows, as_of, with_members="members" in include),
+        valid_at=as_of.valid_at,
     )
     return fetched.page(data)
 

@@ -10,7 +10,7 @@ from app.core.dates import parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import locate_within
-from app.core.temporal import AsOf, as_of_condition, is_current
+from app.core.temporal import AsOf, as_of_condition, certainly, is_current
 from app.models import Citation, Company, Executive, Partnership, Source, Statement
 from app.models.search import DocumentType
 from app.models.statement import (
@@ -48,7 +48,7 @@ def _slugs(session: Session, model: Any, ids: set[int | None]) -> dict[int, str]
 
 
 def _public(
-    session: Session, rows: Sequence[Any], *, with_citations: bool
+    session: Session, rows: Sequence[Any], *, with_citations: bool, as_of: AsOf
 ) -> list[StatementPublic]:
     executives = _slugs(session, Executive, {r.speaker_executive_id for r in rows})
     companies = _slugs(
@@ -70,7 +70,14 @@ def _public(
         }
         for row in rows
     ]
-    return to_public(session, rows, StatementPublic, with_citations=with_citations, extra=extra)
+    return to_public(
+        session,
+        rows,
+        StatementPublic,
+        with_citations=with_citations,
+        extra=extra,
+        valid_at=as_of.valid_at,
+    )
 
 
 def _current_id(model: Any, slug: str) -> Any:
@@ -79,7 +86,9 @@ def _current_id(model: Any, slug: str) -> Any:
 
 
 def _filtered(as_of: AsOf, filters: StatementFilters) -> Any:
-    statement = select(Statement).where(as_of_condition(Statement, as_of))
+    statement = select(Statement).where(
+        as_of_condition(Statement, as_of), *certainly(Statement, as_of)
+    )
     for column, model, slug in (
         (Statement.speaker_executive_id, Executive, filters.speaker_executive),
         (Statement.speaker_company_id, Company, filters.speaker_company),
@@ -99,14 +108,15 @@ def list_statements(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[StatementPublic]:
-    return _page(session, _filtered(as_of, filters), page, include)
+    return _page(session, _filtered(as_of, filters), page, include, as_of)
 
 
 def _page(
-    session: Session, statement: Any, page: PageParams, include: frozenset[str]
+    session: Session, statement: Any, page: PageParams, include: frozenset[str], as_of: AsOf
 ) -> Page[StatementPublic]:
     fetched = fetch_page(session, statement, STATEMENT_LIST, page)
-    return fetched.page(_public(session, fetched.rows, with_citations="citations" in include))
+    with_citations = "citations" in include
+    return fetched.page(_public(session, fetched.rows, with_citations=with_citations, as_of=as_of))
 
 
 def list_executive_statements(
@@ -121,7 +131,7 @@ def list_executive_statements(
     executive = find_executive(session=session, slug=slug, as_of=as_of)
     speaker = executive.version_of or executive.id
     statement = _filtered(as_of, filters).where(col(Statement.speaker_executive_id) == speaker)
-    return _page(session, statement, page, include)
+    return _page(session, statement, page, include, as_of)
 
 
 def list_partnership_statements(
@@ -147,7 +157,7 @@ def list_partnership_statements(
     statement = _filtered(as_of, filters).where(
         col(Statement.about_partnership_id) == partnership_id
     )
-    return _page(session, statement, page, include)
+    return _page(session, statement, page, include, as_of)
 
 
 def _version_of(statement_id: int) -> ColumnElement[bool]:
@@ -166,7 +176,7 @@ def get_statement(*, session: Session, statement_id: int, as_of: AsOf) -> Statem
     ).first()
     if row is None:
         raise NotFound(f"No statement with id {statement_id}.")
-    return _public(session, [row], with_citations=True)[0]
+    return _public(session, [row], with_citations=True, as_of=as_of)[0]
 
 
 # -- writes ----------------------------------------------------------------------------------

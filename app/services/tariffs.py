@@ -23,7 +23,7 @@ from app.core.dates import format_partial_date, parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition
+from app.core.temporal import AsOf, as_of_condition, certainly
 from app.models import Citation, Company, Tariff, TariffImpact
 from app.models.company import CompanyRef
 from app.models.search import DocumentType
@@ -130,6 +130,7 @@ def _impacts_public(
     with_citations: bool,
     with_tariff: bool = False,
     company: AnyCompany | None = None,
+    valid_at: dt.date | None = None,
 ) -> list[ImpactT]:
     # Per-company lists already hold their company: no query to name it.
     companies = (
@@ -147,7 +148,9 @@ def _impacts_public(
         if with_tariff:
             fields["tariff"] = tariffs[impact.tariff_id]
         extra.append(fields)
-    return to_public(session, impacts, public, with_citations=with_citations, extra=extra)
+    return to_public(
+        session, impacts, public, with_citations=with_citations, extra=extra, valid_at=valid_at
+    )
 
 
 def _tariffs_public(
@@ -174,13 +177,26 @@ def _tariffs_public(
         by_tariff: dict[int, list[TariffImpactPublic]] = defaultdict(list)
         for impact, public in zip(
             impacts,
-            _impacts_public(session, impacts, TariffImpactPublic, with_citations=with_citations),
+            _impacts_public(
+                session,
+                impacts,
+                TariffImpactPublic,
+                with_citations=with_citations,
+                valid_at=as_of.valid_at,
+            ),
             strict=True,
         ):
             by_tariff[impact.tariff_id].append(public)
         for fields, tariff in zip(extra, tariffs, strict=True):
             fields["impacts"] = by_tariff.get(_entity_id(tariff), [])
-    return to_public(session, tariffs, TariffPublic, with_citations=with_citations, extra=extra)
+    return to_public(
+        session,
+        tariffs,
+        TariffPublic,
+        with_citations=with_citations,
+        extra=extra,
+        valid_at=as_of.valid_at,
+    )
 
 
 def list_tariffs(
@@ -191,7 +207,7 @@ def list_tariffs(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[TariffPublic]:
-    statement = select(Tariff).where(_tariff_as_of(as_of))
+    statement = select(Tariff).where(_tariff_as_of(as_of), *certainly(Tariff, as_of))
     if filters.imposing_country is not None:
         statement = statement.where(Tariff.imposing_country == filters.imposing_country)
     if filters.target_country is not None:
@@ -234,7 +250,9 @@ def list_company_impacts(
 ) -> Page[TariffImpactPublicWithTariff]:
     company = find_company(session=session, slug=slug, as_of=as_of)
     statement = select(TariffImpact).where(
-        TariffImpact.company_id == _entity_id(company), as_of_condition(TariffImpact, as_of)
+        TariffImpact.company_id == _entity_id(company),
+        as_of_condition(TariffImpact, as_of),
+        *certainly(TariffImpact, as_of),
     )
     if filters.fiscal_year is not None:
         statement = statement.where(TariffImpact.fiscal_year == filters.fiscal_year)
@@ -249,6 +267,7 @@ def list_company_impacts(
         with_citations="citations" in include,
         with_tariff=True,
         company=company,
+        valid_at=as_of.valid_at,
     )
     return fetched.page(data)
 
@@ -501,7 +520,12 @@ def get_impact(
     if impact is None:
         raise NotFound(f"No impact with id {impact_id} of tariff {tariff_id}.")
     return _impacts_public(
-        session, [impact], TariffImpactPublicWithTariff, with_citations=True, with_tariff=True
+        session,
+        [impact],
+        TariffImpactPublicWithTariff,
+        with_citations=True,
+        with_tariff=True,
+        valid_at=as_of.valid_at,
     )[0]
 
 

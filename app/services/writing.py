@@ -30,8 +30,10 @@ from app.services.search_index import reindex
 
 
 def add_fact(session: Session, row: FactBase, quotes: Sequence[Quote]) -> None:
-    """Store a new fact row with its citations; known since its earliest source."""
+    """Store a new fact row with its citations; known since its earliest source, which
+    states it as holding on its publication date (``FactBase.holds_on``)."""
     row.known_from = min(q.source.published_on for q in quotes)
+    row.holds_on = min(q.source.published_on for q in quotes)
     session.add(row)
     session.flush()
     _cite(session, row, quotes)
@@ -69,6 +71,7 @@ def correct_fact(
     if quotes is not None:
         for citation in old_citations:
             session.delete(citation)
+        row.holds_on = min(q.source.published_on for q in quotes)
         session.flush()
         _cite(session, row, quotes)
     project_facts(session, [copy, row])

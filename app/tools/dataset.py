@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, Table, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
+from app.core.dates import derived_span
 from app.core.db import lift_statement_timeout
 from app.core.money import Money, decimal_to_str
 from app.models import (
@@ -465,15 +466,18 @@ class _Builder:
 
     def _fact(self, table: str, row: dict[str, Any], sentence: str) -> dict[str, Any]:
         """``row`` as a current fact citing ``sentence``; returns it, stored."""
+        published_on = self._published_on(self.source_id)
         row.update(
             valid_from=None,
             valid_from_precision=None,
             valid_to=None,
             valid_to_precision=None,
             certainty="reported",
-            known_from=self._published_on(self.source_id),
+            known_from=published_on,
             known_to=None,
             version_of=None,
+            holds_on=published_on,  # stated in the present tense, as add_fact reads it
+            **derived_span(None, None, published_on)._asdict(),
         )
         self.rows[table].append(row)
         start = self.offset
@@ -515,6 +519,10 @@ class _Builder:
                 "certainty",
                 "known_from",
                 "known_to",
+                "holds_on",
+                "valid_to_latest",
+                "certain_from",
+                "certain_to",
             )
         }
         self.rows["fact"].append(

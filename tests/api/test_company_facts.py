@@ -219,7 +219,11 @@ def test_plants_as_of_and_paging(empty_db_engine: Engine) -> None:
     path = "/v1/companies/acme/plants"
     names = [p["name"] for p in client.get(path, params={"sort": "-name"}).json()["data"]]
     assert names == ["Plant 4", "Plant 3", "Plant 2", "Plant 1", "Plant 0", "Old works"]
+    # Closed in March 2025, some day of it: possibly open still on its first day, certainly
+    # closed on its last.
     at = client.get(path, params={"valid_at": "2025-03-01"}).json()["data"]
+    assert [p["validity"] for p in at if p["name"] == "Old works"] == ["possible"]
+    at = client.get(path, params={"valid_at": "2025-03-31"}).json()["data"]
     assert "Old works" not in [p["name"] for p in at]
     old = client.get(path, params={"valid_at": "2025-02-28"}).json()["data"][0]
     assert old["name"] == "Old works"

@@ -517,15 +517,17 @@ def test_a_role_ends_and_valid_at_follows(curator: Curator) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["ended_on"] == "2026-10"
 
-    def titles(valid_at: str) -> list[str]:
+    def titles(valid_at: str) -> list[tuple[str, str]]:
         body = curator.client.get("/v1/executives/ivan-espinosa", params={"valid_at": valid_at})
-        return [r["title"] for r in body.json()["roles"]]
+        return [(r["title"], r["validity"]) for r in body.json()["roles"]]
 
-    assert titles("2026-09-30") == ["CEO"]
-    assert titles("2026-10-01") == []
+    # Ended some day of October 2026: certainly CEO until then, possibly during it.
+    assert titles("2026-09-30") == [("CEO", "certain")]
+    assert titles("2026-10-01") == [("CEO", "possible")]
+    assert titles("2026-10-31") == []
     reopened = curator.client.patch(url, json={"ended_on": None}, headers=curator.headers)
     assert reopened.json()["ended_on"] is None
-    assert titles("2026-10-01") == ["CEO"]
+    assert titles("2026-10-31") == [("CEO", "possible")]
 
 
 def test_retracting_a_role_keeps_it_in_history(curator: Curator) -> None:

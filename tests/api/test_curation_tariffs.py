@@ -202,7 +202,12 @@ def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
     assert before_the_change["valid_to"] == "2026-01-01"
     assert_verbatim(curator.engine, before_the_change["citations"], SEED_RATE)
     assert len(before_the_change["impacts"]) == 2
-    assert curator.client.get(path, params={"valid_at": "2026-02-01"}).json() == changed
+    answer = curator.client.get(path, params={"valid_at": "2026-02-01"}).json()
+    # Each fact says how it answers the date: the new rate, stated from 2026-01-01 with no
+    # end, only possibly holds on; the impacts, stated of 2025-11-14, only possibly still.
+    assert answer.pop("validity") == "possible"
+    assert [impact.pop("validity") for impact in answer["impacts"]] == ["possible"] * 2
+    assert answer == changed
     assert curator.client.get(path).json() == changed
     # What our sources said before today: 15 %, with no end.
     assert curator.client.get(path, params={"known_at": yesterday()}).json() == old | until_today()

@@ -274,15 +274,17 @@ def test_roles_answer_valid_at(several: TestClient) -> None:
         "c-ames",
         "b-cole",
     ]
-    # The CFO left in 2024: valid_to is exclusive.
-    assert get_slugs(several, "/v1/executives", company="acme", valid_at="2024-01-01") == ["b-cole"]
+    # The CFO left some day of 2024 (valid_to is exclusive): possibly still there on its
+    # first day, certainly gone by its last.
+    assert get_slugs(several, "/v1/executives", company="acme", valid_at="2024-12-31") == ["b-cole"]
     ames = several.get("/v1/executives/c-ames").json()
     (role,) = ames["roles"]
     assert (role["started_on"], role["ended_on"]) == ("2023-03", "2024")
-    assert (
-        several.get("/v1/executives/c-ames", params={"valid_at": "2024-02-01"}).json()["roles"]
-        == []
+    early, late = (
+        several.get("/v1/executives/c-ames", params={"valid_at": day}).json()["roles"]
+        for day in ("2024-02-01", "2024-12-31")
     )
+    assert [r["validity"] for r in early] == ["possible"] and late == []
     titles = [
         item["role"]["title"]
         for item in get_data(several, "/v1/companies/acme/executives", valid_at="2023-06-01")
