@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from app.core.errors import BodyConflicts, BodyInvalid
+
 
 class Precision(StrEnum):
     day = "day"
@@ -188,6 +190,19 @@ def patched_range_error(
         start_field,
         f"is certainly on or after {end_field} ({ends}), the first day it no longer held",
     )
+
+
+def refuse_patched_range(
+    row: Any, changes: Mapping[str, Any], start_field: str, end_field: str
+) -> None:
+    """``patched_range_error`` as the answer to the patch: a 422 when the patch's own two
+    bounds are out of order, a 409 when one of them is out of order with the bound the row
+    keeps."""
+    refused = patched_range_error(row, changes, start_field, end_field)
+    if refused is None:
+        return
+    error = BodyInvalid if {"valid_from", "valid_to"} <= changes.keys() else BodyConflicts
+    raise error([([refused[0]], refused[1])])
 
 
 def partial_day(text: str | None) -> PartialDay | None:

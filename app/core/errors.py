@@ -37,7 +37,7 @@ class Problem(BaseModel):
     detail: str = Field(examples=["No company with slug 'tesla'."])
     instance: str = Field(examples=["/v1/companies/tesla"])
     errors: list[FieldError] | None = Field(
-        default=None, description="Field-level errors, on 422 responses."
+        default=None, description="Field-level errors: on 422 responses, and on 409s that name a field."
     )
 
 
@@ -94,6 +94,15 @@ class BodyInvalid(DomainError):
                 {"loc": ["body", *loc], "msg": msg, "type": "value_error"} for loc, msg in errors
             ],
         )
+
+
+class BodyConflicts(BodyInvalid):
+    """A body valid on its own that does not fit what is stored: a bound against the other
+    bound the row keeps, a status against the stored history. A conflict with the resource's
+    state (RFC 9110 §15.5.10), which no check of the body alone can foresee; its fields are
+    named as a 422's are."""
+
+    status, slug = 409, "conflict"
 
 
 class ServiceUnavailable(DomainError):

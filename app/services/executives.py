@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
-from app.core.dates import parse_partial_date, patched_range_error
+from app.core.dates import parse_partial_date, refuse_patched_range
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import (
@@ -426,11 +426,9 @@ def update_role(
             changes |= _date_columns("valid_from", patch.started_on)
         if "ended_on" in patch.model_fields_set:
             changes |= _date_columns("valid_to", patch.ended_on)
-        errors: Errors = []
         # RoleIn's rule, against the stored bound the patch leaves as it is.
-        refused = patched_range_error(role, changes, "started_on", "ended_on")
-        if refused is not None:
-            errors.append(([refused[0]], refused[1]))
+        refuse_patched_range(role, changes, "started_on", "ended_on")
+        errors: Errors = []
         quotes = (
             _verify(session, patch.citations, ["citations"], errors)
             if patch.citations is not None

@@ -14,11 +14,11 @@ from app.core.dates import (
     ends_by_start,
     format_partial_date,
     parse_partial_date,
-    patched_range_error,
+    refuse_patched_range,
     stored_day,
     stored_span,
 )
-from app.core.errors import BodyInvalid, Conflict, NotFound
+from app.core.errors import BodyConflicts, BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import CitationIn
 from app.core.temporal import AsOf, as_of_condition, certainly, entity_id, entity_in, validity_on
@@ -492,9 +492,7 @@ def update_partnership(
             if field in changes:
                 changes |= _date_columns(column, changes.pop(field))
         # PartnershipIn's rule, against the stored bound the patch leaves as it is.
-        refused = patched_range_error(partnership, changes, "announced_on", "ended_on")
-        if refused is not None:
-            raise BodyInvalid([([refused[0]], refused[1])])
+        refuse_patched_range(partnership, changes, "announced_on", "ended_on")
         return correct_with(session, partnership, changes, patch.citations)
 
     return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match)
@@ -592,7 +590,7 @@ def _refuse_overlap(
             continue
         # Blame the end when the status would fit without it.
         field = "valid_to" if not certainly_overlap((span[0], None), stored) else "valid_from"
-        raise BodyInvalid(
+        raise BodyConflicts(
             [
                 (
                     [field],

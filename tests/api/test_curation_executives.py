@@ -494,7 +494,6 @@ def test_a_role_correction_keeps_the_old_title_answerable(curator: Curator) -> N
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"ended_on": "2025-06"}, "ended_on"),
         ({"citations": [{"source": ARTICLE, "quote": "CEO since April"}]}, "quote"),
         ({"company": "nissan"}, "company"),
         ({"title": None}, None),
@@ -508,6 +507,18 @@ def test_a_wrong_role_correction_is_422(
     before = curator.counts()
     response = curator.client.patch(_role_url(executive), json=body, headers=curator.headers)
     assert_problem(response, 422, field=field)
+    assert curator.counts() == before
+
+
+def test_a_role_ending_before_its_stored_start_is_409(curator: Curator) -> None:
+    """Valid alone, the end does not fit the start the role keeps: a conflict with what is
+    stored, naming the field."""
+    executive = _add_tanaka(curator)
+    before = curator.counts()
+    response = curator.client.patch(
+        _role_url(executive), json={"ended_on": "2025-06"}, headers=curator.headers
+    )
+    assert_problem(response, 409, field="ended_on")
     assert curator.counts() == before
 
 

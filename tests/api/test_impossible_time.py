@@ -1,5 +1,7 @@
-"""Time that cannot be is refused with a 422 naming the field: a source published after
-today (UTC), a range that ends before it begins, a status history that overlaps itself."""
+"""Time that cannot be is refused naming the field: a source published after today (UTC), a
+range that ends before it begins, a status history that overlaps itself. A 422 when the body
+alone says it; a 409 when the body is valid alone and does not fit what is stored (a patch's
+bound against the one the row keeps, a status against the stored history)."""
 
 import datetime as dt
 from typing import Any
@@ -86,10 +88,11 @@ def _status(**overrides: Any) -> dict[str, Any]:
 
 
 def _refuse_patches(curator: Curator, url: str, *cases: tuple[dict[str, str], str]) -> None:
-    """Each patch is a 422 naming its field."""
+    """Each patch is refused naming its field: a 422 when it sends both bounds, a 409 when
+    the one it sends is out of order with the stored other."""
     for patch, field in cases:
         response = curator.client.patch(url, json=patch, headers=curator.headers)
-        assert_problem(response, 422, field=field)
+        assert_problem(response, 422 if len(patch) == 2 else 409, field=field)
 
 
 def test_a_partnership_ending_before_it_was_announced_is_refused(curator: Curator) -> None:
@@ -181,7 +184,7 @@ def test_a_role_patch_is_checked_against_the_stored_bound(curator: Curator) -> N
     response = curator.client.patch(url, json={"ended_on": "2025"}, headers=curator.headers)
     assert response.status_code == 200, response.text
     response = curator.client.patch(url, json={"started_on": "2026"}, headers=curator.headers)
-    assert_problem(response, 422, field="started_on")
+    assert_problem(response, 409, field="started_on")
 
 
 # -- a status history that overlaps itself -----------------------------------------------------
@@ -231,7 +234,7 @@ def test_a_status_overlapping_the_stored_history_is_refused(curator: Curator) ->
     ):
         body = _status(status="signed", valid_from=valid_from, valid_to=valid_to)
         response = curator.client.post(url, json=body, headers=curator.headers)
-        problem = assert_problem(response, 422, field=field)
+        problem = assert_problem(response, 409, field=field)
         assert "certainly overlap" in problem["detail"]
     assert curator.counts() == before
     # The day the talks ended (exclusive) is the first the next status may hold.

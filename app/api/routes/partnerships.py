@@ -188,7 +188,7 @@ def create_partnership(
     "/v1/partnerships/{partnership_id}",
     summary="Correct a partnership",
     response_model=PartnershipDetail,
-    responses=problem_responses(401, 404, 412, 413, 422),
+    responses=problem_responses(401, 404, 409, 412, 413, 422),
 )
 def update_partnership(
     partnership_id: PartnershipId,
