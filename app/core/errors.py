@@ -37,7 +37,8 @@ class Problem(BaseModel):
     detail: str = Field(examples=["No company with slug 'tesla'."])
     instance: str = Field(examples=["/v1/companies/tesla"])
     errors: list[FieldError] | None = Field(
-        default=None, description="Field-level errors: on 422 responses, and on 409s that name a field."
+        default=None,
+        description="Field-level errors: on 422 responses, and on 409s that name a field.",
     )
 
 
