@@ -76,8 +76,8 @@ def test_upgrading_a_database_that_holds_companies_tallies_them(tmp_path: Path) 
             )
             connection.exec_driver_sql("UPDATE company SET country = 'ZZ' WHERE slug = 'byd'")
             connection.exec_driver_sql(
-                "INSERT INTO company (slug, name, kind, certainty, known_from) "
-                "VALUES ('new', 'New', 'new kind', 'reported', '2025-11-14')"
+                "INSERT INTO company (slug, name, kind, certainty, known_from, recorded_from) "
+                "VALUES ('new', 'New', 'new kind', 'reported', '2025-11-14', '2026-12-07 00:00:00')"
             )
             assert assert_tally_counts_companies(connection) == 3
         command.downgrade(config, "5e0c2b7f3a19")

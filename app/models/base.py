@@ -62,12 +62,19 @@ def enum_column(enum: type[StrEnum], *, column: str, nullable: bool = False, **k
 
 
 class FactBase(SQLModel):
-    """When a fact held (``valid_*``), when our sources said so (``known_*``), how sure they are.
+    """When a fact held (``valid_*``), when our sources said so (``known_from``), when we
+    recorded it (``recorded_*``), how sure they are.
 
-    ``valid_to`` and ``known_to`` are exclusive: the first day the fact no longer held, or no
-    longer was our sources' word. A correction keeps the row (and so its id and URL) for
-    the new state and copies the old state into a new row with ``known_to`` closed and
-    ``version_of`` pointing back; a retraction closes ``known_to`` on the row itself.
+    ``known_from`` is the earliest publication date of the sources the row cites: when the
+    fact was *reported*, never when we wrote it down. ``recorded_from``/``recorded_to``
+    are when this state of the fact was ours (UTC, to the microsecond, the instant of the
+    writing transaction; ``recorded_to`` exclusive). A correction keeps the row (and so its
+    id and URL) for the new state, recorded from the correction, and copies the old state
+    into a new row with ``recorded_to`` closed and ``version_of`` pointing back; a
+    retraction closes ``recorded_to`` on the row itself.
+
+    ``known_to`` is the day ``recorded_to`` closed (UTC), kept beside it: "current" is
+    ``known_to IS NULL`` in every partial index and list, and stays so.
     """
 
     valid_from: dt.date | None = Field(default=None, index=True)
@@ -83,6 +90,12 @@ class FactBase(SQLModel):
     )
     known_from: dt.date = Field(index=True)
     known_to: dt.date | None = Field(default=None, index=True)
+    recorded_from: dt.datetime = Field(
+        description="When this state was recorded: the writing transaction's instant (UTC)."
+    )
+    recorded_to: dt.datetime | None = Field(
+        default=None, description="When a correction or a retraction ended this state."
+    )
     version_of: int | None = Field(
         default=None,
         index=True,
@@ -196,8 +209,20 @@ class FactPublic(PublicModel):
         schema_extra={"examples": ["2025-04"]},
     )
     valid_to: str | None = Field(description="When it stopped holding (exclusive), if it did.")
-    known_from: dt.date = Field(description="When our sources first said so.")
-    known_to: dt.date | None = Field(description="When a correction superseded it, if one did.")
+    known_from: dt.date = Field(
+        description="When it was reported: the earliest publication date of the sources it cites."
+    )
+    known_to: dt.date | None = Field(
+        description="The day (UTC) a correction or retraction ended this state, if one did."
+    )
+    recorded_from: dt.datetime = Field(
+        description="When we recorded this state (RFC 3339, UTC, to the microsecond): what "
+        "`as_of` answers from.",
+        schema_extra={"examples": ["2026-12-07T03:14:15.926535Z"]},
+    )
+    recorded_to: dt.datetime | None = Field(
+        description="When a correction or retraction ended this state (exclusive), if one did."
+    )
     citations: "list[CitationPublic] | None" = Field(
         default=None, description="The verbatim quotes backing the fact (with include=citations)."
     )

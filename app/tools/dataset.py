@@ -382,6 +382,8 @@ class _Builder:
 
     def __init__(self, rng: random.Random, companies: int, facts: int) -> None:
         self.rng = rng
+        # Every generated row is recorded at the load, as an import's rows are.
+        self.recorded_from = dt.datetime.now(dt.UTC)
         self.n_companies = companies
         self.n_facts = facts
         self.rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in _TABLES}
@@ -473,6 +475,8 @@ class _Builder:
             certainty="reported",
             known_from=self._published_on(self.source_id),
             known_to=None,
+            recorded_from=self.recorded_from,
+            recorded_to=None,
             version_of=None,
         )
         self.rows[table].append(row)
@@ -515,6 +519,8 @@ class _Builder:
                 "certainty",
                 "known_from",
                 "known_to",
+                "recorded_from",
+                "recorded_to",
             )
         }
         self.rows["fact"].append(
