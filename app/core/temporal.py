@@ -102,8 +102,8 @@ async def as_of_params(
     known_at: Annotated[
         Day | None,
         Query(
-            description="Only what our sources had said by this date (YYYY-MM-DD); "
-            "default: what they say now.",
+            description="Only facts our sources had reported by this date (YYYY-MM-DD): "
+            "cited by a source published by then, as recorded now.",
             examples=["2025-11-14"],
         ),
     ] = None,

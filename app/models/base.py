@@ -117,7 +117,7 @@ def current_unique(table: str, *columns: str) -> Index:
 
 
 def current_index(table: str, *columns: str) -> Index:
-    """An index over the current rows only (what every read without ``known_at`` asks
+    """An index over the current rows only (what every read without ``as_of`` asks
     for), in the order a list pages through them: filter column, sort key, then id. The
     keyset condition and ORDER BY then walk it, and a facet or count over current rows is
     read from the index alone.

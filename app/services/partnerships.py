@@ -165,7 +165,7 @@ def _fields(
 
 
 def _find_partnership(session: Session, partnership_id: int, as_of: AsOf) -> Partnership:
-    # Under known_at the answer may be a superseded copy, found by the id it stands for.
+    # Under as_of the answer may be a superseded copy, found by the id it stands for.
     partnership = session.exec(
         select(Partnership).where(
             or_(

@@ -3,7 +3,7 @@ the writes that add, correct and retract them.
 
 A tariff's rate changes over time. A PATCH giving a new ``rate_pct`` with an
 ``effective_on`` later than the current one is a rate change: besides the correction (the
-old state stays answerable through ``known_at``), the rate being replaced is kept as our
+old state stays answerable through ``as_of``), the rate being replaced is kept as our
 current word about the past, a version of the tariff (``version_of`` set, ``known_to``
 open) valid until the new rate took effect, so ``valid_at`` before that day answers it
 under the tariff's own id. Reads without ``valid_at`` leave such past rates out, so a
