@@ -43,12 +43,6 @@ def yesterday() -> str:
     return (today() - dt.timedelta(days=1)).isoformat()
 
 
-def until(recorded_to: str) -> dict[str, str]:
-    """What a past version says of itself: our word until the write at ``recorded_to``
-    (the ``recorded_from`` of the state that replaced it)."""
-    return {"known_to": recorded_to[:10], "recorded_to": recorded_to}
-
-
 def recorded(known_from: dt.date, known_to: dt.date | None = None) -> dict[str, Any]:
     """The time columns of a fact row a test writes itself: reported on ``known_from``,
     and recorded as if written at 00:00 UTC that day, until ``known_to`` if given."""

@@ -4,6 +4,7 @@ condition shared by every fact table."""
 
 import datetime as dt
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
@@ -42,6 +43,16 @@ AS_OF_QUERY: dict[str, Any] = {
     "pattern": "^(?:{})$".format(re.sub(r"\?P<[a-z]+>", "?:", _INSTANT.pattern)),
     "examples": ["2026-12-07T03:14:15.926535Z"],
 }
+
+
+# The instant a request's as_of names, for the rows' public shapes (app/models/base.py): a
+# state closed after it was open then, and is shown so, as the API served it.
+_SERVED_AT: ContextVar[dt.datetime | None] = ContextVar("autofacts_served_at", default=None)
+
+
+def served_at() -> dt.datetime | None:
+    """The instant the request being answered asks for with ``as_of``; None for now."""
+    return _SERVED_AT.get()
 
 
 def recorded_instant(text: str | None) -> dt.datetime | None:
@@ -109,7 +120,9 @@ async def as_of_params(
     ] = None,
     as_of: Annotated[str | None, Query(**AS_OF_QUERY)] = None,
 ) -> AsOf:
-    return AsOf(valid_at=valid_at, known_at=known_at, as_of=recorded_instant(as_of))
+    instant = recorded_instant(as_of)
+    _SERVED_AT.set(instant)
+    return AsOf(valid_at=valid_at, known_at=known_at, as_of=instant)
 
 
 AsOfDep = Annotated[AsOf, Depends(as_of_params)]

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from app.core.dates import Precision, format_partial_date
 from app.core.fields import CurrencyCode, MoneyAmount
 from app.core.quotes import CitationIn
+from app.core.temporal import served_at
 
 
 class Certainty(StrEnum):
@@ -267,6 +268,10 @@ class FactPublic(PublicModel):
         columns["valid_to"] = format_partial_date(
             columns["valid_to"], columns["valid_to_precision"]
         )
+        served = served_at()
+        if served is not None and (closed := columns.get("recorded_to")) and closed > served:
+            # Asked as of an instant this state was still open: shown as it was served then.
+            columns["recorded_to"] = columns["known_to"] = None
         columns.update(fields)
         return columns
 

@@ -346,5 +346,6 @@ def test_corrections_and_shared_row_ids(empty_db_engine: Engine) -> None:
     assert_problem(client.get(f"/v1/facts/{superseded.id}"), 404)
     old = client.get(f"/v1/facts/{superseded.id}", params={"as_of": "2025-01-20"}).json()
     assert old["record"] == {"type": "plant", "id": 1}
-    assert old["known_to"] == "2025-02-01"
+    # As it was served on 2025-01-20: not yet superseded.
+    assert (old["known_to"], old["recorded_to"]) == (None, None)
     assert old["citations"] == []

@@ -3,6 +3,7 @@
 writes to a seeded database of its own, through the API."""
 
 import datetime as dt
+import json
 from typing import Any
 
 from tests.conftest import Curator
@@ -98,16 +99,19 @@ def test_three_corrections_in_a_minute_and_a_slug_retaken_each_answer_their_inst
     stamps = [_instant(s["recorded_from"]) for s in states]
     assert stamps == sorted(set(stamps)) and stamps[-1] - stamps[0] < dt.timedelta(minutes=1)
     for index, state in enumerate(states):
+        # Exactly what the write answered, as every read then did.
         at = curator.client.get(PATH, params={"as_of": state["recorded_from"]}).json()
-        assert at["name"] == state["name"]
-        # Each superseded state ends where the next begins.
-        closes = states[index + 1]["recorded_from"] if index + 1 < len(states) else None
-        assert at["recorded_to"] == closes
+        assert at == state
         if index:
             before_it = curator.client.get(
                 PATH, params={"as_of": just_before(stamps[index].isoformat())}
             )
             assert before_it.json()["name"] == states[index - 1]["name"]
+        exported = curator.client.get(
+            "/v1/companies", params={"as_of": state["recorded_from"], "format": "ndjson"}
+        )
+        [line] = [json.loads(x) for x in exported.text.splitlines() if SLUG in x]
+        assert (line["name"], line["recorded_to"]) == (state["name"], None)
         history = get_data(curator.client, "/v1/facts", company=SLUG, as_of=state["recorded_from"])
         assert [f["value"]["name"] for f in history] == [state["name"]]
     # Reported on the article's day, as recorded now: the last state only, once.
