@@ -74,6 +74,7 @@ from app.models.search import DocumentType
 from app.models.source import SourceIn
 from app.models.statement import StatementIn
 from app.models.tariff import ImpactIn, TariffIn
+from app.services.changes import write_instant
 from app.services.citations import load_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
@@ -729,6 +730,9 @@ class _Plan:
 
     def write(self) -> ImportReport:
         created: Counter[str] = Counter()
+        # Every row the import adds is recorded at its transaction's instant: a seed's
+        # recorded time is its load.
+        recorded_from = write_instant(self.session)
         for source in self.sources.values():
             if source.is_new:
                 self.session.add(source.row)
@@ -745,6 +749,7 @@ class _Plan:
                         **foreign_keys,
                         known_from=known_from,
                         holds_on=known_from,
+                        recorded_from=recorded_from,
                     )
                     row.created = True
                     self.session.add(row.obj)

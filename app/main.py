@@ -50,7 +50,8 @@ came from.
 * Lists return `{"data": [...], "next_cursor": ...}` with keyset cursors and a
   `Link: <…>; rel="next"` header.
 * `valid_at=YYYY-MM-DD` answers what was true on a date; `known_at=YYYY-MM-DD` what our
-  sources had said by then.
+  sources had reported by then; `as_of=<RFC 3339 timestamp or date>` exactly what the
+  API served at that instant.
 * Errors are RFC 9457 `application/problem+json`.
 * A query parameter the operation does not list is a 422 naming it: a misspelt filter
   never widens an answer.

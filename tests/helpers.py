@@ -43,9 +43,38 @@ def yesterday() -> str:
     return (today() - dt.timedelta(days=1)).isoformat()
 
 
-def until_today() -> dict[str, str]:
-    """What a past version says of itself: our word until today."""
-    return {"known_to": today().isoformat()}
+def recorded(known_from: dt.date, known_to: dt.date | None = None) -> dict[str, Any]:
+    """The time columns of a fact row a test writes itself: reported on ``known_from``,
+    and recorded as if written at 00:00 UTC that day, until ``known_to`` if given."""
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+    return {
+        "known_from": known_from,
+        "known_to": known_to,
+        "recorded_from": midnight(known_from),
+        "recorded_to": None if known_to is None else midnight(known_to),
+    }
+
+
+def last_write_at(client: TestClient) -> str:
+    """The instant of the latest logged write: what it recorded its rows at (a retraction
+    answers 204, with no body to read it from)."""
+    since: str | None = None
+    latest = ""
+    while True:
+        page = client.get("/v1/changes", params={"since": since} if since else {}).json()
+        if not page["data"]:
+            return latest
+        latest, since = page["data"][-1]["occurred_at"], page["next_cursor"]
+
+
+def just_before(recorded: str) -> str:
+    """The instant one microsecond before ``recorded`` (an RFC 3339 instant the API gave):
+    ``as_of`` there answers what the write at ``recorded`` replaced."""
+    instant = dt.datetime.fromisoformat(recorded) - dt.timedelta(microseconds=1)
+    return instant.isoformat().replace("+00:00", "Z")
 
 
 _scratch_numbers = itertools.count()

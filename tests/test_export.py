@@ -376,16 +376,26 @@ FACT_TABLES = (Source, *FACT_MODELS, Citation, Fact, SearchDocument)
 
 
 def _tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table a facts file fills, ids included, by primary key."""
+    """Every row of every table a facts file fills, ids included, by primary key, but
+    when it was recorded: each database records its own load."""
     tables = [model.__table__ for model in FACT_TABLES]  # type: ignore[union-attr]
     with engine.connect() as connection:
         return {
             table.name: [
                 tuple(row)
-                for row in connection.execute(table.select().order_by(*table.primary_key))
+                for row in connection.execute(
+                    table.select()
+                    .with_only_columns(
+                        *(c for c in table.columns if c.name not in RECORDED_COLUMNS)
+                    )
+                    .order_by(*table.primary_key)
+                )
             ]
             for table in tables
         }
+
+
+RECORDED_COLUMNS = ("recorded_from", "recorded_to")
 
 
 def _assert_same_database(first: Engine, second: Engine) -> None:

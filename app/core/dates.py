@@ -38,6 +38,8 @@ _MONTH_DAY = (
     r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
 )
 _LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+DAY_PATTERN = rf"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+"""Exactly the calendar days that exist, as YYYY-MM-DD."""
 _PARTIAL = re.compile(rf"{_YEAR}(?:-{_MONTH})?|{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29")
 PARTIAL_DATE_PATTERN = f"^(?:{_PARTIAL.pattern})$"
 """The pattern as the OpenAPI document shows it (ECMA-262, where `$` is the very end)."""

@@ -282,8 +282,8 @@ def fetch_page(
     condition, limit) is then built once per sort too, since building a select costs more
     than running an indexed one.
 
-    ``current_filters``: given when ``statement`` reads the current rows (no ``known_at``
-    or ``valid_at``) with these equality filters and no others; when the list's tally
+    ``current_filters``: given when ``statement`` reads the current rows (no ``known_at``,
+    ``as_of`` or ``valid_at``) with these equality filters and no others; when the list's tally
     covers them and the facets asked for, the total and facets are summed from it (a
     country facet over 100k companies: a few hundred tally rows, not 100k index entries)."""
     facet_columns = _facet_columns(spec, params.facets)

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from app.core.dates import Precision, derived_span, format_partial_date, stored_span
 from app.core.fields import CurrencyCode, MoneyAmount
 from app.core.quotes import CitationIn
-from app.core.temporal import Validity, validity_on
+from app.core.temporal import Validity, served_at, validity_on
 
 
 class Certainty(StrEnum):
@@ -63,12 +63,19 @@ def enum_column(enum: type[StrEnum], *, column: str, nullable: bool = False, **k
 
 
 class FactBase(SQLModel):
-    """When a fact held (``valid_*``), when our sources said so (``known_*``), how sure they are.
+    """When a fact held (``valid_*``), when our sources said so (``known_from``), when we
+    recorded it (``recorded_*``), how sure they are.
 
-    ``valid_to`` and ``known_to`` are exclusive: the first day the fact no longer held, or no
-    longer was our sources' word. A correction keeps the row (and so its id and URL) for
-    the new state and copies the old state into a new row with ``known_to`` closed and
-    ``version_of`` pointing back; a retraction closes ``known_to`` on the row itself.
+    ``known_from`` is the earliest publication date of the sources the row cites: when the
+    fact was *reported*, never when we wrote it down. ``recorded_from``/``recorded_to``
+    are when this state of the fact was ours (UTC, to the microsecond, the instant of the
+    writing transaction; ``recorded_to`` exclusive). A correction keeps the row (and so its
+    id and URL) for the new state, recorded from the correction, and copies the old state
+    into a new row with ``recorded_to`` closed and ``version_of`` pointing back; a
+    retraction closes ``recorded_to`` on the row itself.
+
+    ``known_to`` is the day ``recorded_to`` closed (UTC), kept beside it: "current" is
+    ``known_to IS NULL`` in every partial index and list, and stays so.
     """
 
     valid_from: dt.date | None = Field(default=None, index=True)
@@ -84,6 +91,12 @@ class FactBase(SQLModel):
     )
     known_from: dt.date = Field(index=True)
     known_to: dt.date | None = Field(default=None, index=True)
+    recorded_from: dt.datetime = Field(
+        description="When this state was recorded: the writing transaction's instant (UTC)."
+    )
+    recorded_to: dt.datetime | None = Field(
+        default=None, description="When a correction or a retraction ended this state."
+    )
     version_of: int | None = Field(
         default=None,
         index=True,
@@ -126,7 +139,7 @@ def current_unique(table: str, *columns: str) -> Index:
 
 
 def current_index(table: str, *columns: str) -> Index:
-    """An index over the current rows only (what every read without ``known_at`` asks
+    """An index over the current rows only (what every read without ``as_of`` asks
     for), in the order a list pages through them: filter column, sort key, then id. The
     keyset condition and ORDER BY then walk it, and a facet or count over current rows is
     read from the index alone.
@@ -222,8 +235,20 @@ class FactPublic(PublicModel):
         schema_extra={"examples": ["2025-04"]},
     )
     valid_to: str | None = Field(description="When it stopped holding (exclusive), if it did.")
-    known_from: dt.date = Field(description="When our sources first said so.")
-    known_to: dt.date | None = Field(description="When a correction superseded it, if one did.")
+    known_from: dt.date = Field(
+        description="When it was reported: the earliest publication date of the sources it cites."
+    )
+    known_to: dt.date | None = Field(
+        description="The day (UTC) a correction or retraction ended this state, if one did."
+    )
+    recorded_from: dt.datetime = Field(
+        description="When we recorded this state (RFC 3339, UTC, to the microsecond): what "
+        "`as_of` answers from.",
+        schema_extra={"examples": ["2026-12-07T03:14:15.926535Z"]},
+    )
+    recorded_to: dt.datetime | None = Field(
+        description="When a correction or retraction ended this state (exclusive), if one did."
+    )
     # Left out of an answer without valid_at rather than null: it says how the fact
     # answers that date, and there is none.
     validity: Annotated[Validity | None, PydanticField(exclude_if=_is_none)] = Field(
@@ -289,6 +314,10 @@ class FactPublic(PublicModel):
         columns["valid_to"] = format_partial_date(
             columns["valid_to"], columns["valid_to_precision"]
         )
+        served = served_at()
+        if served is not None and (closed := columns.get("recorded_to")) and closed > served:
+            # Asked as of an instant this state was still open: shown as it was served then.
+            columns["recorded_to"] = columns["known_to"] = None
         columns.update(fields)
         return columns
 

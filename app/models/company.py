@@ -98,7 +98,7 @@ class CompanyRef(PublicModel):
 
 
 class CompanyUpdate(MergePatch):
-    """A correction: the old values stay answerable through ``known_at``."""
+    """A correction: the old values stay answerable through ``as_of``."""
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "kind", "certainty", "citations"})
 

@@ -122,7 +122,7 @@ class PlantIn(FactIn):
 
 
 class RestructuringPlanUpdate(MergePatch):
-    """A correction: the old values stay answerable through ``known_at``."""
+    """A correction: the old values stay answerable through ``as_of``."""
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
 
@@ -138,7 +138,7 @@ class RestructuringPlanUpdate(MergePatch):
 
 
 class FinancialResultUpdate(MergePatch):
-    """A correction: the old values stay answerable through ``known_at``."""
+    """A correction: the old values stay answerable through ``as_of``."""
 
     not_null: ClassVar[frozenset[str]] = frozenset(
         {"period", "metric", "amount", "certainty", "citations"}
@@ -154,7 +154,7 @@ class FinancialResultUpdate(MergePatch):
 
 
 class PlantUpdate(MergePatch):
-    """A correction: the old values stay answerable through ``known_at``."""
+    """A correction: the old values stay answerable through ``as_of``."""
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
 

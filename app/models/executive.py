@@ -87,7 +87,8 @@ class ExecutivePublic(FactPublic):
     name: str = Field(schema_extra={"examples": ["Ivan Espinosa"]})
     roles: list[ExecutiveRolePublicWithCompany] | None = Field(
         default=None,
-        description="The roles that answer `valid_at`/`known_at` (on lists with include=roles).",
+        description="The roles that answer `valid_at`/`known_at`/`as_of` (on lists with "
+        "include=roles).",
     )
 
 
@@ -122,7 +123,7 @@ class ExecutiveIn(FactIn):
 
 
 class ExecutiveUpdate(MergePatch):
-    """A correction: the old values stay answerable through ``known_at``. The slug is the
+    """A correction: the old values stay answerable through ``as_of``. The slug is the
     executive's URL and never changes."""
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
@@ -135,7 +136,7 @@ class ExecutiveUpdate(MergePatch):
 
 
 class ExecutiveRoleUpdate(MergePatch):
-    """A correction of a role: the old values stay answerable through ``known_at``. The
+    """A correction of a role: the old values stay answerable through ``as_of``. The
     company is what the role is; a role at another company is another role."""
 
     not_null: ClassVar[frozenset[str]] = frozenset({"title", "certainty", "citations"})

@@ -255,12 +255,12 @@ class PartnershipDetail(PartnershipPublic):
         description="What the partners ruled out (scope rows of certainty `excluded`)."
     )
     status_history: list[PartnershipStatusPublic] = Field(
-        description="Its dated status rows that answer `valid_at`/`known_at`, oldest first."
+        description="Its dated status rows that answer `valid_at`/`known_at`/`as_of`, oldest first."
     )
 
 
 class PartnershipUpdate(MergePatch):
-    """A correction: the old values stay answerable through ``known_at``. ``slug`` and
+    """A correction: the old values stay answerable through ``as_of``. ``slug`` and
     ``status`` are not patchable: a change of status is a dated row of its own
     (``POST /v1/partnerships/{id}/statuses``)."""
 

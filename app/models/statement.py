@@ -162,7 +162,7 @@ class StatementIn(FactIn):
 
 
 class StatementUpdate(MergePatch):
-    """A correction: the old values stay answerable through ``known_at``. Who said it is what
+    """A correction: the old values stay answerable through ``as_of``. Who said it is what
     the statement is; words of someone else are another statement."""
 
     not_null: ClassVar[frozenset[str]] = frozenset({"quote", "speech", "certainty", "citations"})

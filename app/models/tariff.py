@@ -153,7 +153,7 @@ class MoneyUpdate(MoneyIn):
 
 
 class TariffUpdate(MergePatch):
-    """A correction, or a new rate. The old values stay answerable through ``known_at``;
+    """A correction, or a new rate. The old values stay answerable through ``as_of``;
     a new ``rate_pct`` with an ``effective_on`` later than the current one is a rate change,
     and ``valid_at`` before that day still answers the old rate."""
 
@@ -176,7 +176,7 @@ class TariffUpdate(MergePatch):
 
 
 class TariffImpactUpdate(MergePatch):
-    """A correction of an impact: the old values stay answerable through ``known_at``. The
+    """A correction of an impact: the old values stay answerable through ``as_of``. The
     company is what the impact is about; an impact on another company is another impact."""
 
     not_null: ClassVar[frozenset[str]] = frozenset(

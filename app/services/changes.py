@@ -11,6 +11,33 @@ from app.core.pagination import decode_cursor, encode_cursor
 from app.models import Change
 from app.models.change import ChangePage, ChangePublic
 
+_INSTANT = "autofacts.write_instant"
+
+
+def write_instant(session: Session) -> dt.datetime:
+    """The instant of the write transaction ``session`` is in: what every row it writes is
+    recorded at (``recorded_from``/``recorded_to``) and its change logged at, so one write
+    is one instant of our record.
+
+    Strictly later than every write logged before: writes are serialised (see
+    ``core.db.begin_write``), and a clock that stepped back or two writes within one
+    microsecond must still give each its own instant, or ``as_of`` could not tell them
+    apart."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_INSTANT)
+    if kept is not None and kept[0] is transaction:
+        return kept[1]  # type: ignore[no-any-return]
+    instant = dt.datetime.now(dt.UTC)
+    latest = session.exec(
+        select(Change.occurred_at).order_by(col(Change.id).desc()).limit(1)
+    ).first()
+    if latest is not None:
+        if latest.tzinfo is None:
+            latest = latest.replace(tzinfo=dt.UTC)
+        instant = max(instant, latest + dt.timedelta(microseconds=1))
+    session.info[_INSTANT] = (transaction, instant)
+    return instant
+
 
 def record_change(
     session: Session,
@@ -24,7 +51,7 @@ def record_change(
 ) -> None:
     session.add(
         Change(
-            occurred_at=dt.datetime.now(dt.UTC),
+            occurred_at=write_instant(session),
             actor=actor,
             operation=operation,
             resource=resource,

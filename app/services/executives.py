@@ -417,7 +417,7 @@ def update_role(
     patch: ExecutiveRoleUpdate,
     if_match: str | None,
 ) -> Written:
-    """Correct a role; what it said before stays answerable through ``known_at``."""
+    """Correct a role; what it said before stays answerable through ``as_of``."""
 
     def apply(found: _FoundRole) -> bool:
         role = found[1]

@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_
@@ -72,8 +71,8 @@ PARTNERSHIP_LIST = ListSpec(
 
 def _asks_for_the_past(as_of: AsOf) -> bool:
     """Whether the stored current status may not be the answer: with ``valid_at`` or
-    ``known_at``, the status comes from the dated history instead."""
-    return as_of.valid_at is not None or as_of.known_at is not None
+    ``known_at`` or ``as_of``, the status comes from the dated history instead."""
+    return as_of.valid_at is not None or as_of.known_at is not None or as_of.as_of is not None
 
 
 def _status_order() -> list[Any]:
@@ -192,7 +191,7 @@ def _fields(
 
 
 def _find_partnership(session: Session, partnership_id: int, as_of: AsOf) -> Partnership:
-    # Under known_at the answer may be a superseded copy, found by the id it stands for.
+    # Under as_of the answer may be a superseded copy, found by the id it stands for.
     partnership = session.exec(
         select(Partnership).where(
             or_(
@@ -502,10 +501,9 @@ def delete_partnership(
     *, session: Session, actor: str, partnership_id: int, if_match: str | None
 ) -> Written:
     def withdraw_with_it(_: Partnership) -> None:
-        today = date.today()
         for model in (PartnershipMember, PartnershipStatusChange, PartnershipScope):
             for row in _current_children(session, model, partnership_id):
-                retract_fact(session, row, today=today)
+                retract_fact(session, row)
 
     return PARTNERSHIPS.retract(
         session, actor, partnership_id, if_match=if_match, check=withdraw_with_it
@@ -552,11 +550,10 @@ def add_status(
                 )
         _refuse_overlap(session, partnership_id, payload, previous)
         quotes = verify_citations(session, payload.citations)
-        today = date.today()
         if previous is not None:
-            # A correction, not an edit: known_at before today still finds it open.
+            # A correction, not an edit: as_of before this write still finds it open.
             ended = {"valid_to": day, "valid_to_precision": precision}
-            correct_fact(session, previous, ended, None, today=today)
+            correct_fact(session, previous, ended, None)
         row = PartnershipStatusChange(
             partnership_id=partnership_id,
             status=payload.status,
@@ -565,7 +562,7 @@ def add_status(
         )
         add_fact(session, row, quotes)
         # The stored status is derived from the rows (it is not a fact of its own), so it
-        # is set, not corrected: known_at reads the status from the rows themselves.
+        # is set, not corrected: as_of reads the status from the rows themselves.
         partnership.status = _latest_status(session, partnership_id)
         session.add(partnership)
         return True
@@ -674,7 +671,7 @@ def delete_member(
             raise Conflict(
                 f"{company_slug!r} is the partnership's last member; retract the partnership."
             )
-        retract_fact(session, member, today=date.today())
+        retract_fact(session, member)
         return True
 
     return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match, status=204)
@@ -748,7 +745,7 @@ def delete_scope(
     *, session: Session, actor: str, partnership_id: int, scope_id: int, if_match: str | None
 ) -> Written:
     def apply(_: Partnership) -> bool:
-        retract_fact(session, _find_scope(session, partnership_id, scope_id), today=date.today())
+        retract_fact(session, _find_scope(session, partnership_id, scope_id))
         return True
 
     return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match, status=204)

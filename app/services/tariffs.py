@@ -3,7 +3,7 @@ the writes that add, correct and retract them.
 
 A tariff's rate changes over time. A PATCH giving a new ``rate_pct`` with an
 ``effective_on`` later than the current one is a rate change: besides the correction (the
-old state stays answerable through ``known_at``), the rate being replaced is kept as our
+old state stays answerable through ``as_of``), the rate being replaced is kept as our
 current word about the past, a version of the tariff (``version_of`` set, ``known_to``
 open) valid until the new rate took effect, so ``valid_at`` before that day answers it
 under the tariff's own id. Reads without ``valid_at`` leave such past rates out, so a
@@ -39,6 +39,7 @@ from app.models.tariff import (
     TariffRef,
     TariffUpdate,
 )
+from app.services.changes import write_instant
 from app.services.citations import Quote, to_public, verify_citations
 from app.services.companies import AnyCompany, find_company
 from app.services.facts import project_facts
@@ -429,11 +430,10 @@ def update_tariff(
         quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
         if not changes and quotes is None:
             return False
-        today = dt.date.today()
         if _is_rate_change(tariff, changes):
-            _keep_past_rate(session, tariff, changes, today=today)
+            _keep_past_rate(session, tariff, changes)
             changes.setdefault("previous_rate_pct", tariff.rate_pct)
-        correct_fact(session, tariff, changes, quotes, today=today)
+        correct_fact(session, tariff, changes, quotes)
         return True
 
     return TARIFFS.change(session, actor, tariff_id, apply, if_match=if_match)
@@ -451,15 +451,14 @@ def _is_rate_change(tariff: Tariff, changes: dict[str, Any]) -> bool:
     )
 
 
-def _keep_past_rate(
-    session: Session, tariff: Tariff, changes: dict[str, Any], *, today: dt.date
-) -> None:
+def _keep_past_rate(session: Session, tariff: Tariff, changes: dict[str, Any]) -> None:
     """Keep the rate being replaced as what we now know of the past: valid until the new
-    rate took effect, with the quotes that state it, known from today."""
+    rate took effect, with the quotes that state it (and so reported when they were),
+    recorded from this write."""
     past = Tariff.model_validate(tariff.model_dump(exclude={"id"}))
     past.valid_to = changes["valid_from"]
     past.valid_to_precision = changes["valid_from_precision"]
-    past.known_from = today
+    past.recorded_from = write_instant(session)
     past.version_of = tariff.id
     session.add(past)
     session.flush()
@@ -483,7 +482,6 @@ def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str
     """Retract a tariff, its current impacts and the past rates we hold of it."""
 
     def withdraw_with_it(tariff: Tariff) -> None:
-        today = dt.date.today()
         impacts = session.exec(
             select(TariffImpact)
             .where(TariffImpact.tariff_id == tariff_id, col(TariffImpact.known_to).is_(None))
@@ -491,13 +489,13 @@ def delete_tariff(*, session: Session, actor: str, tariff_id: int, if_match: str
         ).all()
         for impact in impacts:
             impact_before = IMPACTS.read(session, impact)
-            retract_fact(session, impact, today=today)
+            retract_fact(session, impact)
             IMPACTS.log(session, actor, impact, impact_before, None)
         past_rates = session.exec(
             select(Tariff).where(Tariff.version_of == tariff_id, col(Tariff.known_to).is_(None))
         ).all()
         for row in past_rates:
-            retract_fact(session, row, today=today)
+            retract_fact(session, row)
 
     return TARIFFS.retract(session, actor, tariff_id, if_match=if_match, check=withdraw_with_it)
 

@@ -23,17 +23,19 @@ from app.core.etags import etag_of, require_if_match
 from app.core.quotes import CitationIn
 from app.models import Citation, FactBase, IdempotentRequest
 from app.models.search import DocumentType
-from app.services.changes import record_change
+from app.services.changes import record_change, write_instant
 from app.services.citations import Quote, verify_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
 
 
 def add_fact(session: Session, row: FactBase, quotes: Sequence[Quote]) -> None:
-    """Store a new fact row with its citations; known since its earliest source, which
-    states it as holding on its publication date (``FactBase.holds_on``)."""
-    row.known_from = min(q.source.published_on for q in quotes)
-    row.holds_on = min(q.source.published_on for q in quotes)
+    """Store a new fact row with its citations: reported since its earliest source,
+    recorded from this write. Its earliest source states it as holding on its
+    publication date (``FactBase.holds_on``)."""
+    row.known_from = reported_on(quotes)
+    row.recorded_from = write_instant(session)
+    row.holds_on = row.known_from
     session.add(row)
     session.flush()
     _cite(session, row, quotes)
@@ -45,20 +47,23 @@ def correct_fact(
     row: FactBase,
     changes: dict[str, object],
     quotes: Sequence[Quote] | None,
-    *,
-    today: dt.date,
 ) -> None:
-    """Apply ``changes`` to ``row``, keeping its old state answerable through ``known_at``:
-    the old state moves to a copy closed today, the row is our word from today on. Without
-    new ``quotes`` the row keeps its citations."""
+    """Apply ``changes`` to ``row``, keeping its old state answerable through ``as_of``:
+    the old state moves to a copy whose record closes at this write's instant, the row is
+    our word from that instant on. Without new ``quotes`` the row keeps its citations, and
+    so the date it was reported (``known_from``): a correction is never backdated to, nor
+    dated by, the day it was made."""
     old_citations = _citations_of(session, row)
+    instant = write_instant(session)
     copy = type(row).model_validate(row.model_dump(exclude={"id"}))
-    copy.known_to = today
+    _close(copy, instant)
     copy.version_of = row.id  # type: ignore[attr-defined]
     session.add(copy)
     for name, value in changes.items():
         setattr(row, name, value)
-    row.known_from = today
+    row.recorded_from = instant
+    if quotes is not None:
+        row.known_from = reported_on(quotes)
     session.add(row)
     session.flush()
     for citation in old_citations:
@@ -97,16 +102,27 @@ def correct_if_any(
     makes no new version. Returns whether it made one."""
     if not changes and quotes is None:
         return False
-    correct_fact(session, row, changes, quotes, today=dt.date.today())
+    correct_fact(session, row, changes, quotes)
     return True
 
 
-def retract_fact(session: Session, row: FactBase, *, today: dt.date) -> None:
-    """Withdraw a fact: it stays answerable for the days our sources said it."""
-    row.known_to = today
+def retract_fact(session: Session, row: FactBase) -> None:
+    """Withdraw a fact: it stays answerable through ``as_of`` for the time it was ours."""
+    _close(row, write_instant(session))
     session.add(row)
     session.flush()
     project_facts(session, [row])
+
+
+def reported_on(quotes: Sequence[Quote]) -> dt.date:
+    """When a fact with these quotes was reported: the earliest of their sources."""
+    return min(q.source.published_on for q in quotes)
+
+
+def _close(row: FactBase, instant: dt.datetime) -> None:
+    # known_to, the day of recorded_to, is what "current" (known_to IS NULL) is read from.
+    row.recorded_to = instant
+    row.known_to = instant.date()
 
 
 def _cite(session: Session, row: FactBase, quotes: Sequence[Quote]) -> None:
@@ -350,7 +366,7 @@ class Resource(Generic[K, H, P]):
                 check(handle)
             row = self.row(handle)
             if isinstance(row, FactBase):
-                retract_fact(session, row, today=dt.date.today())
+                retract_fact(session, row)
             else:
                 session.delete(row)
             self.reindex(session, handle)

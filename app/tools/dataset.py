@@ -383,6 +383,8 @@ class _Builder:
 
     def __init__(self, rng: random.Random, companies: int, facts: int) -> None:
         self.rng = rng
+        # Every generated row is recorded at the load, as an import's rows are.
+        self.recorded_from = dt.datetime.now(dt.UTC)
         self.n_companies = companies
         self.n_facts = facts
         self.rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in _TABLES}
@@ -475,6 +477,8 @@ class _Builder:
             certainty="reported",
             known_from=published_on,
             known_to=None,
+            recorded_from=self.recorded_from,
+            recorded_to=None,
             version_of=None,
             holds_on=published_on,  # stated in the present tense, as add_fact reads it
             **derived_span(None, None, published_on)._asdict(),
@@ -523,6 +527,8 @@ class _Builder:
                 "valid_to_latest",
                 "certain_from",
                 "certain_to",
+                "recorded_from",
+                "recorded_to",
             )
         }
         self.rows["fact"].append(

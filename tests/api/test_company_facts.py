@@ -15,6 +15,7 @@ from tests.helpers import (
     assert_verbatim,
     client_for,
     count_queries,
+    recorded,
 )
 
 
@@ -200,7 +201,7 @@ def test_plants_as_of_and_paging(empty_db_engine: Engine) -> None:
     """A closed plant is history for valid_at; a page of plants costs a fixed few queries."""
     day = dt.date(2024, 1, 1)
     with Session(empty_db_engine) as session:
-        company = Company(slug="acme", name="Acme", kind="automaker", known_from=day)
+        company = Company(slug="acme", name="Acme", kind="automaker", **recorded(day))
         session.add(company)
         session.flush()
         session.add(
@@ -209,11 +210,11 @@ def test_plants_as_of_and_paging(empty_db_engine: Engine) -> None:
                 name="Old works",
                 valid_to=dt.date(2025, 3, 1),
                 valid_to_precision="month",
-                known_from=day,
+                **recorded(day),
             )
         )
         for i in range(5):
-            session.add(Plant(company_id=company.id, name=f"Plant {i}", known_from=day))
+            session.add(Plant(company_id=company.id, name=f"Plant {i}", **recorded(day)))
         session.commit()
     client = client_for(empty_db_engine, cache=False)
     path = "/v1/companies/acme/plants"

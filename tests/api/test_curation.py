@@ -1,7 +1,6 @@
 """Writes: keys, verified quotes, history instead of erasure, the change feed, conditional
 requests and idempotency. Each test writes to a seeded database of its own."""
 
-import datetime as dt
 import json
 import threading
 from collections import Counter
@@ -13,7 +12,7 @@ from sqlmodel import Session
 
 from app.services import api_keys, changes
 from tests.conftest import Curator
-from tests.helpers import assert_problem, today
+from tests.helpers import SEED_DAY, assert_problem, just_before
 
 SOURCE = "2025-11-14-honda-nissan"
 BYD_QUOTE = "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
@@ -178,18 +177,21 @@ def test_a_correction_keeps_the_old_state_answerable(curator: Curator) -> None:
     assert response.json()["description"] is None
     assert response.headers["ETag"] != old.headers["ETag"]
     assert curator.client.get("/v1/companies/byd").json() == response.json()
-    yesterday = (today() - dt.timedelta(days=1)).isoformat()
-    past = curator.client.get("/v1/companies/byd", params={"known_at": yesterday}).json()
-    # The old state, now closed: our sources' word until today.
-    assert past == old.json() | {"known_to": today().isoformat()}
-    listed = curator.client.get("/v1/companies", params={"known_at": yesterday}).json()["data"]
+    corrected = response.json()["recorded_from"]
+    before_it = {"as_of": just_before(corrected)}
+    past = curator.client.get("/v1/companies/byd", params=before_it).json()
+    # The old state, exactly as it was served before the correction.
+    assert past == old.json()
+    listed = curator.client.get("/v1/companies", params=before_it).json()["data"]
     assert [c for c in listed if c["slug"] == "byd"] == [
         {k: v for k, v in past.items() if k != "citations"}
     ]
-    history = curator.client.get(
-        "/v1/facts", params={"company": "byd", "known_at": yesterday}
-    ).json()["data"]
-    assert [f["value"]["name"] for f in history if f["predicate"] == "company"] == ["BYD"]
+    history = curator.client.get("/v1/facts", params={"company": "byd", **before_it}).json()
+    assert [f["value"]["name"] for f in history["data"] if f["predicate"] == "company"] == ["BYD"]
+    # known_at is what was reported by a day, as recorded now: the corrected state, still
+    # reported when the article was.
+    reported = curator.client.get("/v1/companies/byd", params={"known_at": SEED_DAY}).json()
+    assert reported == response.json()
 
 
 def test_a_stale_if_match_is_412_and_changes_nothing(curator: Curator) -> None:
@@ -241,9 +243,12 @@ def test_delete_retracts_and_keeps_history(curator: Curator) -> None:
     )
     assert response.status_code == 204 and response.content == b""
     assert_problem(curator.client.get("/v1/companies/chinese-manufacturers"), 404)
-    yesterday = (today() - dt.timedelta(days=1)).isoformat()
-    past = curator.client.get("/v1/companies/chinese-manufacturers", params={"known_at": yesterday})
+    past = curator.client.get(
+        "/v1/companies/chinese-manufacturers",
+        params={"as_of": created.json()["recorded_from"]},
+    )
     assert past.status_code == 200
+    assert past.json() == created.json()
     # The slug is free again for a new company.
     again = curator.client.post("/v1/companies", json=_toyota(), headers=curator.headers)
     assert again.status_code == 201

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Curator
-from tests.helpers import assert_problem, assert_verbatim, today, yesterday
+from tests.helpers import assert_problem, assert_verbatim, just_before, yesterday
 
 SEED = "2025-11-14-honda-nissan"
 ARTICLE = "2025-12-01-honda-coo"
@@ -433,14 +433,14 @@ def test_an_executive_correction_keeps_the_old_name(curator: Curator) -> None:
     assert response.json()["name"] == "Ivan Espinosa Jr."
     assert response.json()["roles"] == old.json()["roles"]
     assert curator.client.get("/v1/executives/ivan-espinosa").json() == response.json()
-    past = curator.client.get("/v1/executives/ivan-espinosa", params={"known_at": yesterday()})
-    assert past.json() == old.json() | {"known_to": today().isoformat()}
-    at_nissan = curator.client.get(
-        "/v1/companies/nissan/executives", params={"known_at": yesterday()}
-    ).json()["data"]
-    assert [e["executive"]["name"] for e in at_nissan] == ["Ivan Espinosa"]
+    corrected = response.json()["recorded_from"]
+    before_it = {"as_of": just_before(corrected)}
+    past = curator.client.get("/v1/executives/ivan-espinosa", params=before_it)
+    assert past.json() == old.json()
+    at_nissan = curator.client.get("/v1/companies/nissan/executives", params=before_it).json()
+    assert [e["executive"]["name"] for e in at_nissan["data"]] == ["Ivan Espinosa"]
     listed = curator.client.get(
-        "/v1/executives", params={"known_at": yesterday(), "company": "nissan", "include": "roles"}
+        "/v1/executives", params={**before_it, "company": "nissan", "include": "roles"}
     ).json()["data"]
     assert [(e["name"], len(e["roles"])) for e in listed] == [("Ivan Espinosa", 1)]
 
@@ -472,7 +472,11 @@ def test_a_role_correction_keeps_the_old_title_answerable(curator: Curator) -> N
     assert response.status_code == 200, response.text
     corrected = response.json()
     assert (corrected["id"], corrected["title"]) == (old.json()["id"], "Chief Operating Officer")
-    assert (corrected["started_on"], corrected["known_from"]) == ("2025-12-01", today().isoformat())
+    # Still reported when its source was: a correction is not dated by the day it is made.
+    assert (corrected["started_on"], corrected["known_from"]) == (
+        "2025-12-01",
+        old.json()["known_from"],
+    )
     assert corrected["citations"] == old.json()["citations"]
     assert curator.client.get(url).json() == corrected
 
@@ -481,10 +485,12 @@ def test_a_role_correction_keeps_the_old_title_answerable(curator: Curator) -> N
         return [r["title"] for r in body["roles"]]
 
     assert titles() == ["Chief Operating Officer"]
-    assert titles(known_at=yesterday()) == ["COO"]
-    past = curator.client.get(url, params={"known_at": yesterday()})
-    assert past.json() == old.json() | {"known_to": today().isoformat()}
-    facts = curator.client.get("/v1/facts", params={"known_at": yesterday()}).json()["data"]
+    before_it = just_before(corrected["recorded_from"])
+    assert titles(as_of=before_it) == ["COO"]
+    assert titles(known_at=yesterday()) == ["Chief Operating Officer"]
+    past = curator.client.get(url, params={"as_of": before_it})
+    assert past.json() == old.json()
+    facts = curator.client.get("/v1/facts", params={"as_of": before_it}).json()["data"]
     assert "COO" in str([f["value"] for f in facts if f["predicate"] == "holds_role"])
     # The search document follows the current title.
     hits = curator.client.get("/v1/search", params={"q": "Chief Operating", "type": "executive"})
@@ -556,8 +562,11 @@ def test_retracting_a_role_keeps_it_in_history(curator: Curator) -> None:
     assert_problem(curator.client.delete(url, headers=curator.headers), 404)
     assert curator.client.get("/v1/executives/mika-tanaka").json()["roles"] == []
     assert curator.client.get("/v1/companies/honda/executives").json()["data"] == []
-    assert curator.client.get(url, params={"known_at": yesterday()}).status_code == 200
-    past = curator.client.get("/v1/executives/mika-tanaka", params={"known_at": yesterday()})
+    # Recorded with its executive, in one write: one instant.
+    then = {"as_of": executive["recorded_from"]}
+    assert curator.client.get(url, params=then).status_code == 200
+    assert_problem(curator.client.get(url, params={"known_at": yesterday()}), 404)
+    past = curator.client.get("/v1/executives/mika-tanaka", params=then)
     assert [r["title"] for r in past.json()["roles"]] == ["COO"]
     # With no current role left, the executive can be retracted too, and history stays.
     response = curator.client.delete("/v1/executives/mika-tanaka", headers=curator.headers)
@@ -565,12 +574,7 @@ def test_retracting_a_role_keeps_it_in_history(curator: Curator) -> None:
     assert_problem(curator.client.get("/v1/executives/mika-tanaka"), 404)
     hits = curator.client.get("/v1/search", params={"q": "Tanaka", "type": "executive"})
     assert hits.json()["data"] == []
-    assert (
-        curator.client.get(
-            "/v1/executives/mika-tanaka", params={"known_at": yesterday()}
-        ).status_code
-        == 200
-    )
+    assert curator.client.get("/v1/executives/mika-tanaka", params=then).status_code == 200
     # The slug is free again.
     again = curator.client.post("/v1/executives", json=_tanaka(), headers=curator.headers)
     assert again.status_code == 201, again.text

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.importer import import_facts, parse_facts
 from tests.conftest import Curator
-from tests.helpers import assert_problem, get_data, today, yesterday
+from tests.helpers import assert_problem, get_data, just_before, today, yesterday
 
 SOURCE = "2025-11-14-honda-nissan"
 US_TALKS = "honda-nissan-us-collaboration"
@@ -135,10 +135,15 @@ def test_the_us_talks_are_signed_and_the_talks_stay_answerable(curator: Curator)
     before = _detail(curator, talks, valid_at=DAY_BEFORE)
     assert before["status"] == "in_talks"
     assert _history(before) == [("in_talks", "2025", SIGNED_ON)]
-    # What our sources said yesterday: in talks, and no end in sight.
-    known = _detail(curator, talks, known_at=yesterday())
+    # What we had recorded before the signing: in talks, and no end in sight.
+    before_it = just_before(body["status_history"][1]["recorded_from"])
+    known = _detail(curator, talks, as_of=before_it)
     assert known["status"] == "in_talks"
     assert _history(known) == [("in_talks", "2025", None)]
+    # Reported by yesterday, as recorded now: the signing's source is dated today.
+    assert _history(_detail(curator, talks, known_at=yesterday())) == [
+        ("in_talks", "2025", SIGNED_ON)
+    ]
 
     # The status filter follows, now and in the past.
     assert talks in _ids(curator, status="signed")
@@ -146,8 +151,8 @@ def test_the_us_talks_are_signed_and_the_talks_stay_answerable(curator: Curator)
     assert talks in _ids(curator, "/v1/companies/nissan/partnerships", status="signed")
     assert talks in _ids(curator, status="in_talks", valid_at=DAY_BEFORE)
     assert talks not in _ids(curator, status="signed", valid_at=DAY_BEFORE)
-    assert talks in _ids(curator, status="in_talks", known_at=yesterday())
-    assert talks not in _ids(curator, status="signed", known_at=yesterday())
+    assert talks in _ids(curator, status="in_talks", as_of=before_it)
+    assert talks not in _ids(curator, status="signed", as_of=before_it)
     listed = {r["id"]: r["status"] for r in get_data(curator.client, "/v1/partnerships")}
     assert listed[talks] == "signed"
     # The flat fact list holds both statuses now, and only the talks yesterday.
@@ -391,18 +396,19 @@ def test_a_correction_keeps_the_old_partnership_answerable(curator: Curator) -> 
     )
     assert new["members"] == old["members"] and new["scope"] == old["scope"]
     assert response.headers["ETag"] == _etag(curator, talks)
-    past = _detail(curator, talks, known_at=yesterday())
+    before_it = just_before(new["recorded_from"])
+    past = _detail(curator, talks, as_of=before_it)
     assert (past["id"], past["title"], past["notes"]) == (talks, old["title"], old["notes"])
     # The superseded copy still finds its members, scope and statuses.
     assert past["members"] == old["members"]
     assert [s["area"] for s in past["scope"]] == [s["area"] for s in old["scope"]]
     assert _history(past) == _history(old)
-    listed = get_data(curator.client, "/v1/partnerships", known_at=yesterday(), include="members")
+    listed = get_data(curator.client, "/v1/partnerships", as_of=before_it, include="members")
     (row,) = [r for r in listed if r["id"] == talks]
     assert (row["title"], row["status"]) == (old["title"], "in_talks")
     assert row["members"] == old["members"]
-    assert talks in _ids(curator, member="honda", known_at=yesterday())
-    assert talks in _ids(curator, "/v1/companies/honda/partnerships", known_at=yesterday())
+    assert talks in _ids(curator, member="honda", as_of=before_it)
+    assert talks in _ids(curator, "/v1/companies/honda/partnerships", as_of=before_it)
 
 
 def test_a_corrected_member_company_stays_a_member_in_the_past(curator: Curator) -> None:
@@ -413,10 +419,11 @@ def test_a_corrected_member_company_stays_a_member_in_the_past(curator: Curator)
     assert response.status_code == 200, response.text
     names = [m["name"] for m in _detail(curator, talks)["members"]]
     assert names == ["Honda Motor", "Nissan"]
-    past = [m["name"] for m in _detail(curator, talks, known_at=yesterday())["members"]]
+    before_it = just_before(response.json()["recorded_from"])
+    past = [m["name"] for m in _detail(curator, talks, as_of=before_it)["members"]]
     assert past == ["Honda", "Nissan"]
-    assert talks in _ids(curator, member="honda", known_at=yesterday())
-    assert talks in _ids(curator, "/v1/companies/honda/partnerships", known_at=yesterday())
+    assert talks in _ids(curator, member="honda", as_of=before_it)
+    assert talks in _ids(curator, "/v1/companies/honda/partnerships", as_of=before_it)
 
 
 def test_a_stale_if_match_is_412_and_changes_nothing(curator: Curator) -> None:
@@ -465,6 +472,7 @@ def test_unknown_partnerships_and_rows_are_404(curator: Curator) -> None:
 
 def test_delete_retracts_the_partnership_and_its_rows(curator: Curator) -> None:
     talks = _id(curator)
+    loaded = _detail(curator, talks)["recorded_from"]
     response = curator.client.delete(
         f"/v1/partnerships/{talks}",
         headers={**curator.headers, "If-Match": _etag(curator, talks)},
@@ -477,8 +485,11 @@ def test_delete_retracts_the_partnership_and_its_rows(curator: Curator) -> None:
     assert talks not in [f["subject"]["id"] for f in facts]
     search = curator.client.get("/v1/search", params={"q": "collaboration", "type": "partnership"})
     assert str(talks) not in [hit["key"] for hit in search.json()["data"]]
-    # History stays: yesterday it was there, whole.
-    past = _detail(curator, talks, known_at=yesterday())
+    # History stays: as loaded, it was there, whole.
+    assert_problem(
+        curator.client.get(f"/v1/partnerships/{talks}", params={"known_at": yesterday()}), 404
+    )
+    past = _detail(curator, talks, as_of=loaded)
     assert past["status"] == "in_talks" and len(past["members"]) == 2
     assert len(past["scope"]) == 5 and len(past["excluded"]) == 2
     # The slug is free again.

@@ -1,5 +1,5 @@
 """Curating tariffs and their impacts, restructuring plans, financial results and plants:
-corrections that keep history (``known_at``), a dated rate change (``valid_at``),
+corrections that keep history (``as_of``), a dated rate change (``valid_at``),
 retractions, refused writes that change nothing, idempotent creates and the change log."""
 
 from typing import Any
@@ -9,7 +9,13 @@ from sqlmodel import Session
 
 from app.importer import import_facts, parse_facts
 from tests.conftest import Curator
-from tests.helpers import assert_problem, assert_verbatim, today, until_today, yesterday
+from tests.helpers import (
+    assert_problem,
+    assert_verbatim,
+    just_before,
+    last_write_at,
+    yesterday,
+)
 
 SEED = "2025-11-14-honda-nissan"
 ARTICLE = "2026-01-10-us-tariff-cut"
@@ -32,8 +38,13 @@ PLAN = "Nissan widened its recovery plan to 25,000 job cuts"
 RESULT = "net loss of 90 billion yen ($0.6B USD) for the first half"
 
 
-def known_yesterday(curator: Curator, path: str) -> Any:
-    return curator.client.get(path, params={"known_at": yesterday()}).json()
+def recorded_before(curator: Curator, path: str, write: Any) -> Any:
+    """What ``path`` answered just before ``write`` (a write's response) was recorded."""
+    return curator.client.get(path, params={"as_of": just_before(_at(write))}).json()
+
+
+def _at(write: Any) -> str:
+    return write if isinstance(write, str) else write.json()["recorded_from"]
 
 
 @pytest.fixture
@@ -54,12 +65,6 @@ def curator_with_article(curator: Curator) -> Curator:
     with Session(curator.engine) as session:
         import_facts(session, parse_facts(facts))
     return curator
-
-
-def _withdrawn(tariff: dict[str, Any]) -> dict[str, Any]:
-    """A tariff as ``known_at`` answers it once it and its impacts were retracted today."""
-    impacts = [impact | until_today() for impact in tariff["impacts"]]
-    return tariff | until_today() | {"impacts": impacts}
 
 
 def cite(quote: str, source: str = ARTICLE) -> list[dict[str, str]]:
@@ -147,7 +152,7 @@ def _plant(**overrides: Any) -> dict[str, Any]:
 # -- tariffs: a corrected rate, a dated rate change --------------------------------------------
 
 
-def test_a_corrected_rate_keeps_the_old_one_under_known_at(curator_with_article: Curator) -> None:
+def test_a_corrected_rate_keeps_the_old_one_under_as_of(curator_with_article: Curator) -> None:
     curator = curator_with_article
     path = f"/v1/tariffs/{_tariff_id(curator)}"
     old = curator.client.get(path)
@@ -160,7 +165,8 @@ def test_a_corrected_rate_keeps_the_old_one_under_known_at(curator_with_article:
     corrected = response.json()
     assert corrected["rate_pct"] == "10"
     assert corrected["previous_rate_pct"] is None  # a correction, not a change of rate
-    assert corrected["known_from"] == today().isoformat()
+    # Reported when the correction's source was published, not on the day it was made.
+    assert corrected["known_from"] == "2026-01-10"
     assert [c["quote"] for c in corrected["citations"]] == [RATE]
     assert len(corrected["impacts"]) == 2
     assert response.headers["ETag"] != old.headers["ETag"]
@@ -168,13 +174,18 @@ def test_a_corrected_rate_keeps_the_old_one_under_known_at(curator_with_article:
     now = curator.client.get(path)
     assert now.json() == corrected
     assert now.headers["ETag"] == response.headers["ETag"]
-    past = curator.client.get(path, params={"known_at": yesterday()}).json()
-    assert past == old.json() | until_today()
+    past = recorded_before(curator, path, response)
+    assert past == old.json()
     assert past["rate_pct"] == "15"
     assert_verbatim(curator.engine, past["citations"], SEED_RATE)
     assert [t["rate_pct"] for t in curator.client.get("/v1/tariffs").json()["data"]] == ["10"]
-    listed = curator.client.get("/v1/tariffs", params={"known_at": yesterday()}).json()["data"]
+    before_it = {"as_of": just_before(_at(response))}
+    listed = curator.client.get("/v1/tariffs", params=before_it).json()["data"]
     assert [t["rate_pct"] for t in listed] == ["15"]
+    # Reported by then, as recorded now: the correction's source came out on 2026-01-10.
+    for day, rates in (("2026-01-09", []), ("2026-01-10", ["10"])):
+        listed = curator.client.get("/v1/tariffs", params={"known_at": day}).json()["data"]
+        assert [t["rate_pct"] for t in listed] == rates
     facts = curator.client.get("/v1/facts", params={"predicate": "tariff"}).json()["data"]
     assert [f["value"]["rate_pct"] for f in facts] == ["10"]
 
@@ -209,8 +220,8 @@ def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
     assert [impact.pop("validity") for impact in answer["impacts"]] == ["possible"] * 2
     assert answer == changed
     assert curator.client.get(path).json() == changed
-    # What our sources said before today: 15 %, with no end.
-    assert curator.client.get(path, params={"known_at": yesterday()}).json() == old | until_today()
+    # What we had recorded before the change: 15 %, with no end.
+    assert recorded_before(curator, path, response) == old
 
     def rates(**params: str) -> list[str]:
         return [
@@ -229,7 +240,7 @@ def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
     # Retracting the tariff withdraws the past rate too; history still answers.
     assert curator.client.delete(path, headers=curator.headers).status_code == 204
     assert_problem(curator.client.get(path, params={"valid_at": "2025-12-01"}), 404)
-    assert curator.client.get(path, params={"known_at": yesterday()}).json() == _withdrawn(old)
+    assert recorded_before(curator, path, response) == old
 
 
 def test_a_patch_that_changes_nothing_records_nothing(curator_with_article: Curator) -> None:
@@ -317,8 +328,10 @@ def test_a_tariff_is_created_with_its_impacts_and_retracted_with_them(
     assert [i["tariff"]["imposing_country"] for i in honda] == ["US"]
     hits = curator.client.get("/v1/search", params={"q": "CA tariff", "type": "tariff"}).json()
     assert str(created["id"]) not in [h["key"] for h in hits["data"]]
-    # Known since the article, withdrawn today: yesterday's word still answers.
-    assert curator.client.get(path, params={"known_at": yesterday()}).json() == _withdrawn(created)
+    # Withdrawn by the retraction: what was recorded before it still answers.
+    deleted_at = last_write_at(curator.client)
+    assert recorded_before(curator, path, deleted_at) == created
+    assert_problem(curator.client.get(path, params={"known_at": yesterday()}), 404)
     # The key is free again.
     again = curator.client.post("/v1/tariffs", json=_canada(), headers=curator.headers)
     assert again.status_code == 201
@@ -413,13 +426,13 @@ def test_an_impact_for_a_new_fiscal_year_round_trip(curator_with_article: Curato
     assert patched.status_code == 200, patched.text
     assert patched.json()["amount"] == {"amount": "125000000000", "currency": "JPY", "usd": None}
     assert patched.json()["kind"] == "forecast"
-    assert known_yesterday(curator, location) == created | until_today()
+    assert recorded_before(curator, location, patched) == created
 
     deleted = curator.client.delete(location, headers=_if_match(curator, location))
     assert deleted.status_code == 204
     assert_problem(curator.client.get(location), 404)
     assert len(curator.client.get(f"/v1/tariffs/{tariff_id}").json()["impacts"]) == 2
-    assert known_yesterday(curator, location) == created | until_today()
+    assert recorded_before(curator, location, patched) == created
 
 
 @pytest.mark.parametrize(
@@ -503,7 +516,7 @@ def test_a_plan_round_trip(curator_with_article: Curator) -> None:
     )
     assert patched.status_code == 200, patched.text
     assert (patched.json()["plants_after"], patched.json()["target_year"]) == (10, 2028)
-    assert known_yesterday(curator, location) == created | until_today()
+    assert recorded_before(curator, location, patched) == created
 
     assert curator.client.delete(location, headers=curator.headers).status_code == 204
     assert_problem(curator.client.get(location), 404)
@@ -523,7 +536,7 @@ def test_correcting_the_seed_plan_keeps_its_old_figures(curator_with_article: Cu
     )
     assert response.status_code == 200, response.text
     assert response.json()["job_cuts"] == 25000
-    assert known_yesterday(curator, location) == old | until_today()
+    assert recorded_before(curator, location, response) == old
 
 
 @pytest.mark.parametrize(
@@ -588,13 +601,13 @@ def test_a_financial_result_round_trip(curator_with_article: Curator) -> None:
     )
     assert patched.status_code == 200, patched.text
     assert patched.json()["amount"]["amount"] == "90500000000"
-    assert known_yesterday(curator, location) == created | until_today()
+    assert recorded_before(curator, location, patched) == created
 
     assert curator.client.delete(location, headers=curator.headers).status_code == 204
     assert_problem(curator.client.get(location), 404)
     results = curator.client.get("/v1/companies/nissan/financial-results").json()["data"]
     assert [r["period"] for r in results] == ["2025"]
-    assert known_yesterday(curator, location) == created | until_today()
+    assert recorded_before(curator, location, patched) == created
 
 
 @pytest.mark.parametrize(
@@ -681,7 +694,7 @@ def test_a_plant_round_trip(curator_with_article: Curator) -> None:
     assert patched.status_code == 200, patched.text
     assert (patched.json()["name"], patched.json()["city"]) == ("Indiana Auto Plant", None)
     assert search("Indiana") == ["Indiana Auto Plant"]
-    assert known_yesterday(curator, location) == created | until_today()
+    assert recorded_before(curator, location, patched) == created
 
     assert curator.client.delete(location, headers=_if_match(curator, location)).status_code == 204
     assert_problem(curator.client.get(location), 404)

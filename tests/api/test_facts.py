@@ -17,6 +17,7 @@ from tests.helpers import (
     client_for,
     count_queries,
     get_data,
+    recorded,
 )
 
 # Every table whose rows state a fact, each mirrored in the flat list.
@@ -260,7 +261,7 @@ def test_bad_parameters(client: TestClient, params: dict[str, str], field: str) 
 
 
 def test_corrections_and_shared_row_ids(empty_db_engine: Engine) -> None:
-    """A superseded fact is history (known_at finds it); facts of two types sharing a row id
+    """A superseded fact is history (as_of finds it); facts of two types sharing a row id
     keep their own citations."""
     day, later = dt.date(2025, 1, 10), dt.date(2025, 2, 1)
     with Session(empty_db_engine) as session:
@@ -271,7 +272,7 @@ def test_corrections_and_shared_row_ids(empty_db_engine: Engine) -> None:
             text="Acme builds cars. Acme has a plant in Ohio.",
             sha256="0" * 64,
         )
-        company = Company(slug="acme", name="Acme", kind="automaker", known_from=day)
+        company = Company(slug="acme", name="Acme", kind="automaker", **recorded(day))
         session.add_all([source, company])
         session.flush()
         common = {"subject_type": "company", "subject_id": company.id, "subject": "acme"}
@@ -283,7 +284,7 @@ def test_corrections_and_shared_row_ids(empty_db_engine: Engine) -> None:
                     predicate="company",
                     value={"name": "Acme"},
                     company_id=company.id,
-                    known_from=day,
+                    **recorded(day),
                     **common,
                 ),
                 Fact(
@@ -292,8 +293,7 @@ def test_corrections_and_shared_row_ids(empty_db_engine: Engine) -> None:
                     predicate="plant",
                     value={"region": "Iowa"},
                     company_id=company.id,
-                    known_from=day,
-                    known_to=later,
+                    **recorded(day, later),
                     **common,
                 ),
                 Fact(
@@ -302,7 +302,7 @@ def test_corrections_and_shared_row_ids(empty_db_engine: Engine) -> None:
                     predicate="plant",
                     value={"region": "Ohio"},
                     company_id=company.id,
-                    known_from=later,
+                    **recorded(later),
                     **common,
                 ),
                 Citation(
@@ -334,15 +334,18 @@ def test_corrections_and_shared_row_ids(empty_db_engine: Engine) -> None:
         ({"name": "Acme"}, ["Acme builds cars."]),
         ({"region": "Ohio"}, ["Acme has a plant in Ohio."]),
     ]
-    assert values(known_at="2025-01-20") == [
+    assert values(as_of="2025-01-20") == [
         ({"name": "Acme"}, ["Acme builds cars."]),
         ({"region": "Iowa"}, []),
     ]
-    assert values(known_at="2025-01-09") == []
+    assert values(as_of="2025-01-09") == []
+    # Reported by 2025-01-20, as recorded now: Iowa was corrected to Ohio, reported later.
+    assert values(known_at="2025-01-20") == [({"name": "Acme"}, ["Acme builds cars."])]
     with Session(empty_db_engine) as session:
         superseded = session.exec(select(Fact).where(Fact.known_to == later)).one()
     assert_problem(client.get(f"/v1/facts/{superseded.id}"), 404)
-    old = client.get(f"/v1/facts/{superseded.id}", params={"known_at": "2025-01-20"}).json()
+    old = client.get(f"/v1/facts/{superseded.id}", params={"as_of": "2025-01-20"}).json()
     assert old["record"] == {"type": "plant", "id": 1}
-    assert old["known_to"] == "2025-02-01"
+    # As it was served on 2025-01-20: not yet superseded.
+    assert (old["known_to"], old["recorded_to"]) == (None, None)
     assert old["citations"] == []

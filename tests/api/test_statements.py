@@ -14,6 +14,7 @@ from tests.helpers import (
     assert_verbatim,
     cite,
     get_data,
+    just_before,
     today,
     walk_pages,
     yesterday,
@@ -171,7 +172,8 @@ def test_create_correct_retract_with_history(curator: Curator) -> None:
     assert corrected.status_code == 200, corrected.text
     assert corrected.json()["quote"] == "even vital strategy"
     assert corrected.json()["said_on"] == "2025"
-    past = client.get(url, params={"known_at": yesterday()}).json()
+    before_it = {"as_of": just_before(corrected.json()["recorded_from"])}
+    past = client.get(url, params=before_it).json()
     assert past["quote"] == _body()["quote"]
     assert past["said_on"] is None
     assert client.get(url, params={"known_at": today().isoformat()}).json() == client.get(
@@ -180,7 +182,8 @@ def test_create_correct_retract_with_history(curator: Curator) -> None:
 
     assert client.delete(url, headers=headers).status_code == 204
     assert_problem(client.get(url), 404)
-    assert client.get(url, params={"known_at": yesterday()}).json()["quote"] == _body()["quote"]
+    assert_problem(client.get(url, params={"known_at": yesterday()}), 404)
+    assert client.get(url, params=before_it).json()["quote"] == _body()["quote"]
 
     feed = client.get("/v1/changes").json()["data"]
     logged = [(c["operation"], c["resource_id"]) for c in feed if c["resource"] == "statements"]

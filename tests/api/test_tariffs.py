@@ -10,7 +10,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.models import Company, Tariff, TariffImpact
-from tests.helpers import SEED_DAY, assert_problem, assert_verbatim, client_for, count_queries
+from tests.helpers import (
+    SEED_DAY,
+    assert_problem,
+    assert_verbatim,
+    client_for,
+    count_queries,
+    recorded,
+)
 
 NISSAN_IMPACT = {"amount": "275000000000", "currency": "JPY", "usd": "1800000000"}
 HONDA_IMPACT = {"amount": "385000000000", "currency": "JPY", "usd": "2500000000"}
@@ -220,11 +227,11 @@ def test_a_companys_impacts_errors(client: TestClient) -> None:
 
 
 def test_rate_history_and_corrections(empty_db_engine: Engine) -> None:
-    """valid_at picks the rate in force; known_at what had been said by then; a superseded
-    impact is history, not served by default."""
+    """valid_at picks the rate in force; known_at what had been reported by then; as_of
+    what had been recorded; a superseded impact is history, not served by default."""
     with Session(empty_db_engine) as session:
         company = Company(
-            slug="toyota", name="Toyota", kind="automaker", known_from=dt.date(2025, 1, 1)
+            slug="toyota", name="Toyota", kind="automaker", **recorded(dt.date(2025, 1, 1))
         )
         old = Tariff(
             imposing_country="US",
@@ -236,7 +243,7 @@ def test_rate_history_and_corrections(empty_db_engine: Engine) -> None:
             valid_from_precision="month",
             valid_to=dt.date(2025, 9, 16),
             valid_to_precision="day",
-            known_from=dt.date(2025, 4, 3),
+            **recorded(dt.date(2025, 4, 3)),
         )
         new = Tariff(
             imposing_country="US",
@@ -246,7 +253,7 @@ def test_rate_history_and_corrections(empty_db_engine: Engine) -> None:
             previous_rate_pct=Decimal("27.5"),
             valid_from=dt.date(2025, 9, 16),
             valid_from_precision="day",
-            known_from=dt.date(2025, 9, 20),
+            **recorded(dt.date(2025, 9, 20)),
         )
         session.add_all([company, old, new])
         session.flush()
@@ -256,8 +263,7 @@ def test_rate_history_and_corrections(empty_db_engine: Engine) -> None:
             company_id=company.id,
             kind="estimate",
             amount=Decimal("1000000000"),
-            known_from=dt.date(2025, 9, 20),
-            known_to=dt.date(2025, 10, 1),
+            **recorded(dt.date(2025, 9, 20), dt.date(2025, 10, 1)),
             **money,
         )
         corrected = TariffImpact(
@@ -265,7 +271,7 @@ def test_rate_history_and_corrections(empty_db_engine: Engine) -> None:
             company_id=company.id,
             kind="estimate",
             amount=Decimal("1400000000.5"),
-            known_from=dt.date(2025, 10, 1),
+            **recorded(dt.date(2025, 10, 1)),
             **money,
         )
         session.add_all([first, corrected])
@@ -299,10 +305,11 @@ def test_rate_history_and_corrections(empty_db_engine: Engine) -> None:
         return [i["amount"]["amount"] for i in impacts]
 
     assert amounts(f"/v1/tariffs/{new_id}") == ["1400000000.5"]
-    assert amounts(f"/v1/tariffs/{new_id}", known_at="2025-09-25") == ["1000000000"]
+    assert amounts(f"/v1/tariffs/{new_id}", as_of="2025-09-25") == ["1000000000"]
+    assert amounts(f"/v1/tariffs/{new_id}", known_at="2025-09-25") == []
     assert amounts(f"/v1/tariffs/{new_id}", known_at="2025-10-01") == ["1400000000.5"]
     assert amounts("/v1/companies/toyota/tariff-impacts") == ["1400000000.5"]
-    assert amounts("/v1/companies/toyota/tariff-impacts", known_at="2025-09-25") == ["1000000000"]
+    assert amounts("/v1/companies/toyota/tariff-impacts", as_of="2025-09-25") == ["1000000000"]
     impact = client.get("/v1/companies/toyota/tariff-impacts").json()["data"][0]
     assert impact["amount"] == {"amount": "1400000000.5", "currency": "JPY", "usd": None}
     assert impact["tariff"]["id"] == new_id

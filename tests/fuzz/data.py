@@ -1,8 +1,8 @@
 """What no schema can say about a write, supplied to generated requests: a quote must be a
 verbatim span of a stored source, a source is not published after today (UTC), a company
 must exist, a company named in a body must be the one its URL names, an end date does not
-come before its start, two statuses do not hold on one day, and an area is not both in a
-partnership's scope and excluded from it. Without it almost every generated write would
+come before its start, two statuses do not hold on one day, and an area is stated once in
+a partnership's scope and exclusions. Without it almost every generated write would
 stop at a rightful 422 and never reach the database. Used by the in-process fuzz tests and
 by the schemathesis CLI's hooks."""
 
@@ -80,10 +80,16 @@ def _one_status_a_day(body: dict[str, Any]) -> None:
 
 
 def _exclude_only_what_is_not_in_scope(body: dict[str, Any]) -> None:
-    scope, excluded = body.get("scope"), body.get("excluded")
-    if not (isinstance(scope, list) and isinstance(excluded, list)):
-        return
-    areas = {item.get("area") for item in scope if isinstance(item, dict)}
-    body["excluded"] = [
-        item for item in excluded if not (isinstance(item, dict) and item.get("area") in areas)
-    ]
+    """An area stated again, in the scope or its exclusions, is left out: the first says it."""
+    areas: set[object] = set()
+    for name in ("scope", "excluded"):
+        items = body.get(name)
+        if not isinstance(items, list):
+            continue
+        kept = []
+        for item in items:
+            area = item.get("area") if isinstance(item, dict) else None
+            if not isinstance(area, str) or area not in areas:
+                kept.append(item)
+            areas.add(area if isinstance(area, str) else None)
+        body[name] = kept

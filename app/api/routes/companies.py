@@ -121,7 +121,7 @@ def update_company(
     actor: ActorDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Apply a JSON merge patch; the previous values stay answerable with `known_at`."""
+    """Apply a JSON merge patch; the previous values stay answerable with `as_of`."""
     return to_response(
         companies.update_company(
             session=session, actor=actor, slug=slug, patch=patch, if_match=if_match

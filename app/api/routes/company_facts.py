@@ -278,7 +278,7 @@ def update_financial_result(
     if_match: IfMatch = None,
 ) -> Response:
     """Apply a JSON merge patch (`amount` is replaced whole); the previous values stay
-    answerable with `known_at`."""
+    answerable with `as_of`."""
     return to_response(
         company_facts.update_financial_result(
             session=session,
@@ -371,7 +371,7 @@ def update_plant(
     actor: ActorDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Apply a JSON merge patch; the previous values stay answerable with `known_at`."""
+    """Apply a JSON merge patch; the previous values stay answerable with `as_of`."""
     return to_response(
         company_facts.update_plant(
             session=session,

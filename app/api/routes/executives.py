@@ -63,7 +63,7 @@ async def executive_filters(
             max_length=100,
             pattern=SLUG_PATTERN,
             description="Only executives with a role at this company (its slug) that answers "
-            "`valid_at`/`known_at`.",
+            "`valid_at`/`known_at`/`as_of`.",
             examples=["nissan"],
         ),
     ] = None,
@@ -119,7 +119,7 @@ async def list_executives(
 async def get_executive(
     slug: ExecutiveSlug, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutivePublic:
-    """One executive with the roles that answer `valid_at`/`known_at`, and their quotes."""
+    """One executive with the roles that answer `valid_at`/`known_at`/`as_of`, and their quotes."""
     executive = executives.get_executive(session=session, slug=slug, as_of=as_of)
     response.headers["ETag"] = etag_of(executive)
     return executive
@@ -161,7 +161,7 @@ def update_executive(
     if_match: IfMatch = None,
 ) -> Response:
     """Apply a JSON merge patch to `name`, `certainty` or `citations` (the slug never
-    changes); the previous values stay answerable with `known_at`."""
+    changes); the previous values stay answerable with `as_of`."""
     return to_response(
         executives.update_executive(
             session=session, actor=actor, slug=slug, patch=patch, if_match=if_match
@@ -194,7 +194,8 @@ def delete_executive(
 async def get_role(
     slug: ExecutiveSlug, role_id: RoleId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutiveRoleDetail:
-    """One of the executive's roles, with its company and quotes, as of `valid_at`/`known_at`."""
+    """One of the executive's roles, with its company and quotes, as of
+    `valid_at`/`known_at`/`as_of`."""
     role = executives.get_role(session=session, slug=slug, role_id=role_id, as_of=as_of)
     response.headers["ETag"] = etag_of(role)
     return role
@@ -239,7 +240,7 @@ def update_role(
     if_match: IfMatch = None,
 ) -> Response:
     """Apply a JSON merge patch to `title`, `started_on`, `ended_on`, `certainty` or
-    `citations`; the previous values stay answerable with `known_at`."""
+    `citations`; the previous values stay answerable with `as_of`."""
     return to_response(
         executives.update_role(
             session=session,
@@ -265,7 +266,7 @@ def delete_role(
     actor: ActorDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Withdraw a role; it stays answerable with `known_at` for the days it was said."""
+    """Withdraw a role; it stays answerable with `as_of` for the days it was said."""
     return to_response(
         executives.delete_role(
             session=session, actor=actor, slug=slug, role_id=role_id, if_match=if_match

@@ -57,8 +57,8 @@ async def partnership_filters(
     status: Annotated[
         PartnershipStatus | None,
         Query(
-            description="Only partnerships with this status; with `valid_at` or `known_at`, "
-            "the status they had then.",
+            description="Only partnerships with this status; with `valid_at`, `known_at` or "
+            "`as_of`, the status they had then.",
             examples=["in_talks"],
         ),
     ] = None,
@@ -197,7 +197,7 @@ def update_partnership(
     actor: ActorDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Apply a JSON merge patch; the previous values stay answerable with `known_at`. The
+    """Apply a JSON merge patch; the previous values stay answerable with `as_of`. The
     status changes through `POST /v1/partnerships/{id}/statuses`, not here."""
     return to_response(
         partnerships.update_partnership(
@@ -245,7 +245,7 @@ def add_partnership_status(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Add a dated status (`valid_from` is required): the current status ends on that date,
-    and `valid_at`/`known_at` before it still answer the old one. 409 if it is the status
+    and `valid_at`/`known_at`/`as_of` before it still answer the old one. 409 if it is the status
     already, or if `valid_from` is not after the current status began."""
     return to_response(
         partnerships.add_status(
@@ -351,7 +351,7 @@ def update_partnership_scope(
     if_match: IfMatch = None,
 ) -> Response:
     """Apply a JSON merge patch to one scope row (`If-Match`: the partnership's ETag); the
-    previous values stay answerable with `known_at`."""
+    previous values stay answerable with `as_of`."""
     return to_response(
         partnerships.update_scope(
             session=session,

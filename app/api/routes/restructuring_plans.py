@@ -138,7 +138,7 @@ def update_restructuring_plan(
     actor: ActorDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Apply a JSON merge patch; the previous values stay answerable with `known_at`."""
+    """Apply a JSON merge patch; the previous values stay answerable with `as_of`."""
     return to_response(
         company_facts.update_restructuring_plan(
             session=session, actor=actor, plan_id=plan_id, patch=patch, if_match=if_match

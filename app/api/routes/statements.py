@@ -212,7 +212,7 @@ def update_statement(
     actor: ActorDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Apply a JSON merge patch; the previous values stay answerable with `known_at`."""
+    """Apply a JSON merge patch; the previous values stay answerable with `as_of`."""
     return to_response(
         statements.update_statement(
             session=session, actor=actor, statement_id=statement_id, patch=patch, if_match=if_match

@@ -141,7 +141,7 @@ def update_tariff(
     actor: ActorDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Apply a JSON merge patch; the previous values stay answerable with `known_at`. A new
+    """Apply a JSON merge patch; the previous values stay answerable with `as_of`. A new
     `rate_pct` with an `effective_on` later than the current one is a rate change: the old
     rate stays answerable with `valid_at` before that day, and becomes `previous_rate_pct`
     unless the patch gives one."""
@@ -230,7 +230,7 @@ def update_impact(
     if_match: IfMatch = None,
 ) -> Response:
     """Apply a JSON merge patch (`amount` is replaced whole); the previous values stay
-    answerable with `known_at`."""
+    answerable with `as_of`."""
     return to_response(
         tariffs.update_impact(
             session=session,
