@@ -9,7 +9,14 @@ from sqlmodel import Session
 
 from app.importer import import_facts, parse_facts
 from tests.conftest import Curator
-from tests.helpers import assert_problem, assert_verbatim, today, until_today, yesterday
+from tests.helpers import (
+    assert_problem,
+    assert_verbatim,
+    today,
+    until_today,
+    walk_pages,
+    yesterday,
+)
 
 SEED = "2025-11-14-honda-nissan"
 ARTICLE = "2026-01-10-us-tariff-cut"
@@ -306,6 +313,12 @@ def test_a_tariff_is_created_with_its_impacts_and_retracted_with_them(
     assert read.json() == created and read.headers["ETag"] == response.headers["ETag"]
     honda = curator.client.get("/v1/companies/honda/tariff-impacts").json()["data"]
     assert sorted(i["tariff"]["imposing_country"] for i in honda) == ["CA", "US"]
+    # The seed's Honda impact states no fiscal year: it sorts first, and a page ends on it.
+    path = "/v1/companies/honda/tariff-impacts"
+    years = [i["fiscal_year"] for i in walk_pages(curator.client, path, {"sort": "fiscal_year"})]
+    assert years == [None, "FY2025"]
+    backwards = walk_pages(curator.client, path, {"sort": "-fiscal_year"})
+    assert [i["fiscal_year"] for i in backwards] == ["FY2025", None]
     hits = curator.client.get("/v1/search", params={"q": "CA tariff", "type": "tariff"}).json()
     assert str(created["id"]) in [h["key"] for h in hits["data"]]
 
