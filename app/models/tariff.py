@@ -161,7 +161,10 @@ class ImpactIn(FactIn):
 
 
 class TariffIn(FactIn):
-    """A tariff, known by (imposing_country, target_country, product)."""
+    """A tariff over one period of its rate. A write through the API is known by
+    (imposing_country, target_country, product): a new rate is a PATCH. A facts file may
+    give several undated periods of one tariff, told apart by ``rate_pct`` and
+    ``effective_on``."""
 
     imposing_country: CountryCode
     target_country: CountryCode
