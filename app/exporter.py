@@ -598,6 +598,7 @@ class _Writer:
                             "company": self._company(impact.company_id, where),
                             "fiscal_year": impact.fiscal_year,
                             "metric": impact.metric,
+                            "direction": str(impact.direction) if impact.direction else None,
                             "kind": impact.kind,
                             "amount": _money(impact),
                             **self._fact(impact, impact_citations),

@@ -553,11 +553,13 @@ class _Plan:
                 "baseline_rate_pct",
             }
         )
-        key = ("imposing_country", "target_country", "product")
+        # A row is one period of the tariff's rate: a source may give several periods of
+        # one tariff, told apart by their rate and start (either may be unknown, not both).
+        key = ("imposing_country", "target_country", "product", "valid_from", "rate_pct")
         row = self._row(where, Tariff, key, tariff, values | dates, fields=fields)
         for i, impact in enumerate(tariff.impacts):
             at = f"{where}.impacts[{i}]"
-            values = impact.model_dump(include={"fiscal_year", "metric", "kind"})
+            values = impact.model_dump(include={"fiscal_year", "metric", "direction", "kind"})
             self._child(
                 at,
                 TariffImpact,

@@ -179,21 +179,33 @@ def test_seed_holds_every_item_of_the_spec(empty_db_engine: Engine) -> None:
             "cross-shareholding": Certainty.excluded,
         }
 
-        tariff = session.exec(select(Tariff)).one()
-        assert (tariff.imposing_country, tariff.target_country, tariff.product) == (
-            "US",
-            "JP",
-            "vehicles",
-        )
-        assert (tariff.rate_pct, tariff.baseline_rate_pct) == (Decimal(15), Decimal("2.5"))
-        assert tariff.previous_rate_pct is None and tariff.valid_from is None
+        # The rate's three periods (15 % now, raised before, 2.5 % before the trade war),
+        # undated; the impacts are the current period's.
+        tariffs = session.exec(select(Tariff).order_by(col(Tariff.id))).all()
+        assert {(t.imposing_country, t.target_country, t.product) for t in tariffs} == {
+            ("US", "JP", "vehicles")
+        }
+        assert [t.rate_pct for t in tariffs] == [Decimal(15), None, Decimal("2.5")]
+        assert {t.baseline_rate_pct for t in tariffs} == {Decimal("2.5")}
+        assert {(t.previous_rate_pct, t.valid_from, t.valid_to) for t in tariffs} == {
+            (None, None, None)
+        }
         impacts = {
-            i.company_id: (i.metric, i.kind, i.amount, i.currency, i.usd)
-            for i in session.exec(select(TariffImpact).where(TariffImpact.tariff_id == tariff.id))
+            i.company_id: (i.fiscal_year, i.metric, i.direction, i.kind, i.amount, i.usd)
+            for i in session.exec(
+                select(TariffImpact).where(TariffImpact.tariff_id == tariffs[0].id)
+            )
         }
         assert impacts == {
-            ids["nissan"]: ("profit", "estimate", Decimal("275e9"), "JPY", Decimal("1.8e9")),
-            ids["honda"]: ("profit", "estimate", Decimal("385e9"), "JPY", Decimal("2.5e9")),
+            ids["nissan"]: (
+                "FY2025",
+                "profit",
+                "decrease",
+                "estimate",
+                Decimal("275e9"),
+                Decimal("1.8e9"),
+            ),
+            ids["honda"]: (None, None, None, "estimate", Decimal("385e9"), Decimal("2.5e9")),
         }
 
         plan = session.exec(select(RestructuringPlan)).one()
@@ -205,7 +217,7 @@ def test_seed_holds_every_item_of_the_spec(empty_db_engine: Engine) -> None:
             2028,
         )
         result = session.exec(select(FinancialResult)).one()
-        assert (result.company_id, result.metric, result.period) == (ids["nissan"], "loss", "2025")
+        assert (result.company_id, result.metric, result.period) == (ids["nissan"], "loss", None)
         assert (result.amount, result.currency, result.usd) == (
             Decimal("221900000000"),
             "JPY",
@@ -275,14 +287,14 @@ def test_facts_say_what_the_rows_say(empty_db_engine: Engine) -> None:
             nissan.id,
         )
         assert loss.value == {
-            "period": "2025",
+            "period": None,
             "amount": {"amount": "221900000000", "currency": "JPY", "usd": "1500000000"},
         }
         role = fact("holds_role")
         assert (role.subject, role.company_id) == ("ivan-espinosa", nissan.id)
         assert role.value == {"title": "CEO", "company": "nissan"}
         assert (role.valid_from, role.valid_from_precision) == (dt.date(2025, 4, 1), "month")
-        tariff = fact("tariff")
+        tariff = fact("tariff", fact_id=1)
         assert tariff.subject == "US tariff on vehicles from JP"
         assert tariff.value["rate_pct"] == "15" and tariff.value["baseline_rate_pct"] == "2.5"
         excluded = session.exec(select(Fact).where(Fact.predicate == "excludes")).all()

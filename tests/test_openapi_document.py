@@ -190,8 +190,9 @@ def test_the_partial_date_pattern_holds_exactly_the_dates_that_exist() -> None:
 
 
 def _seed_tariff(curator: Curator) -> tuple[str, str]:
-    """The paths of the seed's tariff and of one of its impacts."""
-    [tariff] = curator.client.get("/v1/tariffs", params={"include": "impacts"}).json()["data"]
+    """The paths of the seed's tariff (its current period, the first) and of one of its
+    impacts."""
+    tariff = curator.client.get("/v1/tariffs", params={"include": "impacts"}).json()["data"][0]
     path = f"/v1/tariffs/{tariff['id']}"
     return path, f"{path}/impacts/{tariff['impacts'][0]['id']}"
 

@@ -2,8 +2,9 @@
 and on request an exact ``total`` and facet counts.
 
 A cursor holds the sort it was made for and the last row's sort key and id, so page 1,000
-is one index range scan like page 1. Only NOT NULL columns are sortable: NULLs have no
-place in a row-value comparison.
+is one index range scan like page 1. NULLs have no place in a row-value comparison: a sort
+key is a NOT NULL column, or a nullable text column (a value the source did not state)
+whose NULL sorts as the empty string, a value no stored text has (first ascending).
 """
 
 import base64
@@ -304,9 +305,10 @@ def fetch_page(
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         last = rows[-1] if page.one_entity or page.core_rows else rows[-1][0]
-        next_cursor = encode_cursor(
-            [sort, _jsonable(getattr(last, column.key)), getattr(last, spec.id_column.key)]
-        )
+        last_key = getattr(last, column.key)
+        if last_key is None:  # only a nullable text column's, which sorts as ""
+            last_key = UNSTATED
+        next_cursor = encode_cursor([sort, _jsonable(last_key), getattr(last, spec.id_column.key)])
     tally = spec.tally
     if tally is not None and (
         current_filters is None or not tally.covers([*current_filters, *facet_columns])
@@ -488,13 +490,31 @@ class _PageStatement:
     core_rows: bool  # read as Core rows of that model's table (and any labelled columns)
 
 
+# What a nullable text sort key's NULL sorts as: no stored text is empty.
+UNSTATED = ""
+
+
+def _sort_expression(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+    """The expression a sort key orders by: the column, or for a nullable text column its
+    value with NULL as ``UNSTATED`` (its own index is not used then: such keys sort the
+    rows of one company, never a whole table)."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    if getattr(column.expression, "nullable", False) and isinstance(column_type, String):
+        return func.coalesce(column, UNSTATED)
+    return column  # type: ignore[return-value]
+
+
 def _position(statement: S, spec: ListSpec, sort: str, after: bool) -> _PageStatement:
     """``statement`` ordered by ``sort``, after the cursor's row (``:after_key``,
     ``:after_id``) when ``after``, limited to ``:page_size`` rows (a page plus one, which
     tells whether there is a next page)."""
     column = spec.sort_keys[sort.removeprefix("-")]
     descending = sort.startswith("-")
-    key_columns = [column] if column is spec.id_column else [column, spec.id_column]
+    key_columns = (
+        [column] if column is spec.id_column else [_sort_expression(column), spec.id_column]
+    )
     if after:
         last_key = [bindparam("after_key", type_=column.type)] if len(key_columns) == 2 else []
         row_key = tuple_(*key_columns)

@@ -32,7 +32,8 @@ class FinancialResult(FactBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="company.id", index=True, ondelete="CASCADE")
-    period: str = Field(max_length=40, index=True)
+    # Null when the source does not say which period the figure covers.
+    period: str | None = Field(default=None, max_length=40, index=True)
     metric: str = Field(max_length=40, index=True)
     amount: Decimal = money_column()
     currency: str = Field(max_length=3)
@@ -54,7 +55,10 @@ class RestructuringPlanPublic(FactPublic):
     fact_table: ClassVar[str] = "restructuring_plan"
     id: int
     company: str = Field(description="The company's slug.", schema_extra={"examples": ["nissan"]})
-    name: str = Field(schema_extra={"examples": ["Recovery plan"]})
+    name: str = Field(
+        description="The plan's name, or the source's own words for it when it gives none.",
+        schema_extra={"examples": ["recovery plan"]},
+    )
     job_cuts: int | None = Field(
         description="Jobs the plan eliminates.", schema_extra={"examples": [20000]}
     )
@@ -65,7 +69,10 @@ class RestructuringPlanPublic(FactPublic):
         description="Plants once the plan is done.", schema_extra={"examples": [10]}
     )
     target_year: int | None = Field(
-        description="The year the plan is to be done by.", schema_extra={"examples": [2028]}
+        description='The year by which the plants are to number `plants_after` ("from 17 '
+        'to 10 by 2028"). It dates the plant reduction only: the job cuts carry no year '
+        "unless the source gives them one.",
+        schema_extra={"examples": [2028]},
     )
 
 
@@ -73,9 +80,10 @@ class FinancialResultPublic(FactPublic):
     fact_table: ClassVar[str] = "financial_result"
     id: int
     company: str = Field(description="The company's slug.", schema_extra={"examples": ["nissan"]})
-    period: str = Field(
-        description="The reporting period as the source names it.",
-        schema_extra={"examples": ["2025"]},
+    period: str | None = Field(
+        description="The reporting period as the source names it; null when it does not "
+        "say (when a result was reported is not the period it covers).",
+        schema_extra={"examples": ["FY2024"]},
     )
     metric: str = Field(schema_extra={"examples": ["loss"]})
     amount: Money
@@ -103,12 +111,16 @@ class PlanIn(FactIn):
     job_cuts: Count | None = None
     plants_before: Count | None = None
     plants_after: Count | None = None
-    target_year: Year | None = None
+    target_year: Year | None = Field(
+        default=None, description="The year the plant reduction is to be done by."
+    )
 
 
 class ResultIn(FactIn):
     company: Slug
-    period: NonEmpty = Field(max_length=40, description="As the source names it.")
+    period: NonEmpty | None = Field(
+        default=None, max_length=40, description="As the source names it; null if it does not."
+    )
     metric: NonEmpty = Field(max_length=40, description="The source's own word: loss, …")
     amount: MoneyIn
 
@@ -140,9 +152,7 @@ class RestructuringPlanUpdate(MergePatch):
 class FinancialResultUpdate(MergePatch):
     """A correction: the old values stay answerable through ``as_of``."""
 
-    not_null: ClassVar[frozenset[str]] = frozenset(
-        {"period", "metric", "amount", "certainty", "citations"}
-    )
+    not_null: ClassVar[frozenset[str]] = frozenset({"metric", "amount", "certainty", "citations"})
 
     period: NonEmpty | None = Field(default=None, max_length=40)
     metric: NonEmpty | None = Field(default=None, max_length=40)

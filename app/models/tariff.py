@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import ConfigDict
@@ -19,6 +20,7 @@ from app.models.base import (
     FactPublic,
     MoneyIn,
     PublicModel,
+    enum_column,
     money_column,
     percent_column,
 )
@@ -26,7 +28,9 @@ from app.models.company import CompanyRef
 
 
 class Tariff(FactBase, table=True):
-    """A tariff; ``valid_from`` is when its current rate took effect."""
+    """A tariff over one period of its rate; ``valid_from`` is when that rate took effect.
+    A source giving the rate's history without dates gives one row per period, each with
+    unknown (null) bounds and, where the source omits it, a null rate."""
 
     __tablename__ = "tariff"
 
@@ -39,14 +43,27 @@ class Tariff(FactBase, table=True):
     baseline_rate_pct: Decimal | None = percent_column()
 
 
+class ImpactDirection(StrEnum):
+    """Which way the tariff moves the metric; the amount is its size, never signed."""
+
+    decrease = "decrease"
+    increase = "increase"
+
+
 class TariffImpact(FactBase, table=True):
+    """What a tariff does to a company's figures: only what the source says of that
+    company, so the fiscal year, metric and direction are null where it does not say."""
+
     __tablename__ = "tariff_impact"
 
     id: int | None = Field(default=None, primary_key=True)
     tariff_id: int = Field(foreign_key="tariff.id", index=True, ondelete="CASCADE")
     company_id: int = Field(foreign_key="company.id", index=True, ondelete="CASCADE")
-    fiscal_year: str = Field(max_length=20, index=True)
-    metric: str = Field(max_length=40, index=True)
+    fiscal_year: str | None = Field(default=None, max_length=20, index=True)
+    metric: str | None = Field(default=None, max_length=40, index=True)
+    direction: ImpactDirection | None = enum_column(
+        ImpactDirection, column="direction", nullable=True
+    )
     kind: str = Field(max_length=20)
     amount: Decimal = money_column()
     currency: str = Field(max_length=3)
@@ -66,12 +83,19 @@ class TariffImpactPublic(FactPublic):
     fact_table: ClassVar[str] = "tariff_impact"
     id: int
     company: CompanyRef
-    fiscal_year: str = Field(
-        description="The fiscal year as the source names it.", schema_extra={"examples": ["2025"]}
+    fiscal_year: str | None = Field(
+        description="The fiscal year the source gives it for; null when it does not say.",
+        schema_extra={"examples": ["FY2025"]},
     )
-    metric: str = Field(
-        description="What the tariff hits, in the source's own word.",
+    metric: str | None = Field(
+        description="What the tariff hits, in the source's own word; null when it does not "
+        'say (an unqualified "impact").',
         schema_extra={"examples": ["profit"]},
+    )
+    direction: ImpactDirection | None = Field(
+        description="Whether the tariff makes the metric fall (`decrease`) or rise "
+        "(`increase`); `amount` is the size of the change. Null when the source does not say.",
+        schema_extra={"examples": ["decrease"]},
     )
     kind: str = Field(
         description="`estimate`, `actual`, …", schema_extra={"examples": ["estimate"]}
@@ -96,7 +120,9 @@ class TariffPublic(FactPublic):
     )
     product: str = Field(schema_extra={"examples": ["vehicles"]})
     rate_pct: DecimalString | None = Field(
-        description="The current rate, in percent.", schema_extra={"examples": ["15"]}
+        description="The rate over this row's period, in percent; null when the source does "
+        'not give it ("raised", to a rate it omits).',
+        schema_extra={"examples": ["15"]},
     )
     previous_rate_pct: DecimalString | None = Field(
         description="The rate before the current one, if the source gives it."
@@ -105,7 +131,8 @@ class TariffPublic(FactPublic):
         description="The rate before the trade war.", schema_extra={"examples": ["2.5"]}
     )
     effective_on: str | None = Field(
-        description="When the current rate took effect, as precise as the source.",
+        description="When this rate took effect, as precise as the source; null when it "
+        "does not say.",
         schema_extra={"examples": ["2025-09"]},
     )
     impacts: list[TariffImpactPublic] | None = Field(
@@ -117,14 +144,27 @@ class TariffPublic(FactPublic):
 
 class ImpactIn(FactIn):
     company: Slug
-    fiscal_year: NonEmpty = Field(max_length=20)
-    metric: NonEmpty = Field(max_length=40, description="The source's own word: profit, …")
+    fiscal_year: NonEmpty | None = Field(
+        default=None, max_length=20, description="Null when the source does not say."
+    )
+    metric: NonEmpty | None = Field(
+        default=None,
+        max_length=40,
+        description="The source's own word: profit, …; null when it does not say.",
+    )
+    direction: ImpactDirection | None = Field(
+        default=None,
+        description="decrease or increase of the metric; null when the source does not say.",
+    )
     kind: NonEmpty = Field(max_length=20, description="estimate, actual, …")
-    amount: MoneyIn
+    amount: MoneyIn = Field(description="The size of the change, whatever its direction.")
 
 
 class TariffIn(FactIn):
-    """A tariff, known by (imposing_country, target_country, product)."""
+    """A tariff over one period of its rate. A write through the API is known by
+    (imposing_country, target_country, product): a new rate is a PATCH. A facts file may
+    give several undated periods of one tariff, told apart by ``rate_pct`` and
+    ``effective_on``."""
 
     imposing_country: CountryCode
     target_country: CountryCode
@@ -179,12 +219,11 @@ class TariffImpactUpdate(MergePatch):
     """A correction of an impact: the old values stay answerable through ``as_of``. The
     company is what the impact is about; an impact on another company is another impact."""
 
-    not_null: ClassVar[frozenset[str]] = frozenset(
-        {"fiscal_year", "metric", "kind", "amount", "certainty", "citations"}
-    )
+    not_null: ClassVar[frozenset[str]] = frozenset({"kind", "amount", "certainty", "citations"})
 
     fiscal_year: NonEmpty | None = Field(default=None, max_length=20)
     metric: NonEmpty | None = Field(default=None, max_length=40)
+    direction: ImpactDirection | None = None
     kind: NonEmpty | None = Field(default=None, max_length=20)
     amount: MoneyUpdate | None = Field(default=None, description="Replaced whole.")
     certainty: Certainty | None = None

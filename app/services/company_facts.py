@@ -422,7 +422,10 @@ def _refuse_twin(
     if other_than is not None:
         statement = statement.where(col(kind.model.id) != other_than)
     if (twin := session.exec(statement).first()) is not None:
-        named = ", ".join(f"{name} {value!r}" for name, value in key.items())
+        named = ", ".join(
+            f"{name} {'not stated' if value is None else repr(value)}"
+            for name, value in key.items()
+        )
         raise Conflict(f"The company already has a {kind.label} with {named} (id {twin}).")
 
 

@@ -198,6 +198,7 @@ def _statement(row: FactBase, related: _Related) -> _Statement:
                 "tariff": row.tariff_id,
                 "fiscal_year": row.fiscal_year,
                 "metric": row.metric,
+                "direction": row.direction,
                 "kind": row.kind,
                 "amount": _money(row),
             }

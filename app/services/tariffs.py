@@ -322,11 +322,12 @@ def _impact_twin(
     *,
     tariff_id: int,
     company_id: int,
-    fiscal_year: str,
-    metric: str,
+    fiscal_year: str | None,
+    metric: str | None,
     other_than: int | None = None,
 ) -> None:
-    """Refuse a second current impact of a tariff on a company for one year and metric."""
+    """Refuse a second current impact of a tariff on a company for one year and metric
+    (an unstated year or metric is one value: two unqualified impacts are twins too)."""
     statement = select(TariffImpact.id).where(
         TariffImpact.tariff_id == tariff_id,
         TariffImpact.company_id == company_id,
@@ -338,8 +339,8 @@ def _impact_twin(
         statement = statement.where(TariffImpact.id != other_than)
     if session.exec(statement).first() is not None:
         raise Conflict(
-            f"Tariff {tariff_id} already has a {metric!r} impact for {fiscal_year!r} on "
-            "that company."
+            f"Tariff {tariff_id} already has a {metric or 'unqualified'!r} impact for "
+            f"{fiscal_year or 'an unstated year'!r} on that company."
         )
 
 
@@ -351,6 +352,7 @@ def _add_impact(
         company_id=_entity_id(company),
         fiscal_year=impact.fiscal_year,
         metric=impact.metric,
+        direction=impact.direction,
         kind=impact.kind,
         certainty=impact.certainty,
         **impact.amount.columns(),
@@ -382,7 +384,7 @@ def create_tariff(
             )
         companies: list[Company] = []
         errors: list[tuple[list[str | int], str]] = []
-        seen: dict[tuple[str, str, str], int] = {}
+        seen: dict[tuple[str, str | None, str | None], int] = {}
         for i, impact in enumerate(payload.impacts):
             key = (impact.company, impact.fiscal_year, impact.metric)
             if key in seen:
@@ -580,7 +582,7 @@ def update_impact(
         changes = patch.changes()
         if patch.amount is not None:
             changes |= patch.amount.columns()
-        if changes.keys() & {"fiscal_year", "metric"}:
+        if "fiscal_year" in changes or "metric" in changes:
             _impact_twin(
                 session,
                 tariff_id=tariff_id,

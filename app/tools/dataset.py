@@ -673,6 +673,8 @@ class _Builder:
             "company_id": company.id,
             "fiscal_year": f"FY{year}",
             "metric": "operating_profit",
+            # Its sentence says the tariff "costs" the company: a fall in the metric.
+            "direction": "decrease",
             "kind": "hit",
             "amount": amount,
             "currency": "USD",
@@ -687,6 +689,7 @@ class _Builder:
             "tariff": tariff["id"],
             "fiscal_year": impact["fiscal_year"],
             "metric": "operating_profit",
+            "direction": "decrease",
             "kind": "hit",
             "amount": _money(amount, "USD", amount),
         }

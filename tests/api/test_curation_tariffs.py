@@ -14,6 +14,7 @@ from tests.helpers import (
     assert_verbatim,
     just_before,
     last_write_at,
+    walk_pages,
     yesterday,
 )
 
@@ -72,8 +73,11 @@ def cite(quote: str, source: str = ARTICLE) -> list[dict[str, str]]:
 
 
 def _tariff_id(curator: Curator) -> int:
-    [tariff] = curator.client.get("/v1/tariffs").json()["data"]
-    return int(tariff["id"])
+    """The seed tariff's current period (15 %), the one with the impacts; its two earlier
+    periods (a raised rate not given, 2.5 %) are rows of their own."""
+    tariffs = curator.client.get("/v1/tariffs").json()["data"]
+    [current] = [t for t in tariffs if t["rate_pct"] == "15"]
+    return int(current["id"])
 
 
 def _if_match(curator: Curator, path: str) -> dict[str, str]:
@@ -178,16 +182,18 @@ def test_a_corrected_rate_keeps_the_old_one_under_as_of(curator_with_article: Cu
     assert past == old.json()
     assert past["rate_pct"] == "15"
     assert_verbatim(curator.engine, past["citations"], SEED_RATE)
-    assert [t["rate_pct"] for t in curator.client.get("/v1/tariffs").json()["data"]] == ["10"]
+    rates = [t["rate_pct"] for t in curator.client.get("/v1/tariffs").json()["data"]]
+    assert rates == ["10", None, "2.5"]
     before_it = {"as_of": just_before(_at(response))}
     listed = curator.client.get("/v1/tariffs", params=before_it).json()["data"]
-    assert [t["rate_pct"] for t in listed] == ["15"]
+    # The superseded copy of the corrected row lists in its own row's id order: last.
+    assert [t["rate_pct"] for t in listed] == [None, "2.5", "15"]
     # Reported by then, as recorded now: the correction's source came out on 2026-01-10.
-    for day, rates in (("2026-01-09", []), ("2026-01-10", ["10"])):
+    for day, rates in (("2026-01-09", [None, "2.5"]), ("2026-01-10", ["10", None, "2.5"])):
         listed = curator.client.get("/v1/tariffs", params={"known_at": day}).json()["data"]
         assert [t["rate_pct"] for t in listed] == rates
     facts = curator.client.get("/v1/facts", params={"predicate": "tariff"}).json()["data"]
-    assert [f["value"]["rate_pct"] for f in facts] == ["10"]
+    assert [f["value"]["rate_pct"] for f in facts] == ["10", None, "2.5"]
 
 
 def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
@@ -228,14 +234,17 @@ def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
             t["rate_pct"] for t in curator.client.get("/v1/tariffs", params=params).json()["data"]
         ]
 
-    assert rates() == ["10"]  # one tariff, one row
-    assert rates(valid_at="2025-12-01") == ["15"]
-    assert rates(valid_at="2026-01-01") == ["10"]
+    # One row per tariff; the seed's undated earlier periods are tariffs of their own.
+    assert rates() == ["10", None, "2.5"]
+    assert sorted(map(str, rates(valid_at="2025-12-01"))) == ["15", "2.5", "None"]
+    assert rates(valid_at="2026-01-01") == ["10", None, "2.5"]
     facts = curator.client.get("/v1/facts", params={"predicate": "tariff"}).json()["data"]
-    assert sorted((f["value"]["rate_pct"], f["valid_to"]) for f in facts) == [
+    assert {(f["value"]["rate_pct"], f["valid_to"]) for f in facts} == {
         ("10", None),
         ("15", "2026-01-01"),
-    ]
+        (None, None),
+        ("2.5", None),
+    }
 
     # Retracting the tariff withdraws the past rate too; history still answers.
     assert curator.client.delete(path, headers=curator.headers).status_code == 204
@@ -314,6 +323,12 @@ def test_a_tariff_is_created_with_its_impacts_and_retracted_with_them(
     assert read.json() == created and read.headers["ETag"] == response.headers["ETag"]
     honda = curator.client.get("/v1/companies/honda/tariff-impacts").json()["data"]
     assert sorted(i["tariff"]["imposing_country"] for i in honda) == ["CA", "US"]
+    # The seed's Honda impact states no fiscal year: it sorts first, and a page ends on it.
+    path = "/v1/companies/honda/tariff-impacts"
+    years = [i["fiscal_year"] for i in walk_pages(curator.client, path, {"sort": "fiscal_year"})]
+    assert years == [None, "FY2025"]
+    backwards = walk_pages(curator.client, path, {"sort": "-fiscal_year"})
+    assert [i["fiscal_year"] for i in backwards] == ["FY2025", None]
     hits = curator.client.get("/v1/search", params={"q": "CA tariff", "type": "tariff"}).json()
     assert str(created["id"]) in [h["key"] for h in hits["data"]]
 
@@ -411,7 +426,8 @@ def test_an_impact_for_a_new_fiscal_year_round_trip(curator_with_article: Curato
     assert created["amount"] == {"amount": "120000000000", "currency": "JPY", "usd": "800000000"}
     assert curator.client.get(location).json() == created
     tariff = curator.client.get(f"/v1/tariffs/{tariff_id}").json()
-    assert sorted(i["fiscal_year"] for i in tariff["impacts"]) == ["FY2025", "FY2025", "FY2026"]
+    # Nissan's, Honda's (no year stated) and the new one.
+    assert [i["fiscal_year"] for i in tariff["impacts"]] == ["FY2025", None, "FY2026"]
     nissan = curator.client.get(
         "/v1/companies/nissan/tariff-impacts", params={"fiscal_year": "FY2026"}
     ).json()["data"]
@@ -498,7 +514,7 @@ def test_a_plan_round_trip(curator_with_article: Curator) -> None:
     read = curator.client.get(location)
     assert read.json() == created and read.headers["ETag"] == response.headers["ETag"]
     listed = curator.client.get("/v1/companies/nissan/restructuring-plans").json()["data"]
-    assert sorted(p["name"] for p in listed) == ["Extended recovery plan", "Recovery plan"]
+    assert sorted(p["name"] for p in listed) == ["Extended recovery plan", "recovery plan"]
     hits = curator.client.get(
         "/v1/search", params={"q": "Extended", "type": "restructuring_plan"}
     ).json()["data"]
@@ -542,7 +558,7 @@ def test_correcting_the_seed_plan_keeps_its_old_figures(curator_with_article: Cu
 @pytest.mark.parametrize(
     ("method", "body", "status", "loc"),
     [
-        ("POST", _plan(name="Recovery plan"), 409, None),
+        ("POST", _plan(name="recovery plan"), 409, None),
         ("POST", _plan(company="tesla"), 422, ["body", "company"]),
         ("POST", _plan(job_cuts="25000"), 422, ["body", "job_cuts"]),
         ("POST", _plan(job_cuts=-1), 422, ["body", "job_cuts"]),
@@ -592,7 +608,7 @@ def test_a_financial_result_round_trip(curator_with_article: Curator) -> None:
         curator.client.get(f"/v1/companies/honda/financial-results/{created['id']}"), 404
     )
     results = curator.client.get("/v1/companies/nissan/financial-results").json()["data"]
-    assert sorted(r["period"] for r in results) == ["2025", "2026-H1"]
+    assert [r["period"] for r in results] == [None, "2026-H1"]  # the seed's loss has none
 
     patched = curator.client.patch(
         location,
@@ -606,14 +622,14 @@ def test_a_financial_result_round_trip(curator_with_article: Curator) -> None:
     assert curator.client.delete(location, headers=curator.headers).status_code == 204
     assert_problem(curator.client.get(location), 404)
     results = curator.client.get("/v1/companies/nissan/financial-results").json()["data"]
-    assert [r["period"] for r in results] == ["2025"]
+    assert [r["period"] for r in results] == [None]
     assert recorded_before(curator, location, patched) == created
 
 
 @pytest.mark.parametrize(
     ("slug", "body", "status", "loc"),
     [
-        ("nissan", _result(period="2025", metric="loss"), 409, None),
+        ("nissan", _result(period=None, metric="loss"), 409, None),
         ("honda", _result(), 422, ["body", "company"]),  # the body's company is the URL's
         ("nissan", _result(company=None), 422, ["body", "company"]),
         ("tesla", _result(company="tesla"), 404, None),
@@ -657,7 +673,7 @@ def test_a_result_patch_onto_another_results_key_is_409(curator_with_article: Cu
     before = curator.counts()
     response = curator.client.patch(
         f"/v1/companies/nissan/financial-results/{created['id']}",
-        json={"period": "2025", "metric": "loss"},
+        json={"period": None, "metric": "loss"},
         headers=curator.headers,
     )
     assert_problem(response, 409)
@@ -684,7 +700,7 @@ def test_a_plant_round_trip(curator_with_article: Curator) -> None:
     assert curator.client.get(location).json() == created
     assert search("Greensburg") == ["Greensburg plant"]
     plants = curator.client.get("/v1/companies/honda/plants").json()["data"]
-    assert sorted(p["name"] for p in plants) == ["Greensburg plant", "Marysville plant"]
+    assert sorted(p["name"] for p in plants) == ["Greensburg plant", "Honda plant in Marysville"]
 
     patched = curator.client.patch(
         location,
@@ -709,7 +725,7 @@ def test_a_plant_round_trip(curator_with_article: Curator) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "loc"),
     [
-        (_plant(name="Marysville plant"), 409, None),
+        (_plant(name="Honda plant in Marysville"), 409, None),
         (_plant(company="nissan"), 422, ["body", "company"]),
         (_plant(country="USA"), 422, ["body", "country"]),
         (_plant(citations=[]), 422, ["body", "citations"]),

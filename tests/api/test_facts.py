@@ -61,12 +61,15 @@ def test_the_seed_facts_read_back(facts: list[dict[str, Any]]) -> None:
         "usd": "1800000000",
     }
     assert nissan_impact["value"]["metric"] == "profit"
+    assert nissan_impact["value"]["direction"] == "decrease"
     [honda_impact] = _find(facts, "tariff_impact", "honda")
     assert honda_impact["value"]["amount"]["amount"] == "385000000000"
-    [tariff] = [f for f in facts if f["predicate"] == "tariff"]
-    assert tariff["subject"]["type"] == "tariff"
-    assert tariff["value"]["rate_pct"] == "15"
-    assert tariff["value"]["baseline_rate_pct"] == "2.5"
+    assert honda_impact["value"]["metric"] is None  # "the estimated impact": no metric
+    # One fact per period of the rate: 15 % now, a raised rate not given, 2.5 % before.
+    tariffs = [f for f in facts if f["predicate"] == "tariff"]
+    assert {f["subject"]["type"] for f in tariffs} == {"tariff"}
+    assert [f["value"]["rate_pct"] for f in tariffs] == ["15", None, "2.5"]
+    assert {f["value"]["baseline_rate_pct"] for f in tariffs} == {"2.5"}
     [plan] = _find(facts, "restructuring_plan", "nissan")
     assert plan["value"]["job_cuts"] == 20000
     assert (plan["value"]["plants_before"], plan["value"]["plants_after"]) == (17, 10)
@@ -120,7 +123,7 @@ def test_a_record_leads_to_its_resource(client: TestClient, facts: list[dict[str
     resource = client.get(f"/v1/restructuring-plans/{plan['record']['id']}").json()
     assert resource["job_cuts"] == 20000
     assert resource["citations"] == plan["citations"]
-    [tariff] = [f for f in facts if f["predicate"] == "tariff"]
+    tariff = next(f for f in facts if f["predicate"] == "tariff")
     body = client.get(f"/v1/tariffs/{tariff['record']['id']}").json()
     assert body["citations"] == tariff["citations"]
     impact_ids = {i["company"]["slug"]: i["id"] for i in body["impacts"]}

@@ -25,8 +25,10 @@ HONDA_IMPACT = {"amount": "385000000000", "currency": "JPY", "usd": "2500000000"
 
 @pytest.fixture(scope="module")
 def tariff(client: TestClient) -> dict[str, Any]:
+    """The tariff's current period. The seed holds its three (the article dates none): 15 %
+    now, raised to a rate not given, 2.5 % before the trade war."""
     data = client.get("/v1/tariffs").json()["data"]
-    assert len(data) == 1
+    assert [t["rate_pct"] for t in data] == ["15", None, "2.5"]
     return data[0]
 
 
@@ -60,9 +62,15 @@ def test_one_tariff_embeds_its_impacts_and_citations(
     assert impacts["honda"]["company"] == {"slug": "honda", "name": "Honda"}
     assert impacts["nissan"]["amount"] == NISSAN_IMPACT
     assert impacts["honda"]["amount"] == HONDA_IMPACT
+    nissan, honda = impacts["nissan"], impacts["honda"]
+    assert (nissan["fiscal_year"], nissan["metric"], nissan["direction"]) == (
+        "FY2025",
+        "profit",
+        "decrease",
+    )
+    # "At Honda, the estimated impact is …": no year, metric or direction stated.
+    assert (honda["fiscal_year"], honda["metric"], honda["direction"]) == (None, None, None)
     for impact in impacts.values():
-        assert impact["fiscal_year"] == "FY2025"
-        assert impact["metric"] == "profit"
         assert impact["kind"] == "estimate"
         assert impact["certainty"] == "confirmed"
         assert impact["known_from"] == SEED_DAY
@@ -74,16 +82,17 @@ def test_one_tariff_embeds_its_impacts_and_citations(
 def test_include_embeds_impacts_and_citations_in_lists(
     client: TestClient, seeded_engine: Engine, tariff: dict[str, Any]
 ) -> None:
-    [with_impacts] = client.get("/v1/tariffs", params={"include": "impacts"}).json()["data"]
+    with_impacts, *earlier = client.get("/v1/tariffs", params={"include": "impacts"}).json()["data"]
     assert "citations" not in with_impacts
     assert len(with_impacts["impacts"]) == 2
     assert all("citations" not in impact for impact in with_impacts["impacts"])
+    assert [t["impacts"] for t in earlier] == [[], []]
 
-    [cited] = client.get("/v1/tariffs", params={"include": "citations"}).json()["data"]
+    cited = client.get("/v1/tariffs", params={"include": "citations"}).json()["data"][0]
     assert "impacts" not in cited
     assert_verbatim(seeded_engine, cited["citations"], "15 percent")
 
-    [both] = client.get("/v1/tariffs", params={"include": "impacts,citations"}).json()["data"]
+    both = client.get("/v1/tariffs", params={"include": "impacts,citations"}).json()["data"][0]
     assert both == client.get(f"/v1/tariffs/{tariff['id']}").json()
 
 
@@ -100,13 +109,13 @@ def test_a_page_costs_the_same_queries_however_many_impacts(
 @pytest.mark.parametrize(
     ("params", "count"),
     [
-        ({"imposing_country": "US"}, 1),
+        ({"imposing_country": "US"}, 3),
         ({"imposing_country": "JP"}, 0),
-        ({"target_country": "JP"}, 1),
+        ({"target_country": "JP"}, 3),
         ({"target_country": "CN"}, 0),
-        ({"product": "vehicles"}, 1),
+        ({"product": "vehicles"}, 3),
         ({"product": "steel"}, 0),
-        ({"imposing_country": "US", "target_country": "JP", "product": "vehicles"}, 1),
+        ({"imposing_country": "US", "target_country": "JP", "product": "vehicles"}, 3),
     ],
 )
 def test_filters(client: TestClient, params: dict[str, str], count: int) -> None:
@@ -119,7 +128,7 @@ def test_filters(client: TestClient, params: dict[str, str], count: int) -> None
 def test_sorts(client: TestClient, sort: str) -> None:
     response = client.get("/v1/tariffs", params={"sort": sort})
     assert response.status_code == 200
-    assert len(response.json()["data"]) == 1
+    assert len(response.json()["data"]) == 3
 
 
 @pytest.mark.parametrize(
@@ -144,9 +153,9 @@ def test_as_of_the_seed(client: TestClient, tariff: dict[str, Any]) -> None:
     before = {"known_at": "2025-11-13"}
     assert client.get("/v1/tariffs", params=before).json()["data"] == []
     assert_problem(client.get(f"/v1/tariffs/{tariff['id']}", params=before), 404)
-    assert len(client.get("/v1/tariffs", params={"known_at": SEED_DAY}).json()["data"]) == 1
-    # No stated effective date: the tariff holds whenever asked about.
-    assert len(client.get("/v1/tariffs", params={"valid_at": "2020-01-01"}).json()["data"]) == 1
+    assert len(client.get("/v1/tariffs", params={"known_at": SEED_DAY}).json()["data"]) == 3
+    # No period is dated: none is left out, whenever asked about.
+    assert len(client.get("/v1/tariffs", params={"valid_at": "2020-01-01"}).json()["data"]) == 3
 
 
 @pytest.mark.parametrize(

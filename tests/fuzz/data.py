@@ -1,8 +1,9 @@
 """What no schema can say about a write, supplied to generated requests: a quote must be a
 verbatim span of a stored source, a source is not published after today (UTC), a company
 must exist, a company named in a body must be the one its URL names, an end date does not
-come before its start, two statuses do not hold on one day, and an area is stated once in
-a partnership's scope and exclusions. Without it almost every generated write would
+come before its start, two statuses do not hold on one day, a tariff's impacts on one
+company are not for the same year and metric twice, and an area is stated once in a
+partnership's scope and exclusions. Without it almost every generated write would
 stop at a rightful 422 and never reach the database. Used by the in-process fuzz tests and
 by the schemathesis CLI's hooks."""
 
@@ -34,6 +35,7 @@ def refer_to_real_rows(value: Any, *, company: str = "nissan") -> None:
                 del value[end]  # an end is optional wherever it can be given
         _exclude_only_what_is_not_in_scope(value)
         _one_status_a_day(value)
+        _one_impact_per_year_and_metric(value)
         members = value.get("members")
         if isinstance(members, list) and all(isinstance(m, str) for m in members):
             value["members"] = ["honda", "nissan"]
@@ -77,6 +79,28 @@ def _one_status_a_day(body: dict[str, Any]) -> None:
             kept.append(status)
         starts.add(start)
     body["statuses"] = kept
+
+
+def _one_impact_per_year_and_metric(body: dict[str, Any]) -> None:
+    """Every impact ends up about one company, and one may give no year or metric at all
+    (null, as the seed's Honda impact): an impact restating another's year and metric is
+    left out."""
+    impacts = body.get("impacts")
+    if not isinstance(impacts, list):
+        return
+    seen: set[str] = set()
+    kept = []
+    for i, impact in enumerate(impacts):
+        # As text: a schema-invalid case may give a list, which no set holds.
+        key = (
+            repr((impact.get("fiscal_year"), impact.get("metric")))
+            if isinstance(impact, dict)
+            else f"item {i}"
+        )
+        if key not in seen:
+            kept.append(impact)
+        seen.add(key)
+    body["impacts"] = kept
 
 
 def _exclude_only_what_is_not_in_scope(body: dict[str, Any]) -> None:

@@ -25,7 +25,8 @@ client would:
 * an `as_of` still to come names nothing recorded yet (a 422): a schema-valid case asks
   for an instant that has passed, so one to come is left out;
 * a correction that sets an end date alone may end a fact before it began (a 422 on the
-  state the patch would leave, RFC 5789): the end is left out of it.
+  state the patch would leave, RFC 5789): the end is left out of it; one that sets a start
+  may begin the fact after its stored end: the end is cleared with it.
 """
 
 import itertools
@@ -80,6 +81,8 @@ def before_call(
         for start, end in DATE_SPANS:
             if end in case.body and start not in case.body:
                 del case.body[end]
+            elif isinstance(case.body.get(start), str):
+                case.body[end] = None
     company = (case.path_parameters or {}).get("slug")
     if not (case.path.startswith(COMPANY_PATHS) and isinstance(company, str)):
         # A new member is one the seed's partnerships do not have already (a 409).

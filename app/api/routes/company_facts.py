@@ -55,7 +55,9 @@ async def impact_filters(
     fiscal_year: Annotated[
         str | None,
         Query(
-            max_length=20, description="The fiscal year, as the source names it.", examples=["2025"]
+            max_length=20,
+            description="The fiscal year, as the source names it.",
+            examples=["FY2025"],
         ),
     ] = None,
     metric: Annotated[

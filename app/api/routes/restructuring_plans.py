@@ -38,7 +38,12 @@ PlanId = Annotated[
 ]
 TargetYear = Annotated[
     int | None,
-    Query(ge=1, le=9999, description="The year the plan is to be done by.", examples=[2028]),
+    Query(
+        ge=1,
+        le=9999,
+        description="The year the plan's plant reduction is to be done by.",
+        examples=[2028],
+    ),
 ]
 
 
