@@ -81,6 +81,7 @@ from app.models import (
     Tariff,
     TariffImpact,
 )
+from app.models.base import ToldAs
 from app.models.company import CompanyIn
 from app.models.company_facts import PlanIn, PlantIn, ResultIn
 from app.models.executive import ExecutiveIn
@@ -461,6 +462,7 @@ class _Writer:
         self.written[_table(type(row))] += 1
         return {
             "certainty": Certainty(row.certainty).value,
+            "told_as": (ToldAs.present if row.ended_by is None else ToldAs.past).value,
             "citations": citations.get(row.id, []),  # type: ignore[attr-defined]
         }
 
@@ -568,7 +570,11 @@ class _Writer:
                     if area.certainty == Certainty.excluded:
                         # The list says it: an exclusion's certainty goes without saying.
                         entry["excluded"].append(
-                            {"area": area.area, "citations": fact["citations"]}
+                            {
+                                "area": area.area,
+                                "told_as": fact["told_as"],
+                                "citations": fact["citations"],
+                            }
                         )
                     else:
                         entry["scope"].append({"area": area.area, **fact})

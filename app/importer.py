@@ -57,7 +57,7 @@ from app.models import (
     Tariff,
     TariffImpact,
 )
-from app.models.base import FactIn, InputModel
+from app.models.base import FactIn, InputModel, ToldAs
 from app.models.company import CompanyIn
 from app.models.company_facts import PlanIn, PlantIn, ResultIn
 from app.models.executive import ExecutiveIn, RoleIn
@@ -78,6 +78,7 @@ from app.services.changes import write_instant
 from app.services.citations import load_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
+from app.services.writing import anchor
 
 
 class ImportRefused(DomainError):
@@ -263,6 +264,8 @@ class _Row:
     derived: dict[str, Any] = field(default_factory=dict)
     obj: Any = None
     created: bool = False
+    # How the entry's earliest source tells of it (``FactIn.told_as``).
+    told_as: ToldAs = ToldAs.present
 
     def identity(self) -> tuple[Any, ...]:
         """The natural key; a parent not stored yet stands in for its future id."""
@@ -417,6 +420,7 @@ class _Plan:
         quotes = self._quotes(where, entry.citations)
         row = _Row(where, model, key, {**values, "certainty": entry.certainty}, {}, quotes)
         row.fields = fields or {}
+        row.told_as = entry.told_as
         self.parents.append(row)
         return row
 
@@ -441,6 +445,7 @@ class _Plan:
             return None
         values = {**values, "certainty": entry.certainty}
         row = _Row(where, model, key, values, resolved, quotes, fields or {})
+        row.told_as = entry.told_as
         self.children.append(row)
         return row
 
@@ -744,15 +749,16 @@ class _Plan:
                 if row.obj is None:
                     foreign_keys = {column: ref.obj.id for column, ref in row.refs.items()}
                     known_from = _known_from(row.quotes)
-                    # As the API's add_fact: its earliest source states it as holding then.
+                    # As the API's add_fact: its earliest source states it as holding
+                    # then, or, told as past, as over by then.
                     row.obj = row.model(
                         **row.values,
                         **row.derived,
                         **foreign_keys,
                         known_from=known_from,
-                        holds_on=known_from,
                         recorded_from=recorded_from,
                     )
+                    anchor(row.obj, known_from, row.told_as)
                     row.created = True
                     self.session.add(row.obj)
                     created[_table(row.model)] += 1

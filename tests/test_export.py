@@ -308,6 +308,7 @@ def every_field() -> Data:
                 "target_country": "NO",
                 "product": "switches",
                 "certainty": "reported",
+                "told_as": "past",
                 "citations": cite(A_TAX),
             },
         ],
@@ -513,6 +514,11 @@ def test_every_field_round_trips(empty_db_engine: Engine, tmp_path: Path) -> Non
             assert (result.amount, result.usd) == (Decimal("0.0001"), Decimal("0.0001"))
             tariffs = session.exec(select(Tariff).order_by(col(Tariff.id))).all()
             assert [t.rate_pct for t in tariffs] == [Decimal("0.125"), None]
+            # Told as past: over by its source's date, anchored on no day of it.
+            assert [(t.holds_on is None, t.ended_by) for t in tariffs] == [
+                (False, None),
+                (True, tariffs[0].holds_on),
+            ]
             assert tariffs[0].baseline_rate_pct == Decimal(0)
             assert (tariffs[0].valid_from, tariffs[0].valid_from_precision) == (
                 dt.date(2025, 6, 30),

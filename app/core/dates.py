@@ -256,7 +256,10 @@ class DerivedSpan(NamedTuple):
 
 
 def derived_span(
-    start: PartialDay | None, end: PartialDay | None, holds_on: dt.date | None
+    start: PartialDay | None,
+    end: PartialDay | None,
+    holds_on: dt.date | None,
+    ended_by: dt.date | None = None,
 ) -> DerivedSpan:
     """The columns ``valid_at`` compares, from a fact's bounds and ``holds_on`` (the
     publication date of a source stating it in the present tense).
@@ -267,8 +270,15 @@ def derived_span(
     its start may be by then and its end is unknown or certainly later; as one unbroken
     span, it then certainly held on every day between those. Where neither a bound nor
     ``holds_on`` closes a side, it is certain on no day: an unknown end may be the day
-    after it began."""
+    after it began.
+
+    ``ended_by`` is the publication date of a source telling of the fact as past: it had
+    certainly ended by then, so its end is no later than that day (it is left out of
+    ``valid_at`` from that date on), and that source anchors no certain day."""
     latest_end = last_day(*end) if end else None
+    if ended_by is not None:
+        holds_on = None
+        latest_end = ended_by if latest_end is None else min(latest_end, ended_by)
     # A source that gives an end on or before its own date, or a start after it, tells of
     # the past or the future, not the present.
     if holds_on is not None and not (
@@ -279,4 +289,7 @@ def derived_span(
     ends = [day for day in (end[0] if end else None, _after(holds_on) if holds_on else None) if day]
     if not starts or not ends or min(starts) >= max(ends):
         return DerivedSpan(latest_end, None, None)
-    return DerivedSpan(latest_end, min(starts), max(ends))
+    certain_to = max(ends) if ended_by is None else min(max(ends), ended_by)
+    if min(starts) >= certain_to:
+        return DerivedSpan(latest_end, None, None)
+    return DerivedSpan(latest_end, min(starts), certain_to)

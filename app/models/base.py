@@ -62,6 +62,13 @@ def enum_column(enum: type[StrEnum], *, column: str, nullable: bool = False, **k
     return Field(sa_type=sa_type, nullable=nullable, **kwargs)
 
 
+class ToldAs(StrEnum):
+    """How the source tells of the fact: as holding on its date, or as over by then."""
+
+    present = "present"
+    past = "past"
+
+
 class FactBase(SQLModel):
     """When a fact held (``valid_*``), when our sources said so (``known_from``), when we
     recorded it (``recorded_*``), how sure they are.
@@ -108,13 +115,17 @@ class FactBase(SQLModel):
     # set on every insert and update by ``_derive_span``, so that ``valid_at`` and its
     # ``validity`` label are indexed comparisons.
     holds_on: dt.date | None = Field(default=None)
+    # Instead of holds_on, on a fact its earliest source tells of as past ("were
+    # lowered", "before the trade war"): that source's publication date, by which the
+    # fact had certainly ended.
+    ended_by: dt.date | None = Field(default=None)
     valid_to_latest: dt.date | None = Field(default=None, index=True)
     certain_from: dt.date | None = Field(default=None, index=True)
     certain_to: dt.date | None = Field(default=None, index=True)
 
     def derive_span(self) -> None:
         """Set the columns ``valid_at`` compares from the row's bounds and ``holds_on``."""
-        span = derived_span(*stored_span(self), self.holds_on)
+        span = derived_span(*stored_span(self), self.holds_on, self.ended_by)
         self.valid_to_latest, self.certain_from, self.certain_to = span
 
 
@@ -182,6 +193,12 @@ class FactIn(InputModel):
     """What every stated fact carries: how sure the source is, and the quotes that say it."""
 
     certainty: Certainty
+    told_as: ToldAs = PydanticField(
+        default=ToldAs.present,
+        description="`past` where the source tells of the fact as over by its publication "
+        "date (it is then certain on no day and left out of `valid_at` from that date on); "
+        "`present`, the default, where it states it as holding then.",
+    )
     citations: list[CitationIn] = PydanticField(min_length=1)
 
     @classmethod
@@ -249,6 +266,11 @@ class FactPublic(PublicModel):
     recorded_to: dt.datetime | None = Field(
         description="When a correction or retraction ended this state (exclusive), if one did."
     )
+    told_as: ToldAs = Field(
+        default=ToldAs.present,
+        description="`past` where the earliest source tells of the fact as over by its "
+        "publication date; `present` where it states it as holding then.",
+    )
     # Left out of an answer without valid_at rather than null: it says how the fact
     # answers that date, and there is none.
     validity: Annotated[Validity | None, PydanticField(exclude_if=_is_none)] = Field(
@@ -306,6 +328,7 @@ class FactPublic(PublicModel):
             columns["validity"] = validity_on(
                 valid_at, columns["certain_from"], columns["certain_to"]
             )
+        columns["told_as"] = ToldAs.present if columns.get("ended_by") is None else ToldAs.past
         if columns["version_of"] is not None and "id" in cls.model_fields:
             columns["id"] = columns["version_of"]  # a superseded copy shows its URL's id
         columns["valid_from"] = format_partial_date(
@@ -331,7 +354,7 @@ class FactPublic(PublicModel):
         return names
 
 
-_RENDERED = frozenset({"valid_from", "valid_to", "citations", "validity"})
+_RENDERED = frozenset({"valid_from", "valid_to", "citations", "validity", "told_as"})
 # The columns the rendered fields come from.
 _RENDERED_FROM = (
     "version_of",
@@ -341,6 +364,7 @@ _RENDERED_FROM = (
     "valid_to_precision",
     "certain_from",
     "certain_to",
+    "ended_by",
 )
 
 from app.models.source import CitationPublic  # noqa: E402

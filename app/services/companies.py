@@ -196,8 +196,8 @@ def create_company(
         if _current(session, payload.slug) is not None:
             raise Conflict(f"A company with slug {payload.slug!r} exists already.")
         quotes = verify_citations(session, payload.citations)
-        company = Company(**payload.model_dump(exclude={"citations"}))
-        add_fact(session, company, quotes)
+        company = Company(**payload.model_dump(exclude={"citations", "told_as"}))
+        add_fact(session, company, quotes, payload.told_as)
         return company
 
     return COMPANIES.create(session, actor, body=payload, idempotency=idempotency, add=add)

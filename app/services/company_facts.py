@@ -471,7 +471,7 @@ def _create(
         _refuse_twin(session, kind, company_id, {name: values[name] for name in kind.key})
         quotes = verify_citations(session, entry.citations)
         row = kind.model(**values, company_id=company_id, certainty=entry.certainty)
-        add_fact(session, row, quotes)
+        add_fact(session, row, quotes, entry.told_as)
         return row, company if kind.nested else None
 
     return _writes(kind).create(session, actor, body=entry, idempotency=idempotency, add=add)

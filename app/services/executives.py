@@ -23,6 +23,7 @@ from app.core.temporal import (
     entity_in,
 )
 from app.models import Company, Executive, ExecutiveRole
+from app.models.base import ToldAs
 from app.models.company import CompanyRef
 from app.models.executive import (
     CompanyExecutivePublic,
@@ -307,6 +308,7 @@ def create_executive(
         errors: Errors = []
         quotes = _verify(session, payload.citations, ["citations"], errors)
         planned: list[tuple[dict[str, Any], list[Quote]]] = []
+        told: list[ToldAs] = []
         stated: dict[tuple[object, ...], int] = {}
         for index, role_in in enumerate(payload.roles):
             loc: list[str | int] = ["roles", index]
@@ -318,13 +320,14 @@ def create_executive(
                 errors.append((loc, f"states again what roles[{stated[key]}] states"))
             stated.setdefault(key, index)
             planned.append(plan)
+            told.append(role_in.told_as)
         if errors:
             raise BodyInvalid(errors)
         executive = Executive(**payload.model_dump(include={"slug", "name", "certainty"}))
-        add_fact(session, executive, quotes)
-        for values, role_quotes in planned:
+        add_fact(session, executive, quotes, payload.told_as)
+        for (values, role_quotes), role_told_as in zip(planned, told, strict=True):
             role = ExecutiveRole(executive_id=_ref_id(executive), **values)
-            add_fact(session, role, role_quotes)
+            add_fact(session, role, role_quotes, role_told_as)
             roles.append(role)
         return executive
 
@@ -402,7 +405,7 @@ def create_role(
                 f"Executive {slug!r} already holds {role.title!r} at {payload.company!r} "
                 "from that date."
             )
-        add_fact(session, role, quotes)
+        add_fact(session, role, quotes, payload.told_as)
         return executive, role
 
     return ROLES.create(session, actor, body=payload, idempotency=idempotency, add=add)

@@ -448,7 +448,7 @@ def create_partnership(
             ),
             **dates,
         )
-        add_fact(session, partnership, own_quotes)
+        add_fact(session, partnership, own_quotes, payload.told_as)
         partnership_id: int = partnership.id  # type: ignore[assignment]
         # Membership is stated by the partnership's own quotes, and holds as long.
         for company in companies:
@@ -458,7 +458,7 @@ def create_partnership(
                 certainty=payload.certainty,
                 **dates,
             )
-            add_fact(session, member, own_quotes)
+            add_fact(session, member, own_quotes, payload.told_as)
         for status, cited in zip(payload.statuses, status_quotes, strict=True):
             row = PartnershipStatusChange(
                 partnership_id=partnership_id,
@@ -466,12 +466,12 @@ def create_partnership(
                 certainty=status.certainty,
                 **_dates(status.valid_from, status.valid_to),
             )
-            add_fact(session, row, cited)
+            add_fact(session, row, cited, status.told_as)
         for (_, area), cited in zip(scope, scope_quotes, strict=True):
             area_row = PartnershipScope(  # type: ignore[call-arg]  # add_fact sets known_from
                 partnership_id=partnership_id, area=area.area, certainty=area.certainty
             )
-            add_fact(session, area_row, cited)
+            add_fact(session, area_row, cited, area.told_as)
         return partnership
 
     return PARTNERSHIPS.create(session, actor, body=payload, idempotency=idempotency, add=add)
@@ -560,7 +560,7 @@ def add_status(
             certainty=payload.certainty,
             **_dates(payload.valid_from, payload.valid_to),
         )
-        add_fact(session, row, quotes)
+        add_fact(session, row, quotes, payload.told_as)
         # The stored status is derived from the rows (it is not a fact of its own), so it
         # is set, not corrected: as_of reads the status from the rows themselves.
         partnership.status = _latest_status(session, partnership_id)
@@ -701,7 +701,7 @@ def add_scope(
         row = PartnershipScope(  # type: ignore[call-arg]  # add_fact sets known_from
             partnership_id=partnership_id, area=payload.area, certainty=payload.certainty
         )
-        add_fact(session, row, quotes)
+        add_fact(session, row, quotes, payload.told_as)
         return True
 
     return PARTNERSHIPS.change(

@@ -275,7 +275,7 @@ def create_statement(
             **_said(payload.quote, quotes, "quote"),
             **_about(session, payload.model_dump()),
         )
-        add_fact(session, row, quotes)
+        add_fact(session, row, quotes, payload.told_as)
         return row
 
     return STATEMENTS.create(session, actor, body=payload, idempotency=idempotency, add=add)

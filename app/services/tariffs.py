@@ -357,7 +357,7 @@ def _add_impact(
         certainty=impact.certainty,
         **impact.amount.columns(),
     )
-    add_fact(session, row, quotes)
+    add_fact(session, row, quotes, impact.told_as)
     return row
 
 
@@ -406,7 +406,7 @@ def create_tariff(
             **_valid_from(payload.effective_on),
             certainty=payload.certainty,
         )
-        add_fact(session, tariff, quotes)
+        add_fact(session, tariff, quotes, payload.told_as)
         given = zip(payload.impacts, companies, impact_quotes, strict=True)
         impacts.extend(
             _add_impact(session, tariff, company, impact, cited) for impact, company, cited in given

@@ -22,6 +22,7 @@ from app.core.errors import InvalidParameter
 from app.core.etags import etag_of, require_if_match
 from app.core.quotes import CitationIn
 from app.models import Citation, FactBase, IdempotentRequest
+from app.models.base import ToldAs
 from app.models.search import DocumentType
 from app.services.changes import record_change, write_instant
 from app.services.citations import Quote, verify_citations
@@ -29,17 +30,28 @@ from app.services.facts import project_facts
 from app.services.search_index import reindex
 
 
-def add_fact(session: Session, row: FactBase, quotes: Sequence[Quote]) -> None:
+def add_fact(
+    session: Session, row: FactBase, quotes: Sequence[Quote], told_as: ToldAs = ToldAs.present
+) -> None:
     """Store a new fact row with its citations: reported since its earliest source,
     recorded from this write. Its earliest source states it as holding on its
-    publication date (``FactBase.holds_on``)."""
+    publication date (``FactBase.holds_on``), or, told as past, as over by then
+    (``FactBase.ended_by``)."""
     row.known_from = reported_on(quotes)
     row.recorded_from = write_instant(session)
-    row.holds_on = row.known_from
+    anchor(row, row.known_from, told_as)
     session.add(row)
     session.flush()
     _cite(session, row, quotes)
     project_facts(session, [row])
+
+
+def anchor(row: FactBase, published_on: dt.date, told_as: ToldAs) -> None:
+    """Date ``row`` by its earliest source's publication date, as that source tells of
+    it: holding then (``holds_on``) or over by then (``ended_by``)."""
+    past = told_as == ToldAs.past
+    row.holds_on = None if past else published_on
+    row.ended_by = published_on if past else None
 
 
 def correct_fact(
@@ -76,7 +88,8 @@ def correct_fact(
     if quotes is not None:
         for citation in old_citations:
             session.delete(citation)
-        row.holds_on = min(q.source.published_on for q in quotes)
+        told_as = ToldAs.present if row.ended_by is None else ToldAs.past
+        anchor(row, min(q.source.published_on for q in quotes), told_as)
         session.flush()
         _cite(session, row, quotes)
     project_facts(session, [copy, row])

@@ -481,6 +481,7 @@ class _Builder:
             recorded_to=None,
             version_of=None,
             holds_on=published_on,  # stated in the present tense, as add_fact reads it
+            ended_by=None,
             **derived_span(None, None, published_on)._asdict(),
         )
         self.rows[table].append(row)
@@ -524,6 +525,7 @@ class _Builder:
                 "known_from",
                 "known_to",
                 "holds_on",
+                "ended_by",
                 "valid_to_latest",
                 "certain_from",
                 "certain_to",

@@ -140,8 +140,8 @@ def test_streams_keep_the_filters_and_refuse_bad_ones(client: TestClient) -> Non
 def test_an_empty_list_streams_a_header_only_csv(client: TestClient) -> None:
     response = client.get("/v1/companies", params={"format": "csv", "country": "FR"})
     assert response.text.splitlines() == [
-        "certainty,valid_from,valid_to,known_from,known_to,recorded_from,recorded_to,slug,name,"
-        "country,kind,description"
+        "certainty,valid_from,valid_to,known_from,known_to,recorded_from,recorded_to,told_as,"
+        "slug,name,country,kind,description"
     ]
 
 

@@ -2,6 +2,7 @@
 corrections that keep history (``as_of``), a dated rate change (``valid_at``),
 retractions, refused writes that change nothing, idempotent creates and the change log."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -234,10 +235,12 @@ def test_a_dated_rate_change_keeps_the_old_rate_under_valid_at(
             t["rate_pct"] for t in curator.client.get("/v1/tariffs", params=params).json()["data"]
         ]
 
-    # One row per tariff; the seed's undated earlier periods are tariffs of their own.
+    # One row per tariff; the seed's undated earlier periods are tariffs of their own, told
+    # of as over by the article's date, so answering no later day.
     assert rates() == ["10", None, "2.5"]
-    assert sorted(map(str, rates(valid_at="2025-12-01"))) == ["15", "2.5", "None"]
-    assert rates(valid_at="2026-01-01") == ["10", None, "2.5"]
+    assert rates(valid_at="2025-12-01") == ["15"]
+    assert rates(valid_at="2026-01-01") == ["10"]
+    assert sorted(map(str, rates(valid_at="2025-11-13"))) == ["15", "2.5", "None"]
     facts = curator.client.get("/v1/facts", params={"predicate": "tariff"}).json()["data"]
     assert {(f["value"]["rate_pct"], f["valid_to"]) for f in facts} == {
         ("10", None),
@@ -406,6 +409,28 @@ def test_a_retried_post_returns_the_first_response(curator_with_article: Curator
     other = curator.client.post("/v1/tariffs", json=_canada(rate_pct="7"), headers=headers)
     assert_problem(other, 422)
     assert curator.counts() == after_first
+
+
+def test_a_tariff_told_as_past_is_over_by_its_source_date(curator_with_article: Curator) -> None:
+    curator = curator_with_article
+    response = curator.client.post(
+        "/v1/tariffs", json=_canada(told_as="past"), headers=curator.headers
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert (created["told_as"], created["impacts"][0]["told_as"]) == ("past", "present")
+    published = dt.date.fromisoformat(created["known_from"])
+
+    def canada(valid_at: dt.date, **params: str) -> list[str]:
+        answer = curator.client.get(
+            "/v1/tariffs", params={"imposing_country": "CA", "valid_at": str(valid_at), **params}
+        )
+        assert answer.status_code == 200, answer.text
+        return [t["validity"] for t in answer.json()["data"]]
+
+    # Possible before the source's date, over on it, never certain.
+    assert canada(published - dt.timedelta(days=1)) == ["possible"]
+    assert canada(published) == canada(published, validity="certain") == []
 
 
 # -- impacts -----------------------------------------------------------------------------------

@@ -58,6 +58,11 @@ def test_plan_loss_and_tariff_history_as_the_article_gives_them(
     [loss] = _data(client, "/v1/companies/nissan/financial-results")
     assert (loss["metric"], loss["period"]) == ("loss", None)
     assert loss["amount"] == {"amount": "221900000000", "currency": "JPY", "usd": "1500000000"}
+    # Told as past ("earlier this year"): possibly before the article's date, not on it.
+    assert loss["told_as"] == "past"
+    results = "/v1/companies/nissan/financial-results"
+    assert [r["validity"] for r in _data(client, results, valid_at="2025-11-13")] == ["possible"]
+    assert _data(client, results, valid_at="2025-11-14") == []
 
     # 2.5 % before the trade war, raised to a rate the article omits, now 15 %: three
     # periods of one tariff, none dated, each citing the passage; only the current one
@@ -71,8 +76,20 @@ def test_plan_loss_and_tariff_history_as_the_article_gives_them(
         assert (tariff["effective_on"], tariff["valid_from"], tariff["valid_to"]) == (None,) * 3
         assert_verbatim(seeded_engine, tariff["citations"], *HISTORY)
     assert [len(t["impacts"]) for t in tariffs] == [2, 0, 0]
-    # Undated, each period may be the one that held on any day: none is left out.
-    assert len(_data(client, "/v1/tariffs", valid_at="2015-01-01")) == 3
+    # Undated, each period may be the one that held on any day before the article: none is
+    # left out, none is certain.
+    early = _data(client, "/v1/tariffs", valid_at="2015-01-01")
+    assert [(t["rate_pct"], t["validity"]) for t in early] == [
+        ("15", "possible"),
+        (None, "possible"),
+        ("2.5", "possible"),
+    ]
+    # "Raised", "pre-trade-war", "were recently lowered": the article tells of those two
+    # as over by its date, and of the 15 % as holding then.
+    assert [t["told_as"] for t in tariffs] == ["present", "past", "past"]
+    for validity in ("possible", "certain"):
+        on_the_day = _data(client, "/v1/tariffs", valid_at="2025-11-14", validity=validity)
+        assert [(t["rate_pct"], t["validity"]) for t in on_the_day] == [("15", "certain")]
     assert [t["rate_pct"] for t in _data(client, "/v1/tariffs", sort="-id")] == [
         "2.5",
         None,
