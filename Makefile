@@ -42,9 +42,12 @@ format: install
 # runs on both, the slow ones too (`pytest -m "not slow"` is the quick local loop).
 test: lint test-sqlite test-postgres
 
-# A pytest-xdist worker per core, each with databases of its own (tests/conftest.py); the
-# slowest tests are listed at the end of each run.
-PYTEST := $(BIN)/pytest -n auto --durations=15
+# pytest-xdist workers with databases of their own (tests/conftest.py): one more than the
+# cores, as a worker is often waiting (on PostgreSQL copying or dropping a database, on a
+# live server's answer) and its core is then another's. The slowest tests are listed at
+# the end of each run.
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST := $(BIN)/pytest -n $(WORKERS) --durations=15
 
 test-sqlite: install
 	@echo "== SQLite"

@@ -135,7 +135,7 @@ class _Drops:
 
     def later(self, name: str) -> None:
         if self.pool is None:
-            self.pool = ThreadPoolExecutor(4, thread_name_prefix="drop-database")
+            self.pool = ThreadPoolExecutor(16, thread_name_prefix="drop-database")
         self.wait(name)
         self.pending[name] = self.pool.submit(_drop_postgres_database, name)
 
