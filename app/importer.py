@@ -769,7 +769,7 @@ class _Plan:
         rows = [row.obj for row in self.parents + self.children if row.created or row in earlier]
         facts = project_facts(self.session, rows)
         created["fact"] = sum(1 for fact in facts if fact.id is None)
-        self._reindex()
+        self._reindex(earlier)
         self.session.flush()
         return ImportReport({table: created[table] for table in _TABLES})
 
@@ -815,11 +815,12 @@ class _Plan:
                 earlier.add(row)
         return earlier
 
-    def _reindex(self) -> None:
-        """Bring the search documents of every resource the import added to in step."""
+    def _reindex(self, earlier: set[_Row]) -> None:
+        """Bring the search documents of every resource the import added to in step, and
+        of those reported earlier than they were (a document keeps its ``known_from``)."""
         touched: dict[DocumentType, set[int]] = defaultdict(set)
         for row in self.parents + self.children:
-            if row.created and row.model in _DOCUMENTS:
+            if (row.created or row in earlier) and row.model in _DOCUMENTS:
                 doc_type, column = _DOCUMENTS[row.model]
                 touched[doc_type].add(getattr(row.obj, column))
         for source in self.sources.values():

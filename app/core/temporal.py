@@ -125,6 +125,13 @@ def _in_the_future(text: str) -> InvalidParameter:
     )
 
 
+KNOWN_AT_QUERY: dict[str, Any] = {
+    "description": "Only facts our sources had reported by this date (YYYY-MM-DD): "
+    "cited by a source published by then, as recorded now.",
+    "examples": ["2025-11-14"],
+}
+
+
 async def as_of_params(
     valid_at: Annotated[
         Day | None,
@@ -135,14 +142,7 @@ async def as_of_params(
             examples=["2025-03-01"],
         ),
     ] = None,
-    known_at: Annotated[
-        Day | None,
-        Query(
-            description="Only facts our sources had reported by this date (YYYY-MM-DD): "
-            "cited by a source published by then, as recorded now.",
-            examples=["2025-11-14"],
-        ),
-    ] = None,
+    known_at: Annotated[Day | None, Query(**KNOWN_AT_QUERY)] = None,
     validity: Annotated[
         Validity | None,
         Query(
@@ -164,6 +164,21 @@ async def as_of_params(
 
 
 AsOfDep = Annotated[AsOf, Depends(as_of_params)]
+
+
+async def recorded_params(
+    known_at: Annotated[Day | None, Query(**KNOWN_AT_QUERY)] = None,
+    as_of: Annotated[str | None, Query(**AS_OF_QUERY)] = None,
+) -> AsOf:
+    """``known_at`` and ``as_of`` alone, for what has recorded and reported time but no
+    valid time of its own (search: a document is a resource's text, not a fact that held
+    between two dates)."""
+    instant = recorded_instant(as_of)
+    _SERVED_AT.set(instant)
+    return AsOf(known_at=known_at, as_of=instant)
+
+
+RecordedDep = Annotated[AsOf, Depends(recorded_params)]
 
 
 # The columns as-of conditions (and a superseded copy's link to its row) test: any other

@@ -7,18 +7,22 @@ AND-ed (the last one as a prefix, so "Espin" finds Espinosa). The newest ``RANK_
 matches are ranked, so that a word found in most documents costs no more than a rare one.
 """
 
+import datetime as dt
 import html
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlmodel import Session, select
+from sqlalchemy import Date, bindparam, text
+from sqlmodel import Session, col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
 from app.core.pagination import Page, PageParams, decode_cursor, encode_cursor
+from app.core.temporal import AsOf
 from app.models.search import TITLE_LENGTH, DocumentType, SearchDocument, SearchHit
 
 MAX_TERMS = 16
@@ -52,45 +56,99 @@ def search_terms(q: str) -> list[str]:
     return _WORD.findall(q.lower())[:MAX_TERMS]
 
 
+def _current_document(
+    session: Session, doc_type: DocumentType, doc_id: int
+) -> SearchDocument | None:
+    return session.exec(
+        select(SearchDocument).where(
+            SearchDocument.doc_type == doc_type,
+            SearchDocument.doc_id == doc_id,
+            col(SearchDocument.recorded_to).is_(None),
+        )
+    ).first()
+
+
 def index_document(
-    *, session: Session, doc_type: DocumentType, doc_id: int, key: str, title: str, body: str
+    *,
+    session: Session,
+    doc_type: DocumentType,
+    doc_id: int,
+    key: str,
+    title: str,
+    body: str,
+    known_from: dt.date,
+    instant: dt.datetime,
 ) -> None:
-    """Create or refresh the search document of one resource (in the caller's transaction)."""
+    """Record the search document of one resource at ``instant`` (in the caller's
+    transaction): the current one, if it says something else, is closed there and the new
+    one starts there, so ``as_of`` finds each state."""
     title = title[:TITLE_LENGTH]
-    document = session.exec(
-        select(SearchDocument).where(
-            SearchDocument.doc_type == doc_type, SearchDocument.doc_id == doc_id
-        )
-    ).first()
-    if document is None:
-        session.add(
-            SearchDocument(doc_type=doc_type, doc_id=doc_id, key=key, title=title, body=body)
-        )
-    elif (document.key, document.title, document.body) != (key, title, body):
-        document.key, document.title, document.body = key, title, body
-        session.add(document)
-
-
-def remove_document(*, session: Session, doc_type: DocumentType, doc_id: int) -> None:
-    document = session.exec(
-        select(SearchDocument).where(
-            SearchDocument.doc_type == doc_type, SearchDocument.doc_id == doc_id
-        )
-    ).first()
+    document = _current_document(session, doc_type, doc_id)
     if document is not None:
+        if (document.key, document.title, document.body, document.known_from) == (
+            key,
+            title,
+            body,
+            known_from,
+        ):
+            return
+        if document.recorded_from == instant:
+            # Made by this same write: no one was ever served it, so it is replaced.
+            document.key, document.title, document.body = key, title, body
+            document.known_from = known_from
+            session.add(document)
+            return
+        document.recorded_to = instant
+        session.add(document)
+        session.flush()  # closed before the new one is current: one current per resource
+    session.add(
+        SearchDocument(
+            doc_type=doc_type,
+            doc_id=doc_id,
+            key=key,
+            title=title,
+            body=body,
+            known_from=known_from,
+            recorded_from=instant,
+        )
+    )
+
+
+def remove_document(
+    *, session: Session, doc_type: DocumentType, doc_id: int, instant: dt.datetime
+) -> None:
+    """Close the current document of a resource that is no longer current at ``instant``
+    (one made by this same write never answered, and goes)."""
+    document = _current_document(session, doc_type, doc_id)
+    if document is None:
+        return
+    if document.recorded_from == instant:
         session.delete(document)
+    else:
+        document.recorded_to = instant
+        session.add(document)
 
 
 @dataclass(frozen=True)
 class _Ranked:
     id: int
     score: float
+    # SQLite: found in the index of closed documents (``search_fts_past``).
+    past: bool = False
 
 
 def search(
-    *, session: Session, q: str, doc_type: DocumentType | None, page: PageParams
+    *,
+    session: Session,
+    q: str,
+    doc_type: DocumentType | None,
+    page: PageParams,
+    as_of: AsOf | None = None,
 ) -> Page[SearchHit]:
-    """Ranked hits, best first; the cursor holds the last hit's score and id."""
+    """Ranked hits, best first; the cursor holds the last hit's score and id. With
+    ``as_of.as_of`` the documents recorded at that instant, with ``as_of.known_at`` those
+    of resources reported by that day (``valid_at`` is not read: see the route)."""
+    as_of = as_of or AsOf()
     terms = search_terms(q)
     after: tuple[float, int] | None = None
     if page.cursor is not None:
@@ -100,7 +158,7 @@ def search(
         after = (float(score), last_id)
     if not terms:
         return Page(data=[], next_cursor=None)
-    ranked = _rank(session, terms, doc_type, after, page.limit + 1)
+    ranked = _rank(session, terms, doc_type, as_of, after, page.limit + 1)
     next_cursor = None
     if len(ranked) > page.limit:
         ranked = ranked[: page.limit]
@@ -112,22 +170,51 @@ def _rank(
     session: Session,
     terms: list[str],
     doc_type: DocumentType | None,
+    as_of: AsOf,
     after: tuple[float, int] | None,
     limit: int,
 ) -> list[_Ranked]:
     # The newest RANK_WINDOW matching documents (of the asked type) are ranked, not every
     # match: ranking costs per document, and a common word matches most of them.
-    type_filter = "" if doc_type is None else " AND d.doc_type = :doc_type"
+    filters = "" if doc_type is None else " AND d.doc_type = :doc_type"
+    if as_of.known_at is not None:
+        filters += " AND d.known_from <= :known_at"
+    # A document open at as_of: recorded by then, not closed by then.
+    opened = " AND d.recorded_from <= :as_of"
+    closed_after = " AND d.recorded_to > :as_of"
     prelude = ""
-    if is_sqlite(session):
-        # The documents' table only when their type is asked for: looking each match up
-        # in it was most of what a search of many matches cost.
-        documents = "" if doc_type is None else " JOIN search_document AS d ON d.id = f.rowid"
+    if is_sqlite(session) and as_of.as_of is not None:
+        # Current documents are in search_fts, closed ones in search_fts_past (see the
+        # migration search_history): those open at as_of from each, looked up in the
+        # documents' table for their recorded time.
+        matches = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT f.rowid AS id, -bm25({fts}, 5.0, 1.0) AS score, "
+            f"{past} AS past FROM {fts} AS f JOIN search_document AS d ON d.id = f.rowid "
+            f"WHERE {fts} MATCH :match{opened}{closed_after if past else ''}{filters} "
+            "ORDER BY f.rowid DESC LIMIT :window)"
+            for fts, past in (("search_fts", 0), ("search_fts_past", 1))
+        )
+        matches = f"SELECT * FROM ({matches}) ORDER BY id DESC LIMIT :window"
+    elif is_sqlite(session):
+        # search_fts holds the current documents only. The documents' table only when a
+        # filter reads it: looking each match up in it was most of what a search of many
+        # matches cost.
+        documents = "" if not filters else " JOIN search_document AS d ON d.id = f.rowid"
         matches = (
-            "SELECT f.rowid AS id, -bm25(search_fts, 5.0, 1.0) AS score "
+            "SELECT f.rowid AS id, -bm25(search_fts, 5.0, 1.0) AS score, 0 AS past "
             f"FROM search_fts AS f{documents} "
-            f"WHERE search_fts MATCH :match{type_filter} "
+            f"WHERE search_fts MATCH :match{filters} "
             "ORDER BY f.rowid DESC LIMIT :window"
+        )
+    elif as_of.as_of is not None:
+        # The documents open at as_of, by bitmap: a past instant is asked for rarely, and
+        # its documents are not the newest ones.
+        matches = (
+            "SELECT w.id, ts_rank_cd(w.tsv, to_tsquery('english', :match), 1)::float8 AS score, "
+            "0 AS past FROM (SELECT d.id, d.tsv FROM search_document AS d "
+            f"WHERE d.tsv @@ to_tsquery('english', :match){opened} "
+            f"AND (d.recorded_to IS NULL{closed_after.replace(' AND', ' OR')}){filters} "
+            "ORDER BY d.id DESC LIMIT :window) AS w"
         )
     else:
         # The window in two parts, so that neither of PostgreSQL's plans for "the newest
@@ -139,18 +226,20 @@ def _rank(
         # by that range), and only if they are fewer than the window, the rest from the
         # older documents by bitmap alone (``id + 0`` is no key order to walk): then the
         # word is rare, and its matches few. Each part is bounded, whatever the word.
+        # Closed documents (kept for as_of) are left out of both.
         floor = "(SELECT max(id) - :recent_rows FROM search_document)"
+        filters = f" AND d.recorded_to IS NULL{filters}"
         matches = (
-            "SELECT w.id, ts_rank_cd(w.tsv, to_tsquery('english', :match), 1)::float8 AS score "
-            "FROM (SELECT * FROM recent UNION ALL SELECT * FROM older) AS w"
+            "SELECT w.id, ts_rank_cd(w.tsv, to_tsquery('english', :match), 1)::float8 AS score, "
+            "0 AS past FROM (SELECT * FROM recent UNION ALL SELECT * FROM older) AS w"
         )
         prelude = (
             "WITH recent AS (SELECT d.id, d.tsv FROM search_document AS d "
-            f"WHERE d.tsv @@ to_tsquery('english', :match) AND d.id > {floor}{type_filter} "
+            f"WHERE d.tsv @@ to_tsquery('english', :match) AND d.id > {floor}{filters} "
             "ORDER BY d.id DESC LIMIT :window), "
             "older AS (SELECT d.id, d.tsv FROM search_document AS d "
             f"WHERE d.tsv @@ to_tsquery('english', :match) AND d.id + 0 <= {floor}"
-            f"{type_filter} "
+            f"{filters} "
             "ORDER BY d.id + 0 DESC LIMIT :window - (SELECT count(*) FROM recent)) "
         )
     conditions = ["1 = 1"]
@@ -168,13 +257,17 @@ def _rank(
         params["score"], params["last_id"] = after
     # The conditions are ours; the user's words are bound.
     statement = text(
-        f"{prelude}SELECT m.id, m.score FROM ({matches}) AS m "
+        f"{prelude}SELECT m.id, m.score, m.past FROM ({matches}) AS m "
         f"WHERE {' AND '.join(conditions)} "
         "ORDER BY m.score DESC, m.id LIMIT :limit"
     )
+    if as_of.known_at is not None:
+        statement = statement.bindparams(bindparam("known_at", as_of.known_at, type_=Date))
+    if as_of.as_of is not None:
+        statement = statement.bindparams(bindparam("as_of", as_of.as_of, type_=UTCDateTime()))
     with _planned_for_its_words(session):
         rows = session.execute(statement, params).all()
-    return [_Ranked(id=row.id, score=float(row.score)) for row in rows]
+    return [_Ranked(id=row.id, score=float(row.score), past=bool(row.past)) for row in rows]
 
 
 @contextmanager
@@ -212,18 +305,25 @@ def _hits(session: Session, terms: list[str], ranked: list[_Ranked]) -> list[Sea
         "open": _OPEN,
         "close": _CLOSE,
     }
+    rows: dict[int, Any] = {}
     if is_sqlite(session):
         # One pass of the match over the hits' id range: with ``rowid IN`` as an FTS5
         # constraint, SQLite would run the whole match (a costly prefix merge for a common
-        # word) once per hit. The unary ``+`` keeps IN a plain filter.
-        params["low"], params["high"] = min(ids), max(ids)
-        statement = text(
-            "SELECT d.id, d.doc_type, d.doc_id, d.key, d.title, "
-            "snippet(search_fts, -1, :open, :close, '…', 24) AS snippet "
-            "FROM search_fts JOIN search_document AS d ON d.id = search_fts.rowid "
-            "WHERE search_fts MATCH :match AND search_fts.rowid BETWEEN :low AND :high "
-            "AND +search_fts.rowid IN :ids"
-        )
+        # word) once per hit. The unary ``+`` keeps IN a plain filter. Each hit from the
+        # index it was found in: closed documents (as_of) are in search_fts_past.
+        for fts, past in (("search_fts", False), ("search_fts_past", True)):
+            found = [r.id for r in ranked if r.past is past]
+            if not found:
+                continue
+            statement = text(
+                "SELECT d.id, d.doc_type, d.doc_id, d.key, d.title, "
+                f"snippet({fts}, -1, :open, :close, '…', 24) AS snippet "
+                f"FROM {fts} JOIN search_document AS d ON d.id = {fts}.rowid "
+                f"WHERE {fts} MATCH :match AND {fts}.rowid BETWEEN :low AND :high "
+                f"AND +{fts}.rowid IN :ids"
+            ).bindparams(bindparam("ids", expanding=True))
+            bounds = {"low": min(found), "high": max(found), "ids": found}
+            rows.update((row.id, row) for row in session.execute(statement, params | bounds))
     else:
         # ts_headline parses all the text it is given, so a whole article per hit would
         # make a page's cost grow with its articles' length. It is given the stretch of
@@ -262,8 +362,8 @@ def _hits(session: Session, terms: list[str], ranked: list[_Ranked]) -> list[Sea
             "AS snippet OFFSET 0) AS h "
             "WHERE d.id IN :ids"
         )
-    statement = statement.bindparams(bindparam("ids", expanding=True))
-    rows = {row.id: row for row in session.execute(statement, params)}
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+        rows = {row.id: row for row in session.execute(statement, params)}
     hits = []
     for ranked_hit in ranked:
         row = rows.get(ranked_hit.id)

@@ -2,9 +2,11 @@
 
 Writers (the importer, the write services) call ``reindex`` with the ids they touched, in
 their own transaction, so search never lags behind the data. Each type is one query for
-all its ids plus one per related table, whatever the number of ids.
+all its ids plus one per related table, whatever the number of ids. A changed document
+is recorded at the write's instant, its former state kept for ``as_of``.
 """
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
@@ -27,6 +29,7 @@ from app.models import (
     TariffImpact,
 )
 from app.models.search import DocumentType
+from app.services.changes import write_instant
 from app.services.search import index_document, remove_document
 
 
@@ -35,18 +38,21 @@ class Document(NamedTuple):
     key: str
     title: str
     body: str
+    known_from: dt.date
 
 
 def reindex(session: Session, doc_type: DocumentType, ids: Iterable[int]) -> None:
-    """Refresh the search documents of these resources; drop those no longer current."""
+    """Refresh the search documents of these resources at the write's instant; close
+    those no longer current."""
     wanted = sorted(set(ids))
     if not wanted:
         return
     documents = {d.doc_id: d for d in _BUILDERS[doc_type](session, wanted)}
+    instant = write_instant(session)
     for doc_id in wanted:
         document = documents.get(doc_id)
         if document is None:
-            remove_document(session=session, doc_type=doc_type, doc_id=doc_id)
+            remove_document(session=session, doc_type=doc_type, doc_id=doc_id, instant=instant)
         else:
             index_document(
                 session=session,
@@ -55,6 +61,8 @@ def reindex(session: Session, doc_type: DocumentType, ids: Iterable[int]) -> Non
                 key=document.key,
                 title=document.title,
                 body=document.body,
+                known_from=document.known_from,
+                instant=instant,
             )
 
 
@@ -72,7 +80,9 @@ def _companies(session: Session, ids: Sequence[int]) -> list[Document]:
         select(Company).where(col(Company.id).in_(ids), col(Company.known_to).is_(None))
     )
     return [
-        Document(c.id, c.slug, c.name, _join(c.name, c.kind, c.country, c.description))
+        Document(
+            c.id, c.slug, c.name, _join(c.name, c.kind, c.country, c.description), c.known_from
+        )
         for c in rows
     ]
 
@@ -90,7 +100,10 @@ def _executives(session: Session, ids: Sequence[int]) -> list[Document]:
     titles: dict[int | None, list[str]] = defaultdict(list)
     for executive_id, title, company in roles:
         titles[executive_id].append(f"{title}, {company}")
-    return [Document(e.id, e.slug, e.name, _join(e.name, *titles[e.id])) for e in executives]
+    return [
+        Document(e.id, e.slug, e.name, _join(e.name, *titles[e.id]), e.known_from)
+        for e in executives
+    ]
 
 
 def _partnerships(session: Session, ids: Sequence[int]) -> list[Document]:
@@ -124,6 +137,7 @@ def _partnerships(session: Session, ids: Sequence[int]) -> list[Document]:
             str(p.id),
             p.title,
             _join(p.title, " and ".join(members[p.id]), p.status, *areas[p.id], p.notes),
+            p.known_from,
         )
         for p in partnerships
     ]
@@ -146,7 +160,13 @@ def _tariffs(session: Session, ids: Sequence[int]) -> list[Document]:
         title = f"{t.imposing_country} tariff on {t.product} from {t.target_country}"
         rate = f"{decimal_to_str(t.rate_pct)} percent" if t.rate_pct is not None else None
         documents.append(
-            Document(t.id, str(t.id), title, _join(title, rate, "tariffs", *impacted[t.id]))
+            Document(
+                t.id,
+                str(t.id),
+                title,
+                _join(title, rate, "tariffs", *impacted[t.id]),
+                t.known_from,
+            )
         )
     return documents
 
@@ -172,6 +192,7 @@ def _restructuring_plans(session: Session, ids: Sequence[int]) -> list[Document]
                 else None,
                 p.target_year,
             ),
+            p.known_from,
         )
         for p in plans
     ]
@@ -184,14 +205,15 @@ def _plants(session: Session, ids: Sequence[int]) -> list[Document]:
         .where(col(Plant.id).in_(ids), col(Plant.known_to).is_(None))
     ).all()
     return [
-        Document(p.id, slug, p.name, _join(name, p.name, p.city, p.region, p.country))
+        Document(p.id, slug, p.name, _join(name, p.name, p.city, p.region, p.country), p.known_from)
         for p, slug, name in plants
     ]
 
 
 def _sources(session: Session, ids: Sequence[int]) -> list[Document]:
     sources = session.exec(select(Source).where(col(Source.id).in_(ids)))
-    return [Document(s.id, s.slug, s.title, s.text) for s in sources]
+    # A source is reported from the day it was published.
+    return [Document(s.id, s.slug, s.title, s.text, s.published_on) for s in sources]
 
 
 def _statements(session: Session, ids: Sequence[int]) -> list[Document]:
@@ -221,7 +243,8 @@ def _statements(session: Session, ids: Sequence[int]) -> list[Document]:
         speaker = speakers.get(s.speaker_executive_id) or companies[s.speaker_company_id]
         about = (partnerships.get(s.about_partnership_id), companies.get(s.about_company_id))
         title = f"{speaker}: {s.quote}"
-        documents.append(Document(s.id, str(s.id), title, _join(speaker, s.quote, *about)))
+        body = _join(speaker, s.quote, *about)
+        documents.append(Document(s.id, str(s.id), title, body, s.known_from))
     return documents
 
 

@@ -68,8 +68,9 @@ CHUNK = 20_000
 FIRST_DAY = dt.date(2024, 1, 1)
 # Each company has 1-3 executives, each with one role: five facts per company on average.
 FACTS_PER_COMPANY = 5
-# The external-content FTS5 index over search_document (SQLite), kept in step by the
-# triggers of the full-text-search migration; services/search.py queries it by this name.
+# The external-content FTS5 index over the current search documents (SQLite), kept in
+# step by the triggers of the search-history migration; services/search.py queries it by
+# this name. Every loaded document is current: the index of closed ones stays empty.
 SQLITE_FTS = "search_fts"
 # Memory for sorting while the indexes are built after the load.
 SQLITE_CACHE_KIB = 256 * 1024
@@ -455,7 +456,14 @@ class _Builder:
             )
             rate = f"{decimal_to_str(tariff['rate_pct'])} percent"
             body = _join(title, rate, "tariffs", *self.impacted[tariff["id"]])
-            self._document(DocumentType.tariff, tariff["id"], str(tariff["id"]), title, body)
+            self._document(
+                DocumentType.tariff,
+                tariff["id"],
+                str(tariff["id"]),
+                title,
+                body,
+                tariff["known_from"],
+            )
         for k in range(1, plans + 1):
             self._plan(k, self.rng.choice(companies))
             yield
@@ -550,8 +558,15 @@ class _Builder:
         )
 
     def _document(
-        self, doc_type: DocumentType, doc_id: int, key: str, title: str, body: str
+        self,
+        doc_type: DocumentType,
+        doc_id: int,
+        key: str,
+        title: str,
+        body: str,
+        known_from: dt.date,
     ) -> None:
+        """A current document, recorded at the load and reported from its resource's day."""
         self.rows["search_document"].append(
             {
                 "id": self._next_id("search_document"),
@@ -560,6 +575,9 @@ class _Builder:
                 "key": key,
                 "title": title,
                 "body": body,
+                "known_from": known_from,
+                "recorded_from": self.recorded_from,
+                "recorded_to": None,
             }
         )
 
@@ -582,7 +600,8 @@ class _Builder:
         self._fact("company", row, f"{name} is a {word.lower()} {kind} based in {country}.")
         value = {"name": name, "country": country, "kind": kind}
         self._project(row, "company", ("company", i, slug), "company", value, i)
-        self._document(DocumentType.company, i, slug, name, _join(name, kind, country))
+        body = _join(name, kind, country)
+        self._document(DocumentType.company, i, slug, name, body, row["known_from"])
         return _CompanyRef(i, slug, name)
 
     def _executive(self, k: int, company: _CompanyRef) -> None:
@@ -600,8 +619,9 @@ class _Builder:
         self._project(
             role, "executive_role", ("executive", k, slug), "holds_role", value, company.id
         )
+        body = _join(name, f"{title}, {company.name}")
         self._document(
-            DocumentType.executive, k, slug, name, _join(name, f"{title}, {company.name}")
+            DocumentType.executive, k, slug, name, body, cast(dt.date, executive["known_from"])
         )
 
     def _partnership(self, k: int, companies: list[_CompanyRef]) -> None:
@@ -635,8 +655,14 @@ class _Builder:
         self._fact("partnership_scope", scope, f"The {title} covers {area}.")
         self._project(scope, "partnership_scope", subject, "scope", area, None)
         members = " and ".join((first.name, second.name))
+        body = _join(title, members, "in_talks", area)
         self._document(
-            DocumentType.partnership, k, str(k), title, _join(title, members, "in_talks", area)
+            DocumentType.partnership,
+            k,
+            str(k),
+            title,
+            body,
+            cast(dt.date, partnership["known_from"]),
         )
 
     def _tariff(self, k: int) -> dict[str, Any]:
@@ -737,7 +763,14 @@ class _Builder:
         body = _join(
             company.name, name, f"{cuts} jobs cut", f"plants from {before} to {after}", year
         )
-        self._document(DocumentType.restructuring_plan, k, str(k), name, body)
+        self._document(
+            DocumentType.restructuring_plan,
+            k,
+            str(k),
+            name,
+            body,
+            cast(dt.date, plan["known_from"]),
+        )
 
     def _plant(self, k: int, company: _CompanyRef) -> None:
         name = f"Synthetic {self.rng.choice(WORDS)} plant {k:06d}"
@@ -755,8 +788,9 @@ class _Builder:
         self._project(
             plant, "plant", ("company", company.id, company.slug), "plant", value, company.id
         )
+        body = _join(company.name, name, country)
         self._document(
-            DocumentType.plant, k, company.slug, name, _join(company.name, name, country)
+            DocumentType.plant, k, company.slug, name, body, cast(dt.date, plant["known_from"])
         )
 
     def _result(self, k: int, company: _CompanyRef) -> None:
@@ -820,7 +854,8 @@ class _Builder:
                 "sha256": hashlib.sha256(body.encode()).hexdigest(),
             }
         )
-        self._document(DocumentType.source, source_id, slug, title, body)
+        published_on = self._published_on(source_id)
+        self._document(DocumentType.source, source_id, slug, title, body, published_on)
         self.sentences, self.offset = [], 0
         self.source_id += 1
 

@@ -11,7 +11,17 @@ from app.core.pagination import PageParams
 from app.models.search import TITLE_LENGTH
 from app.services import search
 from tests.conftest import Curator
-from tests.helpers import POSTGRES_URL, assert_problem, get_data, walk_pages
+from tests.helpers import (
+    POSTGRES_URL,
+    SEED_DAY,
+    assert_problem,
+    get_data,
+    just_before,
+    last_write_at,
+    today,
+    walk_pages,
+    yesterday,
+)
 
 
 def _search(client: TestClient, **params: Any) -> list[dict[str, Any]]:
@@ -234,3 +244,63 @@ def test_a_title_longer_than_a_hit_holds_is_cut_to_fit(curator: Curator) -> None
     assert response.json()["title"] == title
     [hit] = _search(curator.client, q="Longtitle", type="source")
     assert hit["title"] == title[:TITLE_LENGTH]
+
+
+def test_search_answers_as_of_and_known_at(curator: Curator) -> None:
+    """Search keeps the history fact rows keep: each state of a resource is found at the
+    instants it was recorded for, and only once its source had been published."""
+    client, path = curator.client, "/v1/companies/quillfeather"
+
+    def keys(q: str, **params: str) -> list[str]:
+        return [h["key"] for h in _search(client, q=q, type="company", **params)]
+
+    body = {
+        "slug": "quillfeather",
+        "name": "Quillfeather Motors",
+        "country": "CN",
+        "kind": "automaker",
+        "certainty": "reported",
+        "citations": [
+            {
+                "source": SEED_DAY + "-honda-nissan",
+                "quote": "Chinese manufacturers like BYD are gaining ground with aggressive "
+                "pricing",
+            }
+        ],
+    }
+    created = client.post("/v1/companies", json=body, headers=curator.headers)
+    assert created.status_code == 201, created.text
+    made = created.json()["recorded_from"]
+    for found in ({}, {"as_of": made}, {"as_of": today().isoformat()}, {"known_at": SEED_DAY}):
+        assert keys("Quillfeather", **found) == ["quillfeather"], found
+    for missed in (
+        {"as_of": yesterday()},
+        {"as_of": just_before(made)},
+        {"known_at": "2025-11-13"},
+    ):
+        assert keys("Quillfeather", **missed) == [], missed
+    # Before anything was recorded: an empty page, not an error.
+    assert _search(client, q="Nissan", as_of="2000-01-01") == []
+    # Search has no valid time: asking for one is refused, not ignored.
+    response = client.get("/v1/search", params={"q": "Nissan", "valid_at": SEED_DAY})
+    assert_problem(response, 422, field="valid_at")
+
+    patched = client.patch(path, json={"name": "Brightwater Motors"}, headers=curator.headers)
+    assert patched.status_code == 200, patched.text
+    renamed = patched.json()["recorded_from"]
+    assert keys("Quillfeather", as_of=just_before(renamed)) == ["quillfeather"]
+    assert keys("Brightwater", as_of=just_before(renamed)) == []
+    for now in ({}, {"as_of": renamed}, {"known_at": SEED_DAY}):
+        assert keys("Brightwater", **now) == ["quillfeather"], now
+        assert keys("Quillfeather", **now) == [], now
+    # Pages walk the same under as_of (the Link header keeps it).
+    params = {"q": "Nissan", "as_of": just_before(renamed)}
+    whole = _search(client, **params)
+    assert len(whole) > 2
+    assert walk_pages(client, "/v1/search", params, max_pages=len(whole) + 1) == whole
+
+    assert client.delete(path, headers=curator.headers).status_code == 204
+    deleted = last_write_at(client)
+    assert keys("Brightwater", as_of=just_before(deleted)) == ["quillfeather"]
+    assert keys("Brightwater") == keys("Brightwater", as_of=deleted) == []
+    assert keys("Quillfeather", as_of=made) == ["quillfeather"]
