@@ -81,6 +81,17 @@ def _fill_params() -> list[sa.BindParameter[object]]:
     ]
 
 
+def _unique_current() -> None:
+    op.create_index(
+        op.f(UNIQUE_CURRENT),
+        "search_document",
+        ["doc_type", "doc_id"],
+        unique=True,
+        sqlite_where=CURRENT,
+        postgresql_where=CURRENT,
+    )
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _upgrade_sqlite()
@@ -105,13 +116,7 @@ def upgrade() -> None:
     op.drop_constraint(
         op.f("uq_search_document_doc_type_doc_id"), "search_document", type_="unique"
     )
-    op.create_index(
-        op.f(UNIQUE_CURRENT),
-        "search_document",
-        ["doc_type", "doc_id"],
-        unique=True,
-        postgresql_where=CURRENT,
-    )
+    _unique_current()
 
 
 def downgrade() -> None:
@@ -200,13 +205,7 @@ def _upgrade_sqlite() -> None:
     )
     op.execute("DROP TABLE search_document")
     op.execute("ALTER TABLE search_document_new RENAME TO search_document")
-    op.create_index(
-        op.f(UNIQUE_CURRENT),
-        "search_document",
-        ["doc_type", "doc_id"],
-        unique=True,
-        sqlite_where=CURRENT,
-    )
+    _unique_current()
     op.execute(
         "CREATE VIRTUAL TABLE search_fts_past USING fts5(title, body, "
         "content='search_document', content_rowid='id', "
