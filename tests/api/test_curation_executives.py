@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import Curator
-from tests.helpers import assert_problem, assert_verbatim, just_before, yesterday
+from tests.helpers import (
+    assert_problem,
+    assert_verbatim,
+    get_data,
+    just_before,
+    last_write_at,
+    yesterday,
+)
 
 SEED = "2025-11-14-honda-nissan"
 ARTICLE = "2025-12-01-honda-coo"
@@ -344,8 +351,16 @@ def test_a_source_s_metadata_is_amended_in_place(curator: Curator) -> None:
     assert response.headers["ETag"] != created.headers["ETag"]
     read = curator.client.get(url)
     assert read.json() == amended and read.headers["ETag"] == response.headers["ETag"]
-    # In place: a source is a document, not a fact, and has no versions.
-    assert curator.counts() == before | {"change": before["change"] + 1}
+    # In place: a source is a document, not a fact, and has no versions. Its search
+    # document keeps its former state for as_of.
+    assert curator.counts() == before | {
+        "change": before["change"] + 1,
+        "search_document": before["search_document"] + 1,
+    }
+    was = {"q": "motorcycle", "type": "source", "as_of": just_before(last_write_at(curator.client))}
+    assert [h["title"] for h in get_data(curator.client, "/v1/search", **was)] == [
+        created.json()["title"]
+    ]
     hits = curator.client.get("/v1/search", params={"q": "appoints", "type": "source"}).json()
     assert [h["key"] for h in hits["data"]] == [ARTICLE]
 
@@ -387,9 +402,12 @@ def test_an_uncited_source_is_deleted_a_cited_one_is_409(curator: Curator) -> No
     assert_problem(curator.client.get(url), 404)
     hits = curator.client.get("/v1/search", params={"q": "motorcycle", "type": "source"}).json()
     assert hits["data"] == []
+    # Gone, but for the search document it had, closed, which as_of still finds.
     assert {k: v for k, v in curator.counts().items() if k != "change"} == {
         k: v for k, v in before.items() if k != "change"
-    }
+    } | {"search_document": before["search_document"] + 1}
+    deleted = just_before(last_write_at(curator.client))
+    assert get_data(curator.client, "/v1/search", q="motorcycle", type="source", as_of=deleted)
     # The slug and the text are free again.
     assert (
         curator.client.post("/v1/sources", json=_article(), headers=curator.headers).status_code
