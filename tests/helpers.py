@@ -132,8 +132,12 @@ class _Drops:
     def __init__(self) -> None:
         self.pool: ThreadPoolExecutor | None = None
         self.pending: dict[str, Future[None]] = {}
+        # Every database this worker made and has not handed over to be dropped: what a
+        # test named and kept to itself (a fault test's, a migration test's) goes at the end.
+        self.made: set[str] = set()
 
     def later(self, name: str) -> None:
+        self.made.discard(name)
         if self.pool is None:
             self.pool = ThreadPoolExecutor(16, thread_name_prefix="drop-database")
         self.wait(name)
@@ -157,6 +161,7 @@ def recreate_postgres_database(url: str, *, template: str | None = None) -> None
     with _postgres_admin().connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+        DROPS.made.add(name)
         # A test asks what the database answers, not whether a commit outlives a power cut:
         # its commits return before the log reaches the disk (as SQLite's synchronous=NORMAL
         # does), and each is still atomic, isolated and seen by every later statement.
@@ -234,6 +239,8 @@ class _Templates:
         for url in self.urls.values():
             drop_database(url)
         self.urls.clear()
+        for name in list(DROPS.made):
+            DROPS.later(name)
         DROPS.wait()
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
