@@ -109,6 +109,18 @@ def verify_citations(
     return quotes
 
 
+def stored_quotes(session: Session, row: Any) -> list[Quote]:
+    """The quotes a stored fact row's citations hold, as ``verify_citations`` gives a
+    body's: what a correction keeping the row's citations checks new values against."""
+    cited = session.exec(
+        select(Citation, Source)
+        .join(Source, col(Source.id) == Citation.source_id)
+        .where(Citation.fact_type == row.__tablename__, Citation.fact_id == row.id)
+        .order_by(col(Citation.id))
+    )
+    return [Quote(source, c.start_offset, c.end_offset) for c, source in cited]
+
+
 def _as_id(named: str) -> int | None:
     return int(named) if named.isascii() and named.isdigit() and int(named) <= MAX_ROW_ID else None
 

@@ -11,7 +11,7 @@ from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import locate_within
 from app.core.temporal import AsOf, as_of_condition, certainly, is_current
-from app.models import Citation, Company, Executive, Partnership, Source, Statement
+from app.models import Company, Executive, Partnership, Source, Statement
 from app.models.search import DocumentType
 from app.models.statement import (
     StatementFilters,
@@ -19,7 +19,7 @@ from app.models.statement import (
     StatementPublic,
     StatementUpdate,
 )
-from app.services.citations import Quote, to_public, verify_citations
+from app.services.citations import Quote, stored_quotes, to_public, verify_citations
 from app.services.executives import find_executive
 from app.services.writing import Idempotency, Resource, Written, add_fact, correct_if_any
 
@@ -296,21 +296,12 @@ def update_statement(
         columns |= _about(session, changes)
         if quotes is not None or "quote" in changes:
             # New words must be in the citations, and new citations must hold the words.
-            cited = quotes if quotes is not None else _stored_quotes(session, row)
+            cited = quotes if quotes is not None else stored_quotes(session, row)
             both_sent = quotes is not None and "quote" in changes
             columns |= _said(changes.get("quote", row.quote), cited, "quote", stored=not both_sent)
         return correct_if_any(session, row, columns, quotes)
 
     return STATEMENTS.change(session, actor, statement_id, apply, if_match=if_match)
-
-
-def _stored_quotes(session: Session, row: Statement) -> list[Quote]:
-    cited = session.exec(
-        select(Citation, Source)
-        .join(Source, col(Source.id) == Citation.source_id)
-        .where(Citation.fact_type == "statement", Citation.fact_id == row.id)
-    )
-    return [Quote(source, c.start_offset, c.end_offset) for c, source in cited]
 
 
 def delete_statement(

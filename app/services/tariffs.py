@@ -24,7 +24,7 @@ from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.temporal import AsOf, as_of_condition, certainly
-from app.models import Citation, Company, Tariff, TariffImpact
+from app.models import Company, Tariff, TariffImpact
 from app.models.company import CompanyRef
 from app.models.search import DocumentType
 from app.models.tariff import (
@@ -48,6 +48,8 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
+    citations_of,
+    cite_version,
     correct_fact,
     correct_with,
     retract_fact,
@@ -464,19 +466,7 @@ def _keep_past_rate(session: Session, tariff: Tariff, changes: dict[str, Any]) -
     past.version_of = tariff.id
     session.add(past)
     session.flush()
-    citations = session.exec(
-        select(Citation)
-        .where(Citation.fact_type == Tariff.__tablename__, Citation.fact_id == tariff.id)
-        .order_by(col(Citation.id))
-    ).all()
-    for citation in citations:
-        # Citations name the row they back by its own id, a version's included.
-        session.add(
-            Citation(
-                **citation.model_dump(exclude={"id", "fact_id"}),
-                fact_id=past.id,  # type: ignore[arg-type]
-            )
-        )
+    cite_version(session, past, citations_of(session, tariff))
     project_facts(session, [past])
 
 

@@ -65,7 +65,7 @@ def correct_fact(
     our word from that instant on. Without new ``quotes`` the row keeps its citations, and
     so the date it was reported (``known_from``): a correction is never backdated to, nor
     dated by, the day it was made."""
-    old_citations = _citations_of(session, row)
+    old_citations = citations_of(session, row)
     instant = write_instant(session)
     copy = type(row).model_validate(row.model_dump(exclude={"id"}))
     _close(copy, instant)
@@ -78,18 +78,12 @@ def correct_fact(
         row.known_from = reported_on(quotes)
     session.add(row)
     session.flush()
-    for citation in old_citations:
-        session.add(
-            Citation(
-                **citation.model_dump(exclude={"id", "fact_id"}),
-                fact_id=copy.id,  # type: ignore[attr-defined]
-            )
-        )
+    cite_version(session, copy, old_citations)
     if quotes is not None:
         for citation in old_citations:
             session.delete(citation)
         told_as = ToldAs.present if row.ended_by is None else ToldAs.past
-        anchor(row, min(q.source.published_on for q in quotes), told_as)
+        anchor(row, row.known_from, told_as)
         session.flush()
         _cite(session, row, quotes)
     project_facts(session, [copy, row])
@@ -152,7 +146,20 @@ def _cite(session: Session, row: FactBase, quotes: Sequence[Quote]) -> None:
         )
 
 
-def _citations_of(session: Session, row: FactBase) -> list[Citation]:
+def cite_version(session: Session, version: FactBase, citations: Sequence[Citation]) -> None:
+    """Cite ``version`` (a copy of a row, ``version_of`` set) with the row's ``citations``:
+    citations name the row they back by its own id, a version's included."""
+    for citation in citations:
+        session.add(
+            Citation(
+                **citation.model_dump(exclude={"id", "fact_id"}),
+                fact_id=version.id,  # type: ignore[attr-defined]
+            )
+        )
+
+
+def citations_of(session: Session, row: FactBase) -> list[Citation]:
+    """``row``'s citations, in the order they were made."""
     return list(
         session.exec(
             select(Citation)
