@@ -4,6 +4,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
@@ -90,6 +91,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # it: each one stalled every request in flight while it walked objects that never die.
     gc.collect()
     gc.freeze()
+    # Endpoints are plain functions: the thread pool runs them, so a slow statement holds
+    # one thread, never the loop. As many threads as connections can usefully work at once.
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().db_threads
     try:
         yield
     finally:

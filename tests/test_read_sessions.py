@@ -1,27 +1,20 @@
 """GET requests read through sessions kept from one request to the next."""
 
-from collections.abc import Iterator
+import asyncio
+import inspect
+import threading
+import time
 
-import pytest
+import httpx
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 
-from app.core.db import ReadSessions
+from app.core.db import ReadSessions, get_session
+from app.main import ROUTERS, create_app
 from tests.helpers import client_for
-
-
-@pytest.fixture
-def checkouts(seeded_engine: Engine) -> Iterator[list[object]]:
-    """Every connection checked out of the pool while the test runs."""
-    taken: list[object] = []
-
-    def record(dbapi_connection: object, _record: object, _proxy: object) -> None:
-        taken.append(dbapi_connection)
-
-    event.listen(seeded_engine, "checkout", record)
-    yield taken
-    event.remove(seeded_engine, "checkout", record)
 
 
 def _reads(client: TestClient) -> None:
@@ -35,16 +28,54 @@ def _reads(client: TestClient) -> None:
     assert client.get("/v1/search", params={"q": "Espinosa"}).status_code == 200
 
 
-def test_reads_take_no_connection_from_the_pool_once_warm(
-    seeded_engine: Engine, checkouts: list[object]
-) -> None:
+def test_a_session_between_requests_holds_no_connection(seeded_engine: Engine) -> None:
+    """A request waiting for a thread holds no connection: otherwise the connections the
+    running threads need could all be held by requests waiting for those threads."""
     with client_for(seeded_engine, cache=False) as client:
-        _reads(client)
-        warm = len(checkouts)
-        assert warm >= 1
         for _ in range(3):
             _reads(client)  # 404s and 422s (ours and FastAPI's) give their sessions back too
-        assert len(checkouts) == warm
+            assert seeded_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_a_read_held_in_the_database_holds_no_other_request(seeded_engine: Engine) -> None:
+    """A statement that takes long (here: held before it runs, as a lock or a slow plan
+    would hold it) keeps its own request waiting, and nothing else: the event loop and the
+    other threads go on answering."""
+    armed, arrived, held = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_the_first(*_args: object) -> None:
+        if armed.is_set():
+            armed.clear()
+            arrived.set()
+            held.wait(10)
+
+    async def scenario() -> None:
+        app = create_app(seeded_engine)
+        app.state.data_version = None  # every answer computed
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        ):
+            armed.set()
+            stuck = asyncio.create_task(client.get("/v1/companies/nissan"))
+            assert await asyncio.to_thread(arrived.wait, 5)
+            started = time.monotonic()
+            other = await client.get("/v1/sources")
+            live = await client.get("/health/live")
+            waited = time.monotonic() - started
+            assert not stuck.done()
+            held.set()
+            assert (await stuck).status_code == 200
+        assert other.status_code == 200 and live.status_code == 200
+        assert waited < 2, waited
+
+    event.listen(seeded_engine, "before_cursor_execute", hold_the_first)
+    try:
+        asyncio.run(scenario())
+    finally:
+        held.set()
+        event.remove(seeded_engine, "before_cursor_execute", hold_the_first)
 
 
 def test_sessions_are_handed_out_one_request_at_a_time(seeded_engine: Engine) -> None:
@@ -94,3 +125,23 @@ def test_a_lost_connection_drops_every_session_from_before_it(seeded_engine: Eng
     assert sessions.acquire() is fresh  # sessions from after the loss are kept as ever
     sessions.release(fresh)
     sessions.close()
+
+
+def test_every_endpoint_that_reads_the_database_runs_off_the_event_loop() -> None:
+    """A coroutine endpoint runs on the loop, and its statements would stall every other
+    request of the worker: each one that takes a session is a plain function."""
+
+    def sessions_of(dependant: Dependant) -> bool:
+        return dependant.call is get_session or any(
+            sessions_of(sub) for sub in dependant.dependencies
+        )
+
+    readers = [
+        route
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and sessions_of(route.dependant)
+    ]
+    assert len(readers) > 30
+    on_the_loop = [r.path for r in readers if inspect.iscoroutinefunction(r.endpoint)]
+    assert on_the_loop == []

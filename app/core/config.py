@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1, description="Largest request body accepted, in bytes (413 above)."
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
+    db_threads: int = Field(
+        default=4,
+        ge=1,
+        description="Threads a worker runs requests' database work in, off the event loop; "
+        "each holds a connection while it works.",
+    )
     db_statement_timeout_ms: int = Field(
         default=10_000,
         ge=0,

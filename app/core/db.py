@@ -96,20 +96,21 @@ def read_engine_of(engine: Engine) -> Engine:
 
 
 class ReadSessions:
-    """The sessions GET requests read through, kept open from one request to the next.
+    """The sessions GET requests read through, kept from one request to the next.
 
-    Opening a session, checking a connection out of the pool for it, and closing both again
-    were a large share of a short read's time, repeated on every request. A read leaves
-    nothing in its session but the identity map, which ``release`` empties, so the next
-    request can take the session as it is. Each session serves one request at a time, from
-    ``acquire`` until its response is sent. Nothing is held between statements: reads run
-    in autocommit on PostgreSQL, and SQLite's driver opens no transaction for a SELECT, so
-    every statement sees the latest committed data, as in a new session.
+    Each session serves one request at a time, from ``acquire`` until its response is sent.
+    ``release`` closes it, which empties its identity map and gives its connection back to
+    the pool, and keeps the session object for the next request. An idle session holds no
+    connection: a request waiting for a thread (every endpoint runs in the thread pool)
+    must not hold one either, or the connections the running threads need could all be
+    held by requests waiting for those very threads. Nothing is held between statements:
+    reads run in autocommit on PostgreSQL, and SQLite's driver opens no transaction for a
+    SELECT, so every statement sees the latest committed data, as in a new session.
     """
 
     def __init__(self, engine: Engine, *, keep: int) -> None:
         self.engine = engine
-        self.keep = keep  # idle sessions kept at most; each holds a pool connection
+        self.keep = keep  # idle sessions kept at most (each without a connection)
         self._idle: list[Session] = []
         # Bumped when a connection is lost: a session from before is not kept again.
         self._generation = 0
@@ -123,11 +124,9 @@ class ReadSessions:
 
     def release(self, session: Session) -> None:
         """Take back a session whose request is done (a 404 or a 422 included)."""
-        if session.info[_GENERATION] != self._generation or len(self._idle) >= self.keep:
-            session.close()
-            return
-        session.expunge_all()
-        self._idle.append(session)
+        session.close()
+        if session.info[_GENERATION] == self._generation and len(self._idle) < self.keep:
+            self._idle.append(session)
 
     def drop(self, session: Session, error: BaseException) -> None:
         """Close the session of a request that failed otherwise: its connection goes back

@@ -13,8 +13,10 @@ It changes how a request is answered, never what the answer is:
   defaults are copied the same way, and a dependency appearing twice runs once;
 * when anything fails validation, the request is handed to FastAPI's own handler, which
   answers it from scratch: a 422 has exactly FastAPI's shape;
+* the endpoint, a plain function like every read endpoint, runs in the thread pool as
+  FastAPI runs it, so that its database work never holds the event loop;
 * a route whose dependencies need anything the plan does not cover (headers, cookies,
-  bodies, security scopes, background tasks, sync callables, parameter models), every
+  bodies, security scopes, background tasks, sync dependencies, parameter models), every
   method but GET, and every request while ``dependency_overrides`` are set, go to FastAPI's
   handler unchanged.
 
@@ -49,6 +51,7 @@ from fastapi.routing import (
 )
 from pydantic import Json
 from starlette._utils import get_route_path
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -96,6 +99,9 @@ class _Step:
     call: Callable[..., Any]
     name: str | None
     is_generator: bool
+    # A plain function, as every read endpoint is: it runs in the thread pool, as FastAPI
+    # runs one, so that its database work never holds the event loop.
+    in_thread: bool
     function_scope: bool
     use_cache: bool
     params: tuple[_Param, ...]  # path parameters first, as FastAPI validates them
@@ -119,14 +125,16 @@ def _compile(dependant: Dependant, *, top: bool) -> _Step:
     call = dependant.call
     assert call is not None
     is_generator = inspect.isasyncgenfunction(call)
-    if not (is_generator or inspect.iscoroutinefunction(call)) or inspect.isgeneratorfunction(call):
-        raise _Unsupported  # sync callables run in the thread pool: FastAPI's handler
-    if top and is_generator:
+    is_coroutine = inspect.iscoroutinefunction(call)
+    if inspect.isgeneratorfunction(call) or (top and is_generator):
         raise _Unsupported
+    if not (is_generator or is_coroutine or top):
+        raise _Unsupported  # a sync dependency runs in the thread pool: FastAPI's handler
     return _Step(
         call=call,
         name=dependant.name,
         is_generator=is_generator,
+        in_thread=not (is_generator or is_coroutine),
         function_scope=getattr(dependant, "scope", None) == "function",
         use_cache=dependant.use_cache,
         params=tuple(
@@ -254,7 +262,9 @@ class ReadRoute(APIRoute):
             if values is None:
                 # FastAPI's handler answers it again from the start, with its own 422.
                 return await standard(request)
-            raw = await call(**values)
+            raw = (
+                await run_in_threadpool(call, **values) if plan.in_thread else await call(**values)
+            )
             if isinstance(raw, Response):
                 return raw
             content = await serialize_response(

@@ -15,7 +15,7 @@ router = APIRouter(route_class=ReadRoute, prefix="/v1/changes", tags=["changes"]
 @router.get(
     "", summary="Follow the change log", response_model=ChangePage, responses=problem_responses(422)
 )
-async def list_changes(
+def list_changes(
     response: Response,
     session: SessionDep,
     since: Annotated[

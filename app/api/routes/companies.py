@@ -48,7 +48,7 @@ async def company_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-async def list_companies(
+def list_companies(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -78,7 +78,7 @@ async def list_companies(
     response_model=CompanyPublic,
     responses=problem_responses(404, 422),
 )
-async def get_company(
+def get_company(
     slug: CompanySlug, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> CompanyPublic:
     """One company with the quotes that back it."""

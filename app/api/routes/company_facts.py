@@ -94,7 +94,7 @@ async def result_filters(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_company_tariff_impacts(
+def list_company_tariff_impacts(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -126,7 +126,7 @@ async def list_company_tariff_impacts(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_company_restructuring_plans(
+def list_company_restructuring_plans(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -163,7 +163,7 @@ async def list_company_restructuring_plans(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_company_financial_results(
+def list_company_financial_results(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -195,7 +195,7 @@ async def list_company_financial_results(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_company_plants(
+def list_company_plants(
     request: Request,
     response: Response,
     slug: CompanySlug,
@@ -227,7 +227,7 @@ async def list_company_plants(
     response_model=FinancialResultPublic,
     responses=problem_responses(404, 422),
 )
-async def get_financial_result(
+def get_financial_result(
     slug: CompanySlug,
     result_id: ResultId,
     response: Response,
@@ -323,7 +323,7 @@ def delete_financial_result(
     response_model=PlantPublic,
     responses=problem_responses(404, 422),
 )
-async def get_plant(
+def get_plant(
     slug: CompanySlug,
     plant_id: PlantId,
     response: Response,

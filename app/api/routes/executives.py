@@ -86,7 +86,7 @@ async def executive_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-async def list_executives(
+def list_executives(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -116,7 +116,7 @@ async def list_executives(
     response_model=ExecutivePublic,
     responses=problem_responses(404, 422),
 )
-async def get_executive(
+def get_executive(
     slug: ExecutiveSlug, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutivePublic:
     """One executive with the roles that answer `valid_at`/`known_at`/`as_of`, and their quotes."""
@@ -191,7 +191,7 @@ def delete_executive(
     response_model=ExecutiveRoleDetail,
     responses=problem_responses(404, 422),
 )
-async def get_role(
+def get_role(
     slug: ExecutiveSlug, role_id: RoleId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutiveRoleDetail:
     """One of the executive's roles, with its company and quotes, as of
@@ -281,7 +281,7 @@ def delete_role(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_company_executives(
+def list_company_executives(
     request: Request,
     response: Response,
     slug: CompanySlug,

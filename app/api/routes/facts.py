@@ -59,7 +59,7 @@ async def fact_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-async def list_facts(
+def list_facts(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -90,6 +90,6 @@ async def list_facts(
     response_model=FactItemPublic,
     responses=problem_responses(404, 422),
 )
-async def get_fact(fact_id: FactId, session: SessionDep, as_of: AsOfDep) -> FactItemPublic:
+def get_fact(fact_id: FactId, session: SessionDep, as_of: AsOfDep) -> FactItemPublic:
     """One fact with the quotes that back it."""
     return fact_list.get_fact(session=session, fact_id=fact_id, as_of=as_of)

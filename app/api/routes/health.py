@@ -31,7 +31,7 @@ async def live(response: Response) -> HealthStatus:
     response_model=HealthStatus,
     responses=problem_responses(422, 503),
 )
-async def ready(session: SessionDep, response: Response) -> HealthStatus:
+def ready(session: SessionDep, response: Response) -> HealthStatus:
     """The database answers; a 503 problem otherwise."""
     response.headers["Cache-Control"] = "no-store"
     health.database_ready(session=session)

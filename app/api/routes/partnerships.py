@@ -86,7 +86,7 @@ FiltersDep = Annotated[PartnershipFilters, Depends(partnership_filters)]
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-async def list_partnerships(
+def list_partnerships(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -116,7 +116,7 @@ async def list_partnerships(
     response_model=PartnershipDetail,
     responses=problem_responses(404, 422),
 )
-async def get_partnership(
+def get_partnership(
     partnership_id: PartnershipId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> PartnershipDetail:
     """One partnership with its members, scope, exclusions, status history and quotes."""
@@ -134,7 +134,7 @@ async def get_partnership(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_company_partnerships(
+def list_company_partnerships(
     request: Request,
     response: Response,
     slug: CompanySlug,

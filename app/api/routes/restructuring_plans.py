@@ -69,7 +69,7 @@ async def plan_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-async def list_restructuring_plans(
+def list_restructuring_plans(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -99,7 +99,7 @@ async def list_restructuring_plans(
     response_model=RestructuringPlanPublic,
     responses=problem_responses(404, 422),
 )
-async def get_restructuring_plan(
+def get_restructuring_plan(
     plan_id: PlanId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> RestructuringPlanPublic:
     """One restructuring plan with the quotes that back it."""

@@ -20,7 +20,7 @@ router = APIRouter(route_class=ReadRoute, prefix="/v1/search", tags=["search"])
     response_model_exclude_unset=True,
     responses=problem_responses(422),
 )
-async def search(
+def search(
     request: Request,
     response: Response,
     session: SessionDep,

@@ -64,7 +64,7 @@ async def source_filters(
     response_model=Page[SourceSummary],
     responses=list_responses(),
 )
-async def list_sources(
+def list_sources(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -91,7 +91,7 @@ async def list_sources(
     response_model=SourcePublic,
     responses=problem_responses(404, 422),
 )
-async def get_source(
+def get_source(
     id_or_slug: SourceIdOrSlug, response: Response, session: SessionDep, known_at: KnownAt = None
 ) -> SourcePublic:
     """One source with its full text, which every citation's offsets point into."""

@@ -74,7 +74,7 @@ Filters = Annotated[StatementFilters, Depends(statement_filters)]
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-async def list_statements(
+def list_statements(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -105,7 +105,7 @@ async def list_statements(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_executive_statements(
+def list_executive_statements(
     slug: ExecutiveSlug,
     request: Request,
     response: Response,
@@ -136,7 +136,7 @@ async def list_executive_statements(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
-async def list_partnership_statements(
+def list_partnership_statements(
     partnership_id: PartnershipId,
     request: Request,
     response: Response,
@@ -171,7 +171,7 @@ async def list_partnership_statements(
     response_model=StatementPublic,
     responses=problem_responses(404, 422),
 )
-async def get_statement(
+def get_statement(
     statement_id: StatementId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> StatementPublic:
     """One statement with the quotes that back it."""

@@ -65,7 +65,7 @@ async def tariff_filters(
     response_model_exclude_unset=True,
     responses=list_responses(),
 )
-async def list_tariffs(
+def list_tariffs(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -95,7 +95,7 @@ async def list_tariffs(
     response_model=TariffPublic,
     responses=problem_responses(404, 422),
 )
-async def get_tariff(
+def get_tariff(
     tariff_id: TariffId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> TariffPublic:
     """One tariff with its impacts on companies and the quotes that back them. With
@@ -173,7 +173,7 @@ def delete_tariff(
     response_model=TariffImpactPublicWithTariff,
     responses=problem_responses(404, 422),
 )
-async def get_impact(
+def get_impact(
     tariff_id: TariffId,
     impact_id: ImpactId,
     response: Response,
