@@ -4,7 +4,6 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import to_thread
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
@@ -42,6 +41,7 @@ from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
 from app.core.response_cache import ResponseCache
 from app.core.routing import index_routes
 from app.core.security_headers import SecurityHeadersMiddleware
+from app.core.threads import size_thread_pool
 
 DESCRIPTION = """
 Automotive-industry facts — companies, executives, partnerships, tariffs and
@@ -91,9 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # it: each one stalled every request in flight while it walked objects that never die.
     gc.collect()
     gc.freeze()
-    # Endpoints are plain functions: the thread pool runs them, so a slow statement holds
-    # one thread, never the loop. As many threads as connections can usefully work at once.
-    to_thread.current_default_thread_limiter().total_tokens = get_settings().db_threads
+    size_thread_pool()  # app/core/threads.py
     try:
         yield
     finally:

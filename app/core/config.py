@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         description="Threads a worker runs requests' database work in, off the event loop; "
         "each holds a connection while it works.",
     )
+    search_threads: int = Field(
+        default=1,
+        ge=1,
+        description="Threads of their own that searches run in, so that searches never hold "
+        "every thread of the shared pool (app/core/threads.py).",
+    )
     db_statement_timeout_ms: int = Field(
         default=10_000,
         ge=0,

@@ -51,11 +51,12 @@ from fastapi.routing import (
 )
 from pydantic import Json
 from starlette._utils import get_route_path
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
+
+from app.core.threads import run_endpoint
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -262,9 +263,7 @@ class ReadRoute(APIRoute):
             if values is None:
                 # FastAPI's handler answers it again from the start, with its own 422.
                 return await standard(request)
-            raw = (
-                await run_in_threadpool(call, **values) if plan.in_thread else await call(**values)
-            )
+            raw = await run_endpoint(call, values) if plan.in_thread else await call(**values)
             if isinstance(raw, Response):
                 return raw
             content = await serialize_response(

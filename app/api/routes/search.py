@@ -7,6 +7,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, cursor_params, set_link_header
 from app.core.routing import ReadRoute
 from app.core.temporal import RecordedDep
+from app.core.threads import in_search_threads
 from app.models.search import DocumentType, SearchHit
 from app.services import search as search_service
 
@@ -20,6 +21,7 @@ router = APIRouter(route_class=ReadRoute, prefix="/v1/search", tags=["search"])
     response_model_exclude_unset=True,
     responses=problem_responses(422),
 )
+@in_search_threads
 def search(
     request: Request,
     response: Response,

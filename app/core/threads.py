@@ -1,0 +1,76 @@
+"""The threads that database work runs in, off the event loop.
+
+Every endpoint that reads or writes is a plain function: FastAPI, and the compiled read
+plans of ``app/core/routing.py``, run it in anyio's thread pool, whose size is
+``AUTOFACTS_DB_THREADS``. A statement that takes long holds its own thread, never the loop.
+
+Searches run in threads of their own (``AUTOFACTS_SEARCH_THREADS``), at a lower
+scheduling priority. A search for a common word costs many times what a lookup does, and
+most of that cost is SQLite's (or PostgreSQL's) own work, which runs without the GIL.
+Drawing on the shared threads, a few clients searching at once held all of them and every
+other request waited for one. At the same priority, one search thread still took half the
+worker's core from the thread that answers everything else. So a lookup's thread gets the
+core first, and a search runs in what is left, which on a worker that is not saturated
+is all of it.
+"""
+
+import asyncio
+import contextvars
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+from anyio import to_thread
+
+from app.core.config import get_settings
+
+T = TypeVar("T")
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+# Nice value of the search threads (0 is everyone else's; 19 the lowest priority). Raising
+# it needs no privilege; a thread never lowers it again, so these threads serve only searches.
+SEARCH_NICENESS = 10
+_IN_SEARCH_THREADS = "autofacts_in_search_threads"
+_search_pool: ThreadPoolExecutor | None = None
+_search_pool_lock = threading.Lock()
+
+
+def size_thread_pool() -> None:
+    """Give the running loop's shared thread pool ``AUTOFACTS_DB_THREADS`` threads."""
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().db_threads
+
+
+def in_search_threads(endpoint: Endpoint) -> Endpoint:
+    """Run ``endpoint`` in the search threads rather than the shared ones."""
+    setattr(endpoint, _IN_SEARCH_THREADS, True)
+    return endpoint
+
+
+async def run_endpoint(endpoint: Callable[..., T], values: dict[str, Any]) -> T:
+    """``endpoint(**values)`` in its threads, the request's context variables with it."""
+    call = partial(endpoint, **values)
+    if not getattr(endpoint, _IN_SEARCH_THREADS, False):
+        return await to_thread.run_sync(call)
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(
+        _search_threads(), partial(context.run, call)
+    )
+
+
+def _search_threads() -> ThreadPoolExecutor:
+    global _search_pool
+    with _search_pool_lock:
+        if _search_pool is None:
+            _search_pool = ThreadPoolExecutor(
+                max_workers=get_settings().search_threads,
+                thread_name_prefix="autofacts-search",
+                initializer=_lower_priority,
+            )
+        return _search_pool
+
+
+def _lower_priority() -> None:
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICENESS)
