@@ -6,9 +6,9 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -299,6 +299,20 @@ def client_for(engine: Engine, *, cache: bool = True) -> TestClient:
     if not cache:
         app.state.data_version = None
     return TestClient(app, raise_server_exceptions=False)
+
+
+@asynccontextmanager
+async def async_client_for(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """The app bound to ``engine``, started, on the running event loop, with every answer
+    computed (no response cache): for tests of what requests do to each other."""
+    app = create_app(engine)
+    app.state.data_version = None
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        yield client
 
 
 @contextmanager

@@ -5,7 +5,6 @@ import inspect
 import threading
 import time
 
-import httpx
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -13,8 +12,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 
 from app.core.db import ReadSessions, get_session
-from app.main import ROUTERS, create_app
-from tests.helpers import client_for
+from app.main import ROUTERS
+from tests.helpers import async_client_for, client_for
 
 
 def _reads(client: TestClient) -> None:
@@ -50,13 +49,7 @@ def test_a_read_held_in_the_database_holds_no_other_request(seeded_engine: Engin
             held.wait(10)
 
     async def scenario() -> None:
-        app = create_app(seeded_engine)
-        app.state.data_version = None  # every answer computed
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-        ):
+        async with async_client_for(seeded_engine) as client:
             armed.set()
             stuck = asyncio.create_task(client.get("/v1/companies/nissan"))
             assert await asyncio.to_thread(arrived.wait, 5)

@@ -5,12 +5,11 @@ import os
 import threading
 import time
 
-import httpx
 from sqlalchemy import Engine, event
 
 from app.core.config import get_settings
 from app.core.threads import SEARCH_NICENESS
-from app.main import create_app
+from tests.helpers import async_client_for
 
 
 def test_searches_held_in_the_database_leave_every_shared_thread_free(
@@ -29,13 +28,7 @@ def test_searches_held_in_the_database_leave_every_shared_thread_free(
             released.wait(10)
 
     async def scenario() -> None:
-        app = create_app(seeded_engine)
-        app.state.data_version = None  # every answer computed
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-        ):
+        async with async_client_for(seeded_engine) as client:
             searches = [
                 asyncio.create_task(client.get("/v1/search", params={"q": word}))
                 for word in ["Honda", "Nissan", "tariff", "plant", "Espinosa", "Mibe"][
