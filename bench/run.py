@@ -107,6 +107,8 @@ class Measure:
     p50: list[float] = field(default_factory=list)
     p99: list[float] = field(default_factory=list)
     errors: int = 0
+    # Measures taken again because the first got no answer at all (see _wrk).
+    retried: int = 0
     # The host's 1-minute load average as each measurement started: what else ran.
     load1: list[float] = field(default_factory=list)
 
@@ -267,6 +269,7 @@ def _summary(
         "python": sys.version.split()[0],
         "loop": AUTOFACTS_LOOP,
         "smoke": args.smoke,
+        "parts": args.parts.split(","),
         "options": {
             "runs": args.runs,
             "duration_s": args.duration,
@@ -429,7 +432,7 @@ def _wrk(url: str, headers: tuple[str, ...], seconds: int, **options: Any) -> di
         # Seen once on a busy host: a server answering nothing for the whole measure, no
         # error either. Once more, so that one stall does not make the run's ratios.
         print(f"   no answer from {url} in {seconds} s: measuring again", file=sys.stderr)
-        figures = _wrk_figures(*_run(command))
+        figures = {**_wrk_figures(*_run(command)), "retried": 1.0}
     return figures
 
 
@@ -678,6 +681,7 @@ def _record(
     measure.p50.append(figures["p50_us"] / 1000)
     measure.p99.append(figures["p99_us"] / 1000)
     measure.errors += int(figures["errors"])
+    measure.retried += int(figures.get("retried", 0))
     with log.open("a") as out:
         row = {"server": server, "path": name, "url": url, "load1": load1, **figures}
         out.write(json.dumps(row) + "\n")
@@ -696,6 +700,7 @@ def _measures_json(results: dict[str, dict[str, Measure]]) -> dict[str, Any]:
                 "p50_ms": m.p50,
                 "p99_ms": m.p99,
                 "errors": m.errors,
+                "retried": m.retried,
                 "load1": m.load1,
             }
             for name, m in by_path.items()
