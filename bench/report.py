@@ -29,8 +29,14 @@ Bar = tuple[str, bool]
 
 
 def newest_results() -> Path:
-    """The summary of the newest full run (smoke runs' files are not committed)."""
-    found = [p for p in RESULTS.glob("*.json") if not p.name.endswith("-smoke.json")]
+    """The summary of the newest full run (smoke runs' files are not committed; a run of
+    the long tail alone, ``--parts longtail``, has no SPEC §6 tables to render)."""
+    found = [
+        p
+        for p in RESULTS.glob("*.json")
+        if not p.name.endswith("-smoke.json")
+        and "classic" in json.loads(p.read_text()).get("parts", ["classic"])
+    ]
     if not found:
         raise SystemExit(f"no results in {RESULTS.relative_to(ROOT)}: run `make bench` first")
     return max(found, key=lambda p: (json.loads(p.read_text())["started_at"], p.name))
@@ -41,9 +47,9 @@ def _median(measure: dict[str, Any], what: str) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _ratio(ours: float, theirs: float) -> str:
+def _ratio(ours: float, theirs: float, digits: int = 1) -> str:
     # Datasette can finish no request at all in a run (suggested facets at 100k rows).
-    return "no answer" if theirs == 0 else f"{ours / theirs:.1f}x"
+    return "no answer" if theirs == 0 else f"{ours / theirs:.{digits}f}x"
 
 
 # -- one database's tables, as bench/run.py prints them ------------------------------------
@@ -173,6 +179,175 @@ def _page_depth_bar(ours: dict[str, Any]) -> Bar:
     return (f"page 1,000 within ±20 % of page 1 ({drift:+.0%})", abs(drift) <= 0.20)
 
 
+# -- the long tail (issue 21), as bench/run.py prints it -----------------------------------
+
+MIX_NAMES = {
+    "detail": "company details (random slugs)",
+    "list": "lists (every filter, sort, limit; cursor pages)",
+    "search": "search (distinct words of names)",
+    "executives": "a company's executives",
+    "facts": "a company's facts",
+}
+# The bar each mix answers to against Datasette's same mix (issue 21, item 4).
+PEER_FACTOR = {"list": 3, "executives": 3, "search": 5}
+
+
+def longtail_section(summary: Summary, db: str) -> tuple[str, int]:
+    """``db``'s long-tail tables (as served and with the cache off), its isolation run and
+    the bars of issue 21; the markdown and how many bars failed (0 on a smoke run)."""
+    tail = summary.get("longtail")
+    if not tail or db not in tail["measures"]:
+        return "", 0
+    options, measures = summary["options"], tail["measures"]
+    ceiling = _median(summary["measures"]["fastapi"]["ceiling"], "rps")
+    floor = measures.get(f"floor-async-{db}", {}).get("detail")
+    lines = [
+        f"## {db}, the long tail: each request's path drawn from thousands "
+        f"(median of {options['runs']} run(s), {options['duration_s']} s each, "
+        f"{options['connections']} connections)",
+        "",
+        "Distinct URLs per mix: "
+        + ", ".join(f"{mix} {n:,}" for mix, n in tail["mixes"].items())
+        + ". Datasette serves the same mixes on the SQLite file (row pages by key, "
+        "filtered tables and FTS, `_nosuggest=1`).",
+    ]
+    if floor:
+        lines += [
+            "",
+            f"Floor: the bare FastAPI route doing the slug lookup through psycopg's asyncio "
+            f"pool (`bench/floor_async.py`), details mix: {_median(floor, 'rps'):,.0f} req/s, "
+            f"p50 {_median(floor, 'p50_ms'):.1f} ms, p99 {_median(floor, 'p99_ms'):.1f} ms, "
+            f"{_ratio(_median(floor, 'rps'), ceiling, 2)} the bare route "
+            f"({ceiling:,.0f} req/s).",
+        ]
+    bars: list[Bar] = []
+    for server, title in ((db, "as served"), (f"{db}-uncached", "response cache off")):
+        table, found = _longtail_table(summary, server, title, ceiling, floor)
+        lines += ["", *table]
+        bars += [(f"{title}: {text}", ok) for text, ok in found]
+    iso_lines, iso_bars = _isolation(summary, db)
+    lines += ["", *iso_lines, ""]
+    bars += iso_bars
+    if summary["smoke"]:
+        lines.append("(smoke run: bars not judged)")
+        return "\n".join(lines) + "\n", 0
+    lines += ["The bars of issue 21 on the long tail:"]
+    lines += [f"- {'PASS' if ok else 'FAIL'} {text}" for text, ok in bars]
+    return "\n".join(lines) + "\n", sum(not ok for _, ok in bars)
+
+
+def _longtail_table(
+    summary: Summary,
+    server: str,
+    title: str,
+    ceiling: float,
+    floor: dict[str, Any] | None,
+) -> tuple[list[str], list[Bar]]:
+    tail = summary["longtail"]
+    ours, peer = tail["measures"].get(server, {}), tail["measures"].get("datasette", {})
+    rss, hits = tail["peak_rss_mib"].get(server, {}), tail["hit_rate"].get(server, {})
+    peer_rss = tail["peak_rss_mib"].get("datasette", {})
+    db = server.split("-")[0]
+    lines = [
+        f"### {server}: {title}",
+        "",
+        "| mix | req/s | p50 ms | p99 ms | p99/p50 | cache hit rate | peak RSS MiB "
+        "| x FastAPI | Datasette req/s | Datasette p99 ms | Datasette RSS MiB | x Datasette |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    bars: list[Bar] = []
+    for mix, name in MIX_NAMES.items():
+        m = ours.get(mix)
+        if m is None:
+            continue
+        rps, p50, p99 = _median(m, "rps"), _median(m, "p50_ms"), _median(m, "p99_ms")
+        mib = max(rss.get(mix, [0]))
+        rate = statistics.median(hits[mix]) if hits.get(mix) else 0.0
+        d = peer.get(mix)
+        peer_cells = (
+            [
+                f"{_median(d, 'rps'):,.0f}",
+                f"{_median(d, 'p99_ms'):.1f}",
+                f"{max(peer_rss.get(mix, [0])):.0f}",
+                _ratio(rps, _median(d, "rps")),
+            ]
+            if d
+            else ["", "", "", ""]
+        )
+        cells = [
+            f"{rps:,.0f}",
+            f"{p50:.1f}",
+            f"{p99:.1f}",
+            f"{p99 / p50:.1f}" if p50 else "",
+            f"{rate:.1%}",
+            f"{mib:.0f}",
+            _ratio(rps, ceiling, 2),
+            *peer_cells,
+        ]
+        lines.append(f"| {name}{_retried(m, d)} | " + " | ".join(cells) + " |")
+        if m["errors"]:
+            bars.append((f"no errors: {mix} ({m['errors']})", False))
+        bars.append((f"peak RSS < 150 MB: {mix} ({mib:.0f} MiB)", mib < 150))
+        if mix in ("detail", "list"):
+            bars.append((f"p99 ≤ 2x p50: {mix} ({p99:.1f} / {p50:.1f} ms)", p99 <= 2 * p50))
+        if mix == "detail" and db == "sqlite":
+            passed = ceiling > 0 and rps >= ceiling / 2
+            bars.append((f"detail ≥ 0.5x FastAPI ({_ratio(rps, ceiling, 2)})", passed))
+        elif mix == "detail" and floor:
+            at = _median(floor, "rps")
+            bars.append((f"detail ≥ 0.8x the async floor ({_ratio(rps, at, 2)})", rps >= 0.8 * at))
+        if mix in PEER_FACTOR and d:
+            factor, peer_rps = PEER_FACTOR[mix], _median(d, "rps")
+            passed = peer_rps > 0 and rps / peer_rps >= factor
+            bars.append((f"{mix} ≥ {factor}x Datasette ({_ratio(rps, peer_rps)})", passed))
+    return lines, bars
+
+
+def _retried(*measures: dict[str, Any] | None) -> str:
+    """A mark on a row whose figures include a measure taken again after a first that got
+    no answer at all (a stalled server on a busy host): read it with care."""
+    return " (retried)" if any(m and m.get("retried") for m in measures) else ""
+
+
+def _isolation(summary: Summary, db: str) -> tuple[list[str], list[Bar]]:
+    """The details mix alone and while common-word searches run beside it."""
+    tail = summary["longtail"]
+    lines = [
+        f"### {db}: isolation, the details mix alone and while "
+        f"{tail['isolation_connections']} more connections search `{tail['common_word']}`",
+        "",
+        "| server | alone req/s | alone p99 ms | under load req/s | under load p99 ms "
+        "| p99 loaded / alone | req/s loaded / alone | searches req/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    bars: list[Bar] = []
+    for server, title in ((db, "as served"), (f"{db}-uncached", "cache off")):
+        runs = tail["measures"].get(f"isolation-{server}")
+        if not runs or "alone" not in runs or "loaded" not in runs:
+            continue
+        alone, loaded = runs["alone"], runs["loaded"]
+        searches = runs.get("searches")
+        p99_ratio = _median(loaded, "p99_ms") / _median(alone, "p99_ms")
+        rps_ratio = _median(loaded, "rps") / _median(alone, "rps")
+        lines.append(
+            f"| {server}{_retried(alone, loaded)} | {_median(alone, 'rps'):,.0f} | "
+            f"{_median(alone, 'p99_ms'):.1f} | "
+            f"{_median(loaded, 'rps'):,.0f} | {_median(loaded, 'p99_ms'):.1f} | "
+            f"{p99_ratio:.2f} | {rps_ratio:.2f} | "
+            + (f"{_median(searches, 'rps'):,.0f} |" if searches else " |")
+        )
+        bars.append(
+            (f"{title}: details' p99 under load ≤ 2x alone ({p99_ratio:.2f}x)", p99_ratio <= 2)
+        )
+        bars.append(
+            (
+                f"{title}: details' req/s under load ≥ 70 % of alone ({rps_ratio:.0%})",
+                rps_ratio >= 0.7,
+            )
+        )
+    return lines, bars
+
+
 # -- docs/performance.md --------------------------------------------------------------------
 
 
@@ -187,7 +362,11 @@ def page(summary: Summary, source: Path) -> str:
     )
     started = dt.datetime.fromisoformat(summary["started_at"])
     finished = dt.datetime.fromisoformat(summary["finished_at"])
-    databases = [db for db in summary["measures"] if f"floor-{db}" in summary["measures"]]
+    databases = [
+        db
+        for db in ("sqlite", "postgresql")
+        if db in summary["measures"] or db in summary.get("longtail", {}).get("measures", {})
+    ]
     lines = [
         "<!-- Generated by bench/report.py from "
         f"{source.relative_to(ROOT).as_posix()}: do not edit, run `make docs-performance`. -->",
@@ -234,9 +413,18 @@ def page(summary: Summary, source: Path) -> str:
         "any commit).",
         "",
     ]
+    if "longtail" in summary:
+        lines += [
+            "The long-tail tables draw each request's path at random from thousands of",
+            "distinct URLs per mix (bench/README.md, The long tail): most requests miss",
+            "the cache even as served, as a frontend's traffic does.",
+            "",
+        ]
     for db in databases:
-        section, _ = database_section(summary, db)
-        lines.append(section)
+        if db in summary["measures"]:
+            lines.append(database_section(summary, db)[0])
+        if "longtail" in summary:
+            lines.append(longtail_section(summary, db)[0])
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -2,7 +2,8 @@
 """`make bench`: Autofacts against the bare FastAPI ceiling and Datasette, on the same data.
 
     bench/run.py [--runs 3] [--duration 10] [--databases sqlite,postgresql]
-                 [--companies 100000 --facts 1000000 --seed 1] [--growth] [--smoke]
+                 [--companies 100000 --facts 1000000 --seed 1] [--parts classic,longtail]
+                 [--growth] [--smoke]
 
 One run: build (or reuse) the synthetic data set (`autofacts gen-dataset`) as a SQLite file
 and a PostgreSQL database; then, each in turn on core 0 (one uvicorn worker, uvloop and
@@ -14,7 +15,12 @@ drives every path (-t2 -c64, a warm-up first).
 (path, req/s, p50, p99, peak RSS, ratio to the FastAPI route and to Datasette's page with
 and without ``_nosuggest=1``), the single-request times of counts and facets, and each bar
 of SPEC §6 as PASS or FAIL, and, for information, how the uncached figures stand against
-them. ``--growth`` instead prints how each path's cost grows from
+them. Then the long tail (``--parts longtail`` alone): wrk drawing each request's path at
+random from thousands of distinct URLs per mix (bench/urls.py, bench/wrk_longtail.lua),
+Autofacts as served and with the cache off against Datasette's same mixes, the cache's hit
+rate and peak RSS per mix, the isolation run (details alone, then beside common-word
+searches) and, on PostgreSQL, the async floor (bench/floor_async.py), with the bars of
+issue 21. ``--growth`` instead prints how each path's cost grows from
 10k to 100k to 1M facts. ``--smoke`` is a tiny, quick pass (CI): the bars are not judged.
 
 The method and the wrk reporting follow the team's harness (shared/bench/run_http.py and
@@ -50,6 +56,8 @@ PEER_VENV = BENCH / ".venv-peer"
 DATA = BENCH / "data"
 RESULTS = BENCH / "results"
 LUA = BENCH / "wrk_report.lua"
+LONGTAIL_LUA = BENCH / "wrk_longtail.lua"
+URLS = BENCH / "urls"
 POSTGRES_ADMIN = os.environ.get(
     "AUTOFACTS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -99,12 +107,35 @@ class Measure:
     p50: list[float] = field(default_factory=list)
     p99: list[float] = field(default_factory=list)
     errors: int = 0
+    # Measures taken again because the first got no answer at all (see _wrk).
+    retried: int = 0
     # The host's 1-minute load average as each measurement started: what else ran.
     load1: list[float] = field(default_factory=list)
 
     def median(self, what: str) -> float:
         values: list[float] = getattr(self, what)
         return statistics.median(values) if values else float("nan")
+
+
+@dataclass
+class Classic:
+    """SPEC §6's one-URL figures over the runs: by server, then by path."""
+
+    measures: dict[str, dict[str, Measure]] = field(default_factory=dict)
+    rss: dict[str, float] = field(default_factory=dict)
+    latencies: dict[str, dict[str, float]] = field(default_factory=dict)
+    lookups: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
+class LongTail:
+    """The long tail's figures over the runs: by server, then by mix (or isolation phase)."""
+
+    measures: dict[str, dict[str, Measure]] = field(default_factory=dict)
+    rss: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    hit_rate: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 def main() -> int:
@@ -116,6 +147,11 @@ def main() -> int:
     parser.add_argument("--companies", type=int, default=100_000)
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--parts",
+        default="classic,longtail",
+        help="classic: SPEC §6's one-URL tables; longtail: the mixes of distinct URLs",
+    )
     parser.add_argument("--growth", action="store_true")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
@@ -139,67 +175,84 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
     started = dt.datetime.now(dt.UTC)
     urls = {db: _dataset(db, args.companies, args.facts, args.seed) for db in databases}
     sqlite_file = _dataset("sqlite", args.companies, args.facts, args.seed)
-    results: dict[str, dict[str, Measure]] = {}
-    rss: dict[str, float] = {}
     paths = _paths(Path(sqlite_file.split("///", 1)[1]).stem)
-    latencies: dict[str, dict[str, float]] = {}
-    lookups: dict[str, dict[str, float]] = {}
+    classic, tail = Classic(), LongTail()
     for run in range(1, args.runs + 1):
         print(f"-- run {run} of {args.runs}", file=sys.stderr)
+        rss = classic.rss
         with _server("ceiling", _ceiling_command(), {}) as (base, pid):
-            _measure(results, "fastapi", base, [("ceiling", "/pydantic", ())], args, log)
+            _measure(classic.measures, "fastapi", base, [("ceiling", "/pydantic", ())], args, log)
             rss["fastapi"] = max(rss.get("fastapi", 0), _peak_rss_mib(pid))
-        # A fresh Datasette per page: a page it cannot keep up with (facet suggestions on
-        # 100k rows) leaves queries running after wrk stops, and the next page measured on
-        # the same process then answered nothing. A smoke run's few rows leave no backlog,
-        # and one process serves its pages.
-        pages = _datasette_paths(paths)
-        for group in [pages] if args.smoke else [[page] for page in pages]:
-            with _server("datasette", _datasette_command(sqlite_file), {}) as (base, pid):
-                _measure(results, "datasette", base, group, args, log)
-                rss["datasette"] = max(rss.get("datasette", 0), _peak_rss_mib(pid))
-        for db, url in urls.items():
-            env = {"AUTOFACTS_DATABASE_URL": url, "AUTOFACTS_ACCESS_LOG": "false"}
-            with _server("floor", _floor_command(), env) as (base, _):
-                floor = [("floor", f"/floor/synthetic-{SLUG_INDEX:06d}", ())]
-                _measure(results, f"floor-{db}", base, floor, args, log)
-            with _server(f"autofacts-{db}", _autofacts_command(), env) as (base, pid):
-                resolved = _resolve(base, paths, args.companies)
-                _measure(results, db, base, resolved, args, log)
-                rss[db] = max(rss.get(db, 0), _peak_rss_mib(pid))
-                lookups[db] = _cache_lookups(base)
-                if run == 1:
-                    latencies[db] = _single_request_times(base)
-            # Every answer computed: what a request the cache cannot answer costs.
-            with _server(f"autofacts-{db}", _autofacts_command(), {**env, **UNCACHED}) as (
-                base,
-                pid,
-            ):
-                resolved = _resolve(base, paths, args.companies)
-                _measure(results, f"{db}-uncached", base, resolved, args, log)
-                rss[f"{db}-uncached"] = max(rss.get(f"{db}-uncached", 0), _peak_rss_mib(pid))
-    summary = _summary(args, started, paths, results, rss, latencies, lookups)
+        if "classic" in args.parts:
+            _classic(classic, args, urls, sqlite_file, paths, run, log)
+        if "longtail" in args.parts:
+            _longtail(tail, args, urls, sqlite_file, log)
+    summary = _summary(args, started, paths, classic, tail)
     smoke = "-smoke" if args.smoke else ""
     out = RESULTS / f"{started:%Y-%m-%d-%H%M}-{summary['host']}{smoke}.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     failures = 0
+    renders = [report.database_section] if "classic" in args.parts else []
+    renders += [report.longtail_section] if "longtail" in args.parts else []
     for db in urls:
-        section, failed = report.database_section(summary, db)
-        print(f"\n{section}", end="")
-        failures += failed
+        for render in renders:
+            section, failed = render(summary, db)
+            print(f"\n{section}", end="")
+            failures += failed
     print(f"\nsummary: {out.relative_to(ROOT)} (`make docs-performance` renders it)")
     print(f"\nresults: {log.relative_to(ROOT)}")
     return 0 if args.smoke or failures == 0 else 1
+
+
+def _classic(
+    classic: Classic,
+    args: argparse.Namespace,
+    urls: dict[str, str],
+    sqlite_file: str,
+    paths: list[Path_],
+    run: int,
+    log: Path,
+) -> None:
+    """One run of SPEC §6's tables: wrk repeating one URL per path."""
+    results, rss = classic.measures, classic.rss
+    latencies, lookups = classic.latencies, classic.lookups
+    # A fresh Datasette per page: a page it cannot keep up with (facet suggestions on
+    # 100k rows) leaves queries running after wrk stops, and the next page measured on
+    # the same process then answered nothing. A smoke run's few rows leave no backlog,
+    # and one process serves its pages.
+    pages = _datasette_paths(paths)
+    for group in [pages] if args.smoke else [[page] for page in pages]:
+        with _server("datasette", _datasette_command(sqlite_file), {}) as (base, pid):
+            _measure(results, "datasette", base, group, args, log)
+            rss["datasette"] = max(rss.get("datasette", 0), _peak_rss_mib(pid))
+    for db, url in urls.items():
+        env = {"AUTOFACTS_DATABASE_URL": url, "AUTOFACTS_ACCESS_LOG": "false"}
+        with _server("floor", _floor_command(), env) as (base, _):
+            floor = [("floor", f"/floor/synthetic-{SLUG_INDEX:06d}", ())]
+            _measure(results, f"floor-{db}", base, floor, args, log)
+        with _server(f"autofacts-{db}", _autofacts_command(), env) as (base, pid):
+            resolved = _resolve(base, paths, args.companies)
+            _measure(results, db, base, resolved, args, log)
+            rss[db] = max(rss.get(db, 0), _peak_rss_mib(pid))
+            lookups[db] = _cache_lookups(base)
+            if run == 1:
+                latencies[db] = _single_request_times(base)
+        # Every answer computed: what a request the cache cannot answer costs.
+        with _server(f"autofacts-{db}", _autofacts_command(), {**env, **UNCACHED}) as (
+            base,
+            pid,
+        ):
+            resolved = _resolve(base, paths, args.companies)
+            _measure(results, f"{db}-uncached", base, resolved, args, log)
+            rss[f"{db}-uncached"] = max(rss.get(f"{db}-uncached", 0), _peak_rss_mib(pid))
 
 
 def _summary(
     args: argparse.Namespace,
     started: dt.datetime,
     paths: list[Path_],
-    results: dict[str, dict[str, Measure]],
-    rss: dict[str, float],
-    latencies: dict[str, dict[str, float]],
-    lookups: dict[str, dict[str, float]],
+    classic: Classic,
+    tail: LongTail,
 ) -> dict[str, Any]:
     """The run's figures and what they were measured on, as bench/report.py reads them.
 
@@ -216,6 +269,7 @@ def _summary(
         "python": sys.version.split()[0],
         "loop": AUTOFACTS_LOOP,
         "smoke": args.smoke,
+        "parts": args.parts.split(","),
         "options": {
             "runs": args.runs,
             "duration_s": args.duration,
@@ -235,23 +289,20 @@ def _summary(
             }
             for p in paths
         ],
-        "measures": {
-            server: {
-                name: {
-                    "rps": m.rps,
-                    "p50_ms": m.p50,
-                    "p99_ms": m.p99,
-                    "errors": m.errors,
-                    "load1": m.load1,
-                }
-                for name, m in by_path.items()
-            }
-            for server, by_path in results.items()
-        },
-        "peak_rss_mib": rss,
-        "single_request_ms": latencies,
-        "cache_lookups": lookups,
+        "measures": _measures_json(classic.measures),
+        "peak_rss_mib": classic.rss,
+        "single_request_ms": classic.latencies,
+        "cache_lookups": classic.lookups,
     }
+    if tail.measures:
+        summary["longtail"] = {
+            "mixes": tail.counts,
+            "isolation_connections": ISOLATION_CONNECTIONS,
+            "common_word": COMMON_WORD,
+            "measures": _measures_json(tail.measures),
+            "peak_rss_mib": tail.rss,
+            "hit_rate": tail.hit_rate,
+        }
     return summary
 
 
@@ -371,32 +422,46 @@ def _measure(
         if args.warmup:
             _wrk(base + path, headers, args.warmup)
         figures = _wrk(base + path, headers, args.duration)
-        load1 = os.getloadavg()[0]
-        measure = results.setdefault(server, {}).setdefault(name, Measure())
-        measure.load1.append(load1)
-        measure.rps.append(figures["rps"])
-        measure.p50.append(figures["p50_us"] / 1000)
-        measure.p99.append(figures["p99_us"] / 1000)
-        measure.errors += int(figures["errors"])
-        with log.open("a") as out:
-            row = {"server": server, "path": name, "url": path, "load1": load1, **figures}
-            out.write(json.dumps(row) + "\n")
-        print(
-            f"   {server:<10} {name:<32} {figures['rps']:>9.0f} req/s  "
-            f"p99 {figures['p99_us'] / 1000:.1f} ms",
-            file=sys.stderr,
-        )
+        _record(results, server, name, figures, log, path)
 
 
-def _wrk(url: str, headers: tuple[str, ...], seconds: int) -> dict[str, float]:
-    command = ["taskset", "-c", WRK_CPU, "wrk", "-t2", "-c64", f"-d{seconds}s"]
-    command += ["--timeout", "30s", "-s", str(LUA)]
+def _wrk(url: str, headers: tuple[str, ...], seconds: int, **options: Any) -> dict[str, float]:
+    command = _wrk_command(url, headers, seconds, **options)
+    figures = _wrk_figures(*_run(command))
+    if figures["requests"] == 0 and figures["errors"] == 0:
+        # Seen once on a busy host: a server answering nothing for the whole measure, no
+        # error either. Once more, so that one stall does not make the run's ratios.
+        print(f"   no answer from {url} in {seconds} s: measuring again", file=sys.stderr)
+        figures = {**_wrk_figures(*_run(command)), "retried": 1.0}
+    return figures
+
+
+def _run(command: list[str]) -> tuple[str, str]:
+    done = subprocess.run(command, capture_output=True, text=True)
+    return done.stdout, done.stderr
+
+
+def _wrk_command(
+    url: str,
+    headers: tuple[str, ...],
+    seconds: int,
+    *,
+    paths: Path | None = None,
+    threads: int = 2,
+    connections: int = 64,
+) -> list[str]:
+    """wrk on core 1; with ``paths``, each request's path drawn from that file."""
+    command = ["taskset", "-c", WRK_CPU, "wrk", f"-t{threads}", f"-c{connections}"]
+    command += [f"-d{seconds}s", "--timeout", "30s", "-s", str(LONGTAIL_LUA if paths else LUA)]
     for header in headers:
         command += ["-H", header]
-    done = subprocess.run([*command, url], capture_output=True, text=True)
-    found = re.search(r"^WRKRESULT (.*)$", done.stdout, re.M)
+    return [*command, url, *(["--", str(paths)] if paths else [])]
+
+
+def _wrk_figures(stdout: str, stderr: str) -> dict[str, float]:
+    found = re.search(r"^WRKRESULT (.*)$", stdout, re.M)
     if not found:
-        raise SystemExit(f"wrk failed: {done.stdout}{done.stderr}")
+        raise SystemExit(f"wrk failed: {stdout}{stderr}")
     figures = {k: float(v) for k, v in (kv.split("=") for kv in found.group(1).split())}
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
     figures["errors"] = sum(
@@ -433,6 +498,215 @@ def _single_request_times(base: str) -> dict[str, float]:
             samples.append((time.perf_counter() - started) * 1000)
         times[f"/v1/companies?{query}"] = statistics.median(samples)
     return times
+
+
+# -- the long tail --------------------------------------------------------------------------
+
+# bench/urls.py's mixes, each request's path drawn at random from thousands (bench/README.md).
+MIXES = ("detail", "list", "search", "executives", "facts")
+# The isolation run's other traffic: common-word searches on 4 connections of their own.
+ISOLATION_CONNECTIONS = 4
+
+
+def _url_files(
+    database_url: str, datasette_db: str, key: str, seed: int
+) -> tuple[Path, dict[str, int]]:
+    """bench/urls.py's files for this data set, written once per `make bench`."""
+    out = URLS / key
+    done = subprocess.run(
+        [
+            str(PYTHON_BIN / "python"),
+            str(BENCH / "urls.py"),
+            "--database-url",
+            database_url,
+            "--datasette-db",
+            datasette_db,
+            "--out",
+            str(out),
+            "--seed",
+            str(seed),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench/urls.py failed: {done.stdout}{done.stderr}")
+    return out, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _longtail(
+    tail: LongTail,
+    args: argparse.Namespace,
+    urls: dict[str, str],
+    sqlite_file: str,
+    log: Path,
+) -> None:
+    """One run of the long tail: Datasette, then Autofacts on each database as served and
+    with the cache off, each mix on a server of its own; the isolation run; the async floor."""
+    datasette_db = Path(sqlite_file.split("///", 1)[1]).stem
+    for db, url in urls.items():
+        if db not in tail.files:
+            tail.files[db], tail.counts = _url_files(
+                url, datasette_db, f"{datasette_db}-{db}", args.seed
+            )
+    files = tail.files
+    # Its pages name the SQLite file; the data sets are the same on either database.
+    peer_files = files.get("sqlite") or next(iter(files.values()))
+    # A fresh Datasette per mix, as for its pages: a backlog would spill into the next mix
+    # (a smoke run's few rows leave none).
+    for group in [MIXES] if args.smoke else [(mix,) for mix in MIXES]:
+        with _server("datasette", _datasette_command(sqlite_file), {}) as (base, pid):
+            for mix in group:
+                _mix(tail, "datasette", base, pid, mix, peer_files, args, log, suffix=".datasette")
+    for db, url in urls.items():
+        env = {"AUTOFACTS_DATABASE_URL": url, "AUTOFACTS_ACCESS_LOG": "false"}
+        for server, extra in ((db, {}), (f"{db}-uncached", UNCACHED)):
+            # A fresh server per mix: a mix's peak RSS is its own (memory a process has
+            # grown to stays), and its cache starts empty. A smoke run shares one.
+            for group in [MIXES] if args.smoke else [(mix,) for mix in MIXES]:
+                with _server(f"autofacts-{db}", _autofacts_command(), {**env, **extra}) as (
+                    base,
+                    pid,
+                ):
+                    for mix in group:
+                        _mix(tail, server, base, pid, mix, files[db], args, log)
+            # A smoke run isolates the computed answers only: it checks the code, not bars.
+            if server.endswith("-uncached") or not args.smoke:
+                _isolation(tail, server, {**env, **extra}, files[db], args, log)
+        if db == "postgresql":
+            with _server("floor", _floor_command("floor_async"), env) as (base, pid):
+                _mix(
+                    tail,
+                    "floor-async-postgresql",
+                    base,
+                    pid,
+                    "detail",
+                    files[db],
+                    args,
+                    log,
+                    suffix=".floor",
+                )
+
+
+def _mix(
+    tail: LongTail,
+    server: str,
+    base: str,
+    pid: int,
+    mix: str,
+    files: Path,
+    args: argparse.Namespace,
+    log: Path,
+    suffix: str = "",
+) -> None:
+    """One mix on a server started for it: its req/s and latencies, the response cache's
+    hit rate while it was measured (from /metrics) and the server's peak RSS."""
+    paths = files / f"{mix}{suffix}.txt"
+    first = paths.read_text().split("\n", 1)[0]
+    status = _get(base + first, timeout=180)[0]
+    if status != 200:
+        raise SystemExit(f"{server} {first}: {status}, expected 200")
+    if args.warmup:
+        _wrk(base, (), args.warmup, paths=paths)
+    before = _cache_lookups(base) if server.startswith(("sqlite", "postgresql")) else {}
+    figures = _wrk(base, (), args.duration, paths=paths)
+    if server.startswith(("sqlite", "postgresql")):
+        after = _cache_lookups(base)
+        delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        lookups = sum(delta.values())
+        tail.hit_rate.setdefault(server, {}).setdefault(mix, []).append(
+            delta.get("hit", 0) / lookups if lookups else 0.0
+        )
+    tail.rss.setdefault(server, {}).setdefault(mix, []).append(_peak_rss_mib(pid))
+    _record(tail.measures, server, mix, figures, log, str(paths.relative_to(BENCH)))
+
+
+def _isolation(
+    tail: LongTail,
+    server: str,
+    env: dict[str, str],
+    files: Path,
+    args: argparse.Namespace,
+    log: Path,
+) -> None:
+    """The details mix alone, then again while 4 more connections send common-word
+    searches: what one request's database work costs the others. A fresh server for each,
+    so that the cache (when on) starts as cold for both."""
+    paths = files / "detail.txt"
+    for phase in ("alone", "loaded"):
+        db = server.split("-")[0]
+        with _server(f"autofacts-{db}", _autofacts_command(), env) as (base, _):
+            _get(base + paths.read_text().split("\n", 1)[0], timeout=180)
+            search = None
+            if phase == "loaded":
+                command = _wrk_command(
+                    f"{base}/v1/search?q={COMMON_WORD}",
+                    (),
+                    args.warmup + args.duration + 1,
+                    threads=1,
+                    connections=ISOLATION_CONNECTIONS,
+                )
+                search = subprocess.Popen(
+                    command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+            if args.warmup:
+                _wrk(base, (), args.warmup, paths=paths)
+            figures = _wrk(base, (), args.duration, paths=paths)
+            _record(tail.measures, f"isolation-{server}", phase, figures, log, "detail.txt")
+            if search is not None:
+                out, err = search.communicate()
+                _record(
+                    tail.measures,
+                    f"isolation-{server}",
+                    "searches",
+                    _wrk_figures(out, err),
+                    log,
+                    COMMON_WORD,
+                )
+
+
+def _record(
+    results: dict[str, dict[str, Measure]],
+    server: str,
+    name: str,
+    figures: dict[str, float],
+    log: Path,
+    url: str,
+) -> None:
+    load1 = os.getloadavg()[0]
+    measure = results.setdefault(server, {}).setdefault(name, Measure())
+    measure.load1.append(load1)
+    measure.rps.append(figures["rps"])
+    measure.p50.append(figures["p50_us"] / 1000)
+    measure.p99.append(figures["p99_us"] / 1000)
+    measure.errors += int(figures["errors"])
+    measure.retried += int(figures.get("retried", 0))
+    with log.open("a") as out:
+        row = {"server": server, "path": name, "url": url, "load1": load1, **figures}
+        out.write(json.dumps(row) + "\n")
+    print(
+        f"   {server:<10} {name:<32} {figures['rps']:>9.0f} req/s  "
+        f"p99 {figures['p99_us'] / 1000:.1f} ms",
+        file=sys.stderr,
+    )
+
+
+def _measures_json(results: dict[str, dict[str, Measure]]) -> dict[str, Any]:
+    return {
+        server: {
+            name: {
+                "rps": m.rps,
+                "p50_ms": m.p50,
+                "p99_ms": m.p99,
+                "errors": m.errors,
+                "retried": m.retried,
+                "load1": m.load1,
+            }
+            for name, m in by_path.items()
+        }
+        for server, by_path in results.items()
+    }
 
 
 # -- growth ---------------------------------------------------------------------------------
@@ -479,8 +753,8 @@ def _ceiling_command() -> list[str]:
     return [str(PYTHON_BIN / "uvicorn"), "ceiling:app", "--app-dir", str(BENCH)]
 
 
-def _floor_command() -> list[str]:
-    return [str(PYTHON_BIN / "uvicorn"), "floor:app", "--app-dir", str(BENCH)]
+def _floor_command(module: str = "floor") -> list[str]:
+    return [str(PYTHON_BIN / "uvicorn"), f"{module}:app", "--app-dir", str(BENCH)]
 
 
 def _datasette_command(sqlite_url: str) -> list[str]:

@@ -1,7 +1,8 @@
 """The benchmark suite, end to end but tiny (SPEC §6 and bench/README.md): it builds a small
 synthetic data set, starts the bare FastAPI route, Datasette and Autofacts in turn, drives
-every path with wrk for a second and prints the tables. The full `make bench` is too long
-for CI; this keeps its code from rotting."""
+every path with wrk for a second and prints the tables, then the long tail's mixes of
+distinct URLs and its isolation run. The full `make bench` is too long for CI; this keeps
+its code from rotting."""
 
 import shutil
 import subprocess
@@ -37,3 +38,12 @@ def test_make_bench_runs_end_to_end() -> None:
     assert "| bare FastAPI route |" in done.stdout
     assert "| bare FastAPI route + the slug's lookup through the raw driver" in done.stdout
     assert "(smoke run: bars not judged)" in done.stdout
+    # The long tail: wrk drawing each path from bench/urls.py's files, peer and isolation.
+    for database in databases.split(","):
+        assert f"## {database}, the long tail" in done.stdout
+        assert f"### {database}-uncached: response cache off" in done.stdout
+        assert f"| {database}-uncached | " in done.stdout  # the isolation run
+    for mix in ("company details (random slugs)", "search (distinct words of names)"):
+        assert f"| {mix} |" in done.stdout
+    if databases == "postgresql":
+        assert "psycopg's asyncio pool (`bench/floor_async.py`)" in done.stdout
