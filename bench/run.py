@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pages as explorer_pages  # bench/pages.py: the explorer's page sizes and times
 import report  # bench/report.py: the tables, from a run's summary
 
 BENCH = Path(__file__).resolve().parent
@@ -144,6 +145,7 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
     paths = _paths(Path(sqlite_file.split("///", 1)[1]).stem)
     latencies: dict[str, dict[str, float]] = {}
     lookups: dict[str, dict[str, float]] = {}
+    explorer: dict[str, dict[str, dict[str, float]]] = {}
     for run in range(1, args.runs + 1):
         print(f"-- run {run} of {args.runs}", file=sys.stderr)
         with _server("ceiling", _ceiling_command(), {}) as (base, pid):
@@ -170,6 +172,7 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
                 lookups[db] = _cache_lookups(base)
                 if run == 1:
                     latencies[db] = _single_request_times(base)
+                    explorer[db] = explorer_pages.measure(base)
             # Every answer computed: what a request the cache cannot answer costs.
             with _server(f"autofacts-{db}", _autofacts_command(), {**env, **UNCACHED}) as (
                 base,
@@ -179,6 +182,7 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
                 _measure(results, f"{db}-uncached", base, resolved, args, log)
                 rss[f"{db}-uncached"] = max(rss.get(f"{db}-uncached", 0), _peak_rss_mib(pid))
     summary = _summary(args, started, paths, results, rss, latencies, lookups)
+    summary["explorer_pages"] = explorer
     smoke = "-smoke" if args.smoke else ""
     out = RESULTS / f"{started:%Y-%m-%d-%H%M}-{summary['host']}{smoke}.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
