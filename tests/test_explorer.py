@@ -82,6 +82,18 @@ def test_every_link_of_a_page_answers(client: TestClient, path: str) -> None:
         assert client.get(target, headers=HTML).status_code == 200, (path, href)
 
 
+@pytest.mark.parametrize("path", PAGES)
+def test_every_link_of_a_page_answers_at_another_time(client: TestClient, path: str) -> None:
+    moment = "valid_at=2025-06-01&known_at=2025-11-14&validity=possible"
+    joined = f"{path}{'&' if '?' in path else '?'}{moment}"
+    page = client.get(joined, headers=HTML).text
+    for href in set(links(page).hrefs):
+        if href.startswith(("#", "http")):
+            continue
+        target = href.split("#", 1)[0].replace("&amp;", "&")
+        assert client.get(target, headers=HTML).status_code == 200, (path, href)
+
+
 def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
     page = client.get("/").text
     counts = dict(

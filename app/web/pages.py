@@ -315,6 +315,7 @@ def source(
         "source.html",
         title=found.title,
         api=f"/v1/sources/{found.slug}",
+        api_fields=("known_at",),  # a source has no valid time (see /v1/sources)
         moment=moment,
         source=_json(found),
         facts=rows,

@@ -117,24 +117,34 @@ def page(
     api: str,
     moment: Moment | None,
     time_fields: Sequence[str] = TIME_FIELDS,
+    api_fields: Sequence[str] | None = None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A page: ``api`` is the JSON it was built from (its path with the time parameters the
-    page was asked with)."""
-    values = {} if moment is None else moment.query((*time_fields, "validity"))
+    """A page: ``api`` is the JSON it was built from, asked with the time parameters of
+    ``api_fields`` (by default the page's own) the page was asked with."""
+    values = {} if moment is None else moment.query(_with_validity(time_fields))
+    api_values = values
+    if moment is not None and api_fields is not None:
+        api_values = moment.query(_with_validity(api_fields))
     return TEMPLATES.TemplateResponse(
         request,
         template,
         {
             "title": title,
-            "api_url": url(api, values),
+            "api_url": url(api, api_values),
             "moment": values,
             "time_fields": time_fields,
             **context,
         },
         status_code=status_code,
     )
+
+
+def _with_validity(fields: Sequence[str]) -> tuple[str, ...]:
+    """``validity`` only says something beside ``valid_at``; where there is none, the API
+    does not take it."""
+    return (*fields, "validity") if "valid_at" in fields else tuple(fields)
 
 
 # -- filters -----------------------------------------------------------------------------------
