@@ -235,3 +235,23 @@ def test_pages_are_left_out_of_the_openapi_document(client: TestClient) -> None:
     assert "/v1/facts" in paths
     names = [p["name"] for p in paths["/v1/facts"]["get"]["parameters"]]
     assert "source" in names
+
+
+def test_the_search_page_searches_in_the_search_threads(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As /v1/search: a costly search never holds a thread the other pages need."""
+    import threading
+
+    from app.services import search as search_service
+
+    threads: list[str] = []
+    real = search_service.search
+
+    def recording(**arguments: object) -> object:
+        threads.append(threading.current_thread().name)
+        return real(**arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search_service, "search", recording)
+    assert client.get("/search?q=honda&cursor=").status_code == 200
+    assert threads and threads[0].startswith("autofacts-search")

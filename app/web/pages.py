@@ -5,7 +5,7 @@ it was drawn from; nothing here queries the database or decides what a fact is. 
 left out of the OpenAPI document (they are not the API), answered through the same
 middlewares (rate limit, ETags, response cache), and their problems are pages too when a
 browser asks (``app.core.errors``). Plain functions: the thread pool runs them, so their
-database work never holds the event loop.
+database work never holds the event loop (search: the search threads, as /v1/search).
 """
 
 import datetime as dt
@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app.api.deps import CompanySlug
@@ -29,6 +30,7 @@ from app.core.db import SessionDep
 from app.core.pagination import CURSOR_PATTERN, MAX_LIMIT, PageParams
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOf
+from app.core.threads import in_search_threads, run_endpoint
 from app.models.company import CompanyFilters
 from app.models.company_facts import PlanFilters, ResultFilters
 from app.models.executive import ExecutiveFilters
@@ -50,7 +52,7 @@ from app.services import (
     tariffs,
 )
 from app.services import search as search_service
-from app.web.render import TEMPLATES, MomentDep, highlighted, page, timeline, url
+from app.web.render import TEMPLATES, Moment, MomentDep, highlighted, page, timeline, url
 
 router = APIRouter(
     route_class=ReadRoute, include_in_schema=False, default_response_class=HTMLResponse
@@ -170,7 +172,7 @@ def home(request: Request, session: SessionDep, moment: MomentDep) -> HTMLRespon
 
 
 @router.get("/search")
-def search(
+async def search(
     request: Request,
     session: SessionDep,
     moment: MomentDep,
@@ -178,7 +180,17 @@ def search(
     type: Annotated[str, Query(max_length=40)] = "",
     cursor: Annotated[str | None, Query(max_length=1000, pattern=CURSOR_PATTERN)] = None,
 ) -> HTMLResponse:
-    """Results with the API's highlighted snippets, a type filter and cursor pages."""
+    """Results with the API's highlighted snippets, a type filter and cursor pages; drawn
+    in the search threads, as /v1/search is answered, so that a costly search never holds
+    a thread lookups need (app/core/threads.py). Only the hand-off is on the loop."""
+    arguments = {"request": request, "session": session, "moment": moment}
+    return await run_endpoint(_search, {**arguments, "q": q, "type": type, "cursor": cursor})
+
+
+@in_search_threads
+def _search(
+    *, request: Request, session: Session, moment: Moment, q: str, type: str, cursor: str | None
+) -> HTMLResponse:
     doc_type = DocumentType(type) if type in DocumentType.__members__.values() else None
     result = None
     if q.strip():
