@@ -42,6 +42,7 @@ from app.core.response_cache import ResponseCache
 from app.core.routing import index_routes
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.threads import size_thread_pool
+from app.web.pages import install_pages
 
 DESCRIPTION = """
 Automotive-industry facts — companies, executives, partnerships, tariffs and
@@ -158,6 +159,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.compiled_routing = settings.compiled_routing
     for router in ROUTERS:
         app.include_router(router)
+    install_pages(app)  # after the API: its routes match first
     if settings.compiled_routing:
         index_routes(app)
     _register_problem_schema(app)

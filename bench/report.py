@@ -236,6 +236,39 @@ def longtail_section(summary: Summary, db: str) -> tuple[str, int]:
     return "\n".join(lines) + "\n", sum(not ok for _, ok in bars)
 
 
+# Issue 22's bars for each explorer page: what a browser is sent, what the server takes.
+PAGE_BYTES, PAGE_MS = 100_000, 50.0
+
+
+def explorer_section(summary: Summary, db: str) -> tuple[str, int]:
+    """``db``'s explorer pages (bench/pages.py): bytes sent, time from the response cache
+    and computed, against the bars; the markdown and how many bars failed."""
+    pages = summary.get("explorer_pages", {}).get(db)
+    if not pages:
+        return "", 0
+    lines = [
+        f"### {db}, the explorer's pages (median of {20} requests each, loopback)",
+        "",
+        "| page | bytes sent | from the cache ms | computed ms |",
+        "|---|---:|---:|---:|",
+    ]
+    bars: list[Bar] = []
+    for name, page in pages.items():
+        lines.append(
+            f"| {name} | {page['bytes']:,} | {page['cached_ms']:.1f} | {page['uncached_ms']:.1f} |"
+        )
+        bars.append(
+            (f"{name}: {page['bytes']:,} bytes < {PAGE_BYTES:,}", page["bytes"] < PAGE_BYTES)
+        )
+        slowest = max(page["cached_ms"], page["uncached_ms"])
+        bars.append((f"{name}: {slowest:.1f} ms < {PAGE_MS:.0f} ms", slowest < PAGE_MS))
+    if summary["smoke"]:
+        return "\n".join([*lines, "", "(smoke run: bars not judged)"]) + "\n", 0
+    lines += ["", "The bars of issue 22 for each page:"]
+    lines += [f"- {'PASS' if ok else 'FAIL'} {text}" for text, ok in bars]
+    return "\n".join(lines) + "\n", sum(not ok for _, ok in bars)
+
+
 def _longtail_table(
     summary: Summary,
     server: str,
@@ -423,6 +456,7 @@ def page(summary: Summary, source: Path) -> str:
     for db in databases:
         if db in summary["measures"]:
             lines.append(database_section(summary, db)[0])
+            lines.append(explorer_section(summary, db)[0])
         if "longtail" in summary:
             lines.append(longtail_section(summary, db)[0])
     return "\n".join(lines).rstrip("\n") + "\n"

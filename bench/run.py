@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pages as explorer_pages  # bench/pages.py: the explorer's page sizes and times
 import report  # bench/report.py: the tables, from a run's summary
 
 BENCH = Path(__file__).resolve().parent
@@ -125,6 +126,7 @@ class Classic:
     rss: dict[str, float] = field(default_factory=dict)
     latencies: dict[str, dict[str, float]] = field(default_factory=dict)
     lookups: dict[str, dict[str, float]] = field(default_factory=dict)
+    explorer: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -192,7 +194,7 @@ def _compare(args: argparse.Namespace, databases: list[str], log: Path) -> int:
     out = RESULTS / f"{started:%Y-%m-%d-%H%M}-{summary['host']}{smoke}.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     failures = 0
-    renders = [report.database_section] if "classic" in args.parts else []
+    renders = [report.database_section, report.explorer_section] if "classic" in args.parts else []
     renders += [report.longtail_section] if "longtail" in args.parts else []
     for db in urls:
         for render in renders:
@@ -237,6 +239,7 @@ def _classic(
             lookups[db] = _cache_lookups(base)
             if run == 1:
                 latencies[db] = _single_request_times(base)
+                classic.explorer[db] = explorer_pages.measure(base)
         # Every answer computed: what a request the cache cannot answer costs.
         with _server(f"autofacts-{db}", _autofacts_command(), {**env, **UNCACHED}) as (
             base,
@@ -292,6 +295,7 @@ def _summary(
         "measures": _measures_json(classic.measures),
         "peak_rss_mib": classic.rss,
         "single_request_ms": classic.latencies,
+        "explorer_pages": classic.explorer,
         "cache_lookups": classic.lookups,
     }
     if tail.measures:

@@ -1,6 +1,7 @@
 """Domain errors and their RFC 9457 ``application/problem+json`` rendering, in one place."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -13,6 +14,10 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.core.accept import media_ranges, quality
+from app.core.surfaces import is_page
 
 logger = logging.getLogger("autofacts")
 
@@ -118,7 +123,7 @@ def problem_response(
     slug: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + (slug or phrase.lower().replace(" ", "-")),
@@ -129,10 +134,37 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    page = _problem_page(request)
+    if page is not None:
+        # On the explorer's paths a problem is a page or JSON, as Accept prefers.
+        headers = {**(headers or {}), "Vary": "Accept"}
+        if _prefers_html(request.headers.get("accept", "")):
+            return page(request, body, headers)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
+# Draws a problem as an HTML page; set on ``app.state`` by the explorer (app/web/pages.py).
+ProblemPage = Callable[[Request, dict[str, Any], dict[str, str] | None], Response]
+
+
+def _problem_page(request: Request) -> ProblemPage | None:
+    """The explorer's problem page, when the request is for one of its paths."""
+    app = request.scope.get("app")
+    page: ProblemPage | None = getattr(getattr(app, "state", None), "problem_page", None)
+    return page if page is not None and is_page(request.url.path) else None
+
+
+def _prefers_html(accept: str) -> bool:
+    """Whether ``Accept`` names ``text/html`` and ranks it at least as high as JSON: a
+    browser. Anything else (curl's ``*/*`` included) gets problem+json, as the API does."""
+    if "html" not in accept:
+        return False
+    ranges = media_ranges(accept)
+    html = max((q for kind, sub, q in ranges if (kind, sub) == ("text", "html")), default=0.0)
+    return html > 0 and html >= quality("application/json", ranges)
+
+
+def domain_error_response(request: Request, exc: DomainError) -> Response:
     return problem_response(
         request, exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
     )
@@ -152,17 +184,17 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
         return domain_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = _clean_errors(exc.errors())
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
         return problem_response(request, 422, detail, slug="validation-error", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}."
@@ -180,7 +212,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, exc.status_code, detail, headers=headers)
 
     @app.exception_handler(OperationalError)
-    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+    async def database_unavailable(request: Request, exc: OperationalError) -> Response:
         logger.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
         detail = (
             "The request took longer than the database allows (a statement timeout); "
@@ -193,7 +225,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, 500, "An unexpected error occurred.")
 

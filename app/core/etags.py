@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PreconditionFailed
+from app.core.surfaces import is_page
 
 # RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE. A comma may sit inside the
 # quotes, so lists are tokenised with this rather than split on commas.
@@ -73,9 +74,10 @@ def _media_type(headers: Headers) -> str:
     return headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def _is_json(media_type: str) -> bool:
-    # Streamed exports (application/x-ndjson, text/csv) are not JSON and pass untouched.
-    return media_type == "application/json"
+def _is_tagged(media_type: str, path: str) -> bool:
+    # Streamed exports (application/x-ndjson, text/csv) are not JSON and pass untouched;
+    # the explorer's pages are tagged as the JSON they are drawn from.
+    return media_type == "application/json" or (media_type == "text/html" and is_page(path))
 
 
 def _add_vary(headers: MutableHeaders, field: str) -> None:
@@ -87,7 +89,8 @@ def _add_vary(headers: MutableHeaders, field: str) -> None:
 class EtagMiddleware:
     """Tag, cache-mark and revalidate JSON GET responses.
 
-    A 200 ``application/json`` answer to GET or HEAD is buffered; it gets an ``ETag`` (the
+    A 200 ``application/json`` answer to GET or HEAD (or an explorer page's ``text/html``)
+    is buffered; it gets an ``ETag`` (the
     route's own if it set one, else a hash of the body), ``Cache-Control`` (unless the route
     chose one) and ``Vary: Accept`` (lists negotiate NDJSON/CSV on ``Accept``). When
     ``If-None-Match`` matches, the answer is a bodiless 304 with the same validators.
@@ -104,6 +107,7 @@ class EtagMiddleware:
             await self.app(scope, receive, send)
             return
         if_none_match = Headers(scope=scope).get("if-none-match")
+        path = scope.get("path", "")
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -112,7 +116,7 @@ class EtagMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(raw=message["headers"])
                 status = message["status"]
-                if status == 200 and _is_json(_media_type(headers)):
+                if status == 200 and _is_tagged(_media_type(headers), path):
                     start = message  # held back until the whole body is in
                     return
                 if status >= 400 and "cache-control" not in headers:

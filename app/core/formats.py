@@ -31,6 +31,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from app.core.accept import media_ranges, quality
 from app.core.errors import DomainError, problem_responses
 from app.core.pagination import Page, PageParams, set_link_header
 
@@ -50,9 +51,6 @@ MEDIA_TYPES = {
 }
 # Who wins a tie of q-values: JSON, the format a page of the API is.
 _PREFERENCE = (ListFormat.json, ListFormat.ndjson, ListFormat.csv)
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_MEDIA_RANGE = re.compile(rf"({_TOKEN})/({_TOKEN})")
-_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 # A cell a spreadsheet would run (OWASP, CSV injection), unless it is a plain number.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
@@ -65,52 +63,14 @@ class NotAcceptable(DomainError):
     headers: ClassVar[dict[str, str]] = {"Vary": "Accept"}
 
 
-def _media_ranges(accept: str) -> list[tuple[str, str, float]]:
-    """The ``(type, subtype, q)`` of each well-formed media range of an ``Accept`` value;
-    a malformed one is skipped, as RFC 9110 lets a server disregard it."""
-    ranges = []
-    for item in accept.split(","):
-        media, *parameters = item.split(";")
-        match = _MEDIA_RANGE.fullmatch(media.strip())
-        if match is None:
-            continue
-        q = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.strip().partition("=")
-            if name.strip().lower() == "q":
-                value = value.strip()
-                q = float(value) if _QVALUE.fullmatch(value) else -1.0
-        if q >= 0:
-            ranges.append((match[1].lower(), match[2].lower(), q))
-    return ranges
-
-
-def _quality(media_type: str, ranges: list[tuple[str, str, float]]) -> float:
-    """The q the most specific range matching ``media_type`` gives it; 0 if none does."""
-    kind, subtype = media_type.split("/")
-    best, specificity = 0.0, -1
-    for range_kind, range_subtype, q in ranges:
-        if range_kind == kind and range_subtype == subtype:
-            rank = 2
-        elif range_kind == kind and range_subtype == "*":
-            rank = 1
-        elif range_kind == range_subtype == "*":
-            rank = 0
-        else:
-            continue
-        if rank > specificity:
-            best, specificity = q, rank
-    return best
-
-
 def negotiate(accept: str) -> ListFormat | None:
     """The format an ``Accept`` value prefers (module docstring); None if it allows none."""
-    ranges = _media_ranges(accept)
+    ranges = media_ranges(accept)
     if not ranges:
         return ListFormat.json
     chosen, chosen_q = None, 0.0
     for candidate in _PREFERENCE:
-        q = _quality(MEDIA_TYPES[candidate], ranges)
+        q = quality(MEDIA_TYPES[candidate], ranges)
         if q > chosen_q:
             chosen, chosen_q = candidate, q
     return chosen

@@ -25,9 +25,8 @@ from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.etags import body_tag
+from app.core.surfaces import is_database_answer
 
-# The API's resources; docs, health and metrics are not answers from the database.
-_CACHED_PREFIX = "/v1/"
 # What an answer costs beyond its bytes: the objects that hold it, its key and headers.
 _ENTRY_OVERHEAD = 1024
 
@@ -68,7 +67,9 @@ class ResponseCache:
             not self.max_bytes
             or scope["type"] != "http"
             or scope["method"] != "GET"
-            or not scope["path"].startswith(_CACHED_PREFIX)
+            # The API's resources and the explorer's pages; docs, health, metrics and static
+            # files are not answers from the database.
+            or not is_database_answer(scope["path"])
         ):
             await self.app(scope, receive, send)
             return
@@ -109,7 +110,7 @@ class ResponseCache:
         async def keeping_send(message: Message) -> None:
             nonlocal start, chunks
             if message["type"] == "http.response.start":
-                if message["status"] == 200 and _is_json(message["headers"]):
+                if message["status"] == 200 and _is_kept_type(message["headers"]):
                     start, chunks = message, []  # the start waits for the body, to be tagged
                     return
                 await send(message)
@@ -192,8 +193,12 @@ def _size(key: Hashable, headers: tuple[tuple[bytes, bytes], ...], body: bytes) 
     return _ENTRY_OVERHEAD + len(body) + sum(len(n) + len(v) for n, v in headers) + len(str(key))
 
 
-def _is_json(headers: Any) -> bool:
+# JSON answers and the explorer's pages (streams, whatever their path, are never kept).
+_KEPT_TYPES = (b"application/json", b"text/html")
+
+
+def _is_kept_type(headers: Any) -> bool:
     for name, value in headers:
         if name.lower() == b"content-type":
-            return bytes(value).split(b";", 1)[0].strip().lower() == b"application/json"
+            return bytes(value).split(b";", 1)[0].strip().lower() in _KEPT_TYPES
     return False

@@ -77,3 +77,4 @@ class FactFilters:
     subject_type: str | None = None
     predicate: str | None = None
     certainty: Certainty | None = None
+    source: int | None = None

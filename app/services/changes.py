@@ -87,3 +87,9 @@ def list_changes(*, session: Session, since: str | None, limit: int) -> ChangePa
         next_cursor=encode_cursor(["changes", None, last]),
         has_more=has_more,
     )
+
+
+def latest_changes(*, session: Session, limit: int) -> list[ChangePublic]:
+    """The newest changes first (the explorer's home page; the feed reads oldest first)."""
+    rows = session.exec(select(Change).order_by(col(Change.id).desc()).limit(limit)).all()
+    return [ChangePublic.model_validate(row, from_attributes=True) for row in rows]

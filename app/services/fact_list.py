@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_
+from sqlalchemy import Select, and_, bindparam, exists, or_
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
@@ -113,7 +113,16 @@ def _fact_list(filters: frozenset[str], shape: AsOfShape) -> Select[Any]:
             Company.slug == bindparam("company"), col(Company.version_of).is_(None)
         )
         statement = statement.where(col(Fact.company_id).in_(companies))
-    for name in sorted(filters - {"company"}):
+    if "source" in filters:
+        # A fact's citations name it by its table and row, as the fact table does.
+        statement = statement.where(
+            exists().where(
+                col(Citation.fact_type) == col(Fact.fact_type),
+                col(Citation.fact_id) == col(Fact.fact_id),
+                col(Citation.source_id) == bindparam("source"),
+            )
+        )
+    for name in sorted(filters - {"company", "source"}):
         statement = statement.where(getattr(Fact, name) == bindparam(name))
     return statement
 

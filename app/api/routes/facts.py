@@ -6,6 +6,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import SLUG_PATTERN
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.fields import MAX_ROW_ID
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -46,9 +47,22 @@ async def fact_filters(
         Query(max_length=60, description="What the fact states.", examples=["status"]),
     ] = None,
     certainty: Annotated[Certainty | None, Query(description="How sure the source is.")] = None,
+    source: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_ROW_ID,
+            description="Facts quoting this source (its id): what an article backs.",
+            examples=[1],
+        ),
+    ] = None,
 ) -> FactFilters:
     return FactFilters(
-        company=company, subject_type=subject_type, predicate=predicate, certainty=certainty
+        company=company,
+        subject_type=subject_type,
+        predicate=predicate,
+        certainty=certainty,
+        source=source,
     )
 
 
@@ -70,8 +84,8 @@ def list_facts(
     fmt: ListFormatDep,
 ) -> Page[FactItemPublic] | StreamingResponse:
     """Every fact as subject, predicate and value, filtered by company, subject type,
-    predicate or certainty. Sorts: `id`. Facets: `predicate`, `subject_type`, `fact_type`,
-    `certainty`."""
+    predicate, certainty or the source it quotes. Sorts: `id`. Facets: `predicate`,
+    `subject_type`, `fact_type`, `certainty`."""
     return list_response(
         request,
         response,

@@ -1,0 +1,1 @@
+"""The explorer: server-rendered pages over the services the API calls."""

@@ -1,0 +1,494 @@
+"""The explorer: HTML pages at ``/`` that browse every fact with its quote and its history.
+
+Each page calls the services ``/v1`` calls, with the same parameters, and links to the JSON
+it was drawn from; nothing here queries the database or decides what a fact is. Pages are
+left out of the OpenAPI document (they are not the API), answered through the same
+middlewares (rate limit, ETags, response cache), and their problems are pages too when a
+browser asks (``app.core.errors``). Plain functions: the thread pool runs them, so their
+database work never holds the event loop (search: the search threads, as /v1/search).
+"""
+
+import datetime as dt
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.responses import Response
+
+from app.api.deps import CompanySlug
+from app.api.routes.executives import ExecutiveSlug
+from app.api.routes.partnerships import PartnershipId
+from app.api.routes.restructuring_plans import PlanId
+from app.api.routes.sources import SourceIdOrSlug
+from app.api.routes.statements import StatementId
+from app.api.routes.tariffs import TariffId
+from app.core.db import SessionDep
+from app.core.pagination import CURSOR_PATTERN, MAX_LIMIT, PageParams
+from app.core.routing import ReadRoute
+from app.core.temporal import AsOf
+from app.core.threads import in_search_threads, run_endpoint
+from app.models.company import CompanyFilters
+from app.models.company_facts import PlanFilters, ResultFilters
+from app.models.executive import ExecutiveFilters
+from app.models.fact import FactFilters
+from app.models.partnership import PartnershipFilters
+from app.models.search import DocumentType
+from app.models.source import SourceFilters
+from app.models.statement import StatementFilters
+from app.models.tariff import ImpactFilters, TariffFilters
+from app.services import (
+    changes,
+    companies,
+    company_facts,
+    executives,
+    fact_list,
+    partnerships,
+    sources,
+    statements,
+    tariffs,
+)
+from app.services import search as search_service
+from app.web.render import TEMPLATES, Moment, MomentDep, highlighted, page, timeline, url
+
+router = APIRouter(
+    route_class=ReadRoute, include_in_schema=False, default_response_class=HTMLResponse
+)
+
+# Every row of a section, as far as one page of the API goes; the JSON link has the rest.
+EVERY = PageParams(limit=MAX_LIMIT)
+COUNT = PageParams(limit=1, count=True)
+CITATIONS = frozenset({"citations"})
+NONE: frozenset[str] = frozenset()
+SEARCH_PAGE = 20
+LATEST_CHANGES = 10
+
+
+def _json(model: BaseModel) -> Any:
+    """What ``/v1`` would send for ``model``: templates read the API's own shapes."""
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+def _rows(result: Any) -> dict[str, Any]:
+    """A page of a list: its rows, and whether the API has more of them."""
+    return {"data": [_json(row) for row in result.data], "more": result.next_cursor is not None}
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, moment: MomentDep) -> HTMLResponse:
+    """A search box, how many of each resource there are, the latest changes."""
+    as_of = moment.as_of
+    counts = [
+        (
+            "companies",
+            companies.list_companies(
+                session=session, filters=CompanyFilters(), as_of=as_of, page=COUNT, include=NONE
+            ).total,
+        ),
+        (
+            "executives",
+            executives.list_executives(
+                session=session, filters=ExecutiveFilters(), as_of=as_of, page=COUNT, include=NONE
+            ).total,
+        ),
+        (
+            "partnerships",
+            partnerships.list_partnerships(
+                session=session,
+                filters=PartnershipFilters(),
+                as_of=as_of,
+                page=COUNT,
+                include=NONE,
+            ).total,
+        ),
+        (
+            "tariffs",
+            tariffs.list_tariffs(
+                session=session, filters=TariffFilters(), as_of=as_of, page=COUNT, include=NONE
+            ).total,
+        ),
+        (
+            "restructuring-plans",
+            company_facts.list_restructuring_plans(
+                session=session, filters=PlanFilters(), as_of=as_of, page=COUNT, include=NONE
+            ).total,
+        ),
+        (
+            "statements",
+            statements.list_statements(
+                session=session, filters=StatementFilters(), as_of=as_of, page=COUNT, include=NONE
+            ).total,
+        ),
+        (
+            "sources",
+            sources.list_sources(
+                session=session, filters=SourceFilters(), known_at=as_of.known_at, page=COUNT
+            ).total,
+        ),
+        (
+            "facts",
+            fact_list.list_facts(
+                session=session, filters=FactFilters(), as_of=as_of, page=COUNT, include=NONE
+            ).total,
+        ),
+    ]
+    first = PageParams(limit=50)
+    return page(
+        request,
+        "home.html",
+        title="Autofacts explorer",
+        api="/v1/companies",
+        moment=moment,
+        counts=counts,
+        companies=_rows(
+            companies.list_companies(
+                session=session, filters=CompanyFilters(), as_of=as_of, page=first, include=NONE
+            )
+        ),
+        partnerships=_rows(
+            partnerships.list_partnerships(
+                session=session,
+                filters=PartnershipFilters(),
+                as_of=as_of,
+                page=first,
+                include=NONE,
+            )
+        ),
+        tariffs=_rows(
+            tariffs.list_tariffs(
+                session=session, filters=TariffFilters(), as_of=as_of, page=first, include=NONE
+            )
+        ),
+        sources=_rows(
+            sources.list_sources(
+                session=session, filters=SourceFilters(), known_at=as_of.known_at, page=first
+            )
+        ),
+        changes=[_json(c) for c in changes.latest_changes(session=session, limit=LATEST_CHANGES)],
+    )
+
+
+@router.get("/search")
+async def search(
+    request: Request,
+    session: SessionDep,
+    moment: MomentDep,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    type: Annotated[str, Query(max_length=40)] = "",
+    cursor: Annotated[str | None, Query(max_length=1000, pattern=CURSOR_PATTERN)] = None,
+) -> HTMLResponse:
+    """Results with the API's highlighted snippets, a type filter and cursor pages; drawn
+    in the search threads, as /v1/search is answered, so that a costly search never holds
+    a thread lookups need (app/core/threads.py). Only the hand-off is on the loop."""
+    arguments = {"request": request, "session": session, "moment": moment}
+    return await run_endpoint(_search, {**arguments, "q": q, "type": type, "cursor": cursor})
+
+
+@in_search_threads
+def _search(
+    *, request: Request, session: Session, moment: Moment, q: str, type: str, cursor: str | None
+) -> HTMLResponse:
+    doc_type = DocumentType(type) if type in DocumentType.__members__.values() else None
+    result = None
+    if q.strip():
+        # Search has recorded and reported time, no valid time (see /v1/search).
+        recorded = AsOf(known_at=moment.as_of.known_at, as_of=moment.as_of.as_of)
+        result = search_service.search(
+            session=session,
+            q=q,
+            doc_type=doc_type,
+            page=PageParams(limit=SEARCH_PAGE, cursor=cursor or None),
+            as_of=recorded,
+        )
+    query = {"q": q, "type": doc_type.value if doc_type else None}
+    return page(
+        request,
+        "search.html",
+        title=f"Search: {q}" if q else "Search",
+        api=url("/v1/search", query) if q.strip() else "/v1/search?q=",
+        moment=moment,
+        time_fields=("known_at", "as_of"),
+        q=q,
+        type=query["type"],
+        types=[t.value for t in DocumentType],
+        query=query,
+        cursor=cursor,
+        result=None if result is None else _json(result),
+    )
+
+
+@router.get("/companies/{slug}")
+def company(
+    request: Request, slug: CompanySlug, session: SessionDep, moment: MomentDep
+) -> HTMLResponse:
+    """A company and its facts grouped by kind."""
+    as_of = moment.as_of
+    found = companies.get_company(session=session, slug=slug, as_of=as_of)
+    people = executives.list_company_executives(
+        session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
+    )
+    said: dict[int, Any] = {}
+    for filters in (StatementFilters(speaker_company=slug), StatementFilters(about_company=slug)):
+        for row in statements.list_statements(
+            session=session, filters=filters, as_of=as_of, page=EVERY, include=CITATIONS
+        ).data:
+            said.setdefault(row.id, _json(row))
+    for person in people.data:
+        for row in statements.list_executive_statements(
+            session=session,
+            slug=person.executive.slug,
+            filters=StatementFilters(),
+            as_of=as_of,
+            page=EVERY,
+            include=CITATIONS,
+        ).data:
+            said.setdefault(row.id, _json(row))
+    sections = {
+        "executives": _rows(people),
+        "partnerships": _rows(
+            partnerships.list_company_partnerships(
+                session=session,
+                slug=slug,
+                filters=PartnershipFilters(),
+                as_of=as_of,
+                page=EVERY,
+                include=CITATIONS,
+            )
+        ),
+        "tariff-impacts": _rows(
+            tariffs.list_company_impacts(
+                session=session,
+                slug=slug,
+                filters=ImpactFilters(),
+                as_of=as_of,
+                page=EVERY,
+                include=CITATIONS,
+            )
+        ),
+        "restructuring-plans": _rows(
+            company_facts.list_company_restructuring_plans(
+                session=session,
+                slug=slug,
+                target_year=None,
+                as_of=as_of,
+                page=EVERY,
+                include=CITATIONS,
+            )
+        ),
+        "financial-results": _rows(
+            company_facts.list_company_financial_results(
+                session=session,
+                slug=slug,
+                filters=ResultFilters(),
+                as_of=as_of,
+                page=EVERY,
+                include=CITATIONS,
+            )
+        ),
+        "plants": _rows(
+            company_facts.list_company_plants(
+                session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
+            )
+        ),
+    }
+    return page(
+        request,
+        "company.html",
+        title=found.name,
+        api=f"/v1/companies/{slug}",
+        moment=moment,
+        company=_json(found),
+        sections=sections,
+        statements=sorted(said.values(), key=lambda s: s["id"]),
+    )
+
+
+@router.get("/sources/{id_or_slug}")
+def source(
+    request: Request, id_or_slug: SourceIdOrSlug, session: SessionDep, moment: MomentDep
+) -> HTMLResponse:
+    """The article with every quoted span highlighted, and the facts each one backs."""
+    found = sources.get_source(
+        session=session, id_or_slug=id_or_slug, known_at=moment.as_of.known_at
+    )
+    facts = fact_list.list_facts(
+        session=session,
+        filters=FactFilters(source=found.id),
+        as_of=moment.as_of,
+        page=EVERY,
+        include=CITATIONS,
+    )
+    rows = _rows(facts)
+    return page(
+        request,
+        "source.html",
+        title=found.title,
+        api=f"/v1/sources/{found.slug}",
+        api_fields=("known_at",),  # a source has no valid time (see /v1/sources)
+        moment=moment,
+        source=_json(found),
+        facts=rows,
+        facts_api=f"/v1/facts?source={found.id}&include=citations&limit={MAX_LIMIT}",
+        segments=highlighted(found.text, found.id, rows["data"]),
+    )
+
+
+@router.get("/partnerships/{partnership_id}")
+def partnership(
+    request: Request, partnership_id: PartnershipId, session: SessionDep, moment: MomentDep
+) -> HTMLResponse:
+    """A partnership: members, scope, what it excludes, the timeline of its statuses."""
+    found = _json(
+        partnerships.get_partnership(
+            session=session, partnership_id=partnership_id, as_of=moment.as_of
+        )
+    )
+    said = statements.list_partnership_statements(
+        session=session,
+        partnership_id=partnership_id,
+        filters=StatementFilters(),
+        as_of=moment.as_of,
+        page=EVERY,
+        include=CITATIONS,
+    )
+    history = [(s["status"], s["valid_from"], s["valid_to"]) for s in found["status_history"]]
+    return page(
+        request,
+        "partnership.html",
+        title=found["title"],
+        api=f"/v1/partnerships/{partnership_id}",
+        moment=moment,
+        partnership=found,
+        statements=_rows(said)["data"],
+        timeline=timeline(history, _drawn_on(found, moment)),
+    )
+
+
+@router.get("/executives/{slug}")
+def executive(
+    request: Request, slug: ExecutiveSlug, session: SessionDep, moment: MomentDep
+) -> HTMLResponse:
+    """An executive, the roles they held, and what they said."""
+    found = _json(executives.get_executive(session=session, slug=slug, as_of=moment.as_of))
+    said = statements.list_executive_statements(
+        session=session,
+        slug=slug,
+        filters=StatementFilters(),
+        as_of=moment.as_of,
+        page=EVERY,
+        include=CITATIONS,
+    )
+    roles = [(r["title"], r["valid_from"], r["valid_to"]) for r in found.get("roles") or ()]
+    return page(
+        request,
+        "executive.html",
+        title=found["name"],
+        api=f"/v1/executives/{slug}",
+        moment=moment,
+        executive=found,
+        statements=_rows(said)["data"],
+        timeline=timeline(roles, _drawn_on(found, moment)),
+    )
+
+
+@router.get("/tariffs/{tariff_id}")
+def tariff(
+    request: Request, tariff_id: TariffId, session: SessionDep, moment: MomentDep
+) -> HTMLResponse:
+    """A tariff, its rates on a timeline, and what it costs companies."""
+    found = _json(tariffs.get_tariff(session=session, tariff_id=tariff_id, as_of=moment.as_of))
+    # The rates the tariff states, each as long as the source lets us say: the baseline
+    # before the trade war and any previous rate end on no stated day; the current rate
+    # starts on effective_on, or on no stated day.
+    rates = []
+    if found.get("baseline_rate_pct") is not None:
+        rates.append((f"{found['baseline_rate_pct']} % before the trade war", None, None))
+    if found.get("previous_rate_pct") is not None:
+        rates.append((f"{found['previous_rate_pct']} % previously", None, None))
+    rates.append((f"{found['rate_pct']} % now", found.get("effective_on"), found.get("valid_to")))
+    return page(
+        request,
+        "tariff.html",
+        title=f"{found['imposing_country']} tariff on {found['product']} from "
+        f"{found['target_country']}",
+        api=f"/v1/tariffs/{tariff_id}",
+        moment=moment,
+        tariff=found,
+        timeline=timeline(rates, _drawn_on(found, moment)),
+    )
+
+
+@router.get("/restructuring-plans/{plan_id}")
+def restructuring_plan(
+    request: Request, plan_id: PlanId, session: SessionDep, moment: MomentDep
+) -> HTMLResponse:
+    """A restructuring plan: job cuts, plants before and after."""
+    found = _json(
+        company_facts.get_restructuring_plan(session=session, plan_id=plan_id, as_of=moment.as_of)
+    )
+    return page(
+        request,
+        "plan.html",
+        title=f"{found['company']}: {found['name']}",
+        api=f"/v1/restructuring-plans/{plan_id}",
+        moment=moment,
+        plan=found,
+    )
+
+
+@router.get("/statements/{statement_id}")
+def statement(
+    request: Request, statement_id: StatementId, session: SessionDep, moment: MomentDep
+) -> HTMLResponse:
+    """A statement: who said it, about what, in the source's words."""
+    found = _json(
+        statements.get_statement(session=session, statement_id=statement_id, as_of=moment.as_of)
+    )
+    return page(
+        request,
+        "statement.html",
+        title=f"Statement {statement_id}",
+        api=f"/v1/statements/{statement_id}",
+        moment=moment,
+        statement=found,
+    )
+
+
+def _drawn_on(fact: dict[str, Any], moment: Any) -> dt.date:
+    """The day a timeline's open rows run to: the day asked about, else the day our sources
+    reported the fact (a present-tense statement holds on it)."""
+    if moment.as_of.valid_at is not None:
+        return moment.as_of.valid_at  # type: ignore[no-any-return]
+    return dt.date.fromisoformat(fact["known_from"])
+
+
+def problem_page(
+    request: Request, body: dict[str, Any], headers: dict[str, str] | None
+) -> Response:
+    """A problem drawn as a page (app/core/errors.py asks for it when a browser does)."""
+    return TEMPLATES.TemplateResponse(
+        request,
+        "problem.html",
+        {
+            "title": body["title"],
+            "problem": body,
+            "api_url": None,
+            "moment": {},
+            "time_fields": (),
+        },
+        status_code=body["status"],
+        headers=headers,
+    )
+
+
+STATIC = FilePath(__file__).parent / "static"
+
+
+def install_pages(app: FastAPI) -> None:
+    """The pages, their stylesheet and script, and their problem pages."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.problem_page = problem_page

@@ -1,0 +1,257 @@
+"""The explorer's pages (app/web), in process: each page answers, shows the seeded facts
+with their quotes, links to the JSON it was drawn from and to the docs, keeps the time
+controls in its URL, and stays small."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.security_headers import PAGES_CSP
+
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+SOURCE = "2025-11-14-honda-nissan"
+
+# Each page, the JSON it is drawn from, and text it must show.
+PAGES = {
+    "/": ("/v1/companies", ["Search every fact", "companies", "Latest changes", "Nissan"]),
+    "/companies/nissan": (
+        "/v1/companies/nissan",
+        ["Ivan Espinosa", "recovery plan", "20,000 jobs cut", "¥275,000,000,000", "confirmed"],
+    ),
+    f"/sources/{SOURCE}": (f"/v1/sources/{SOURCE}", ["The facts it backs", "longtime potential"]),
+    "/partnerships/3": (
+        "/v1/partnerships/3",
+        ["in talks", "Status over time", "cross-shareholding", "excluded"],
+    ),
+    "/executives/ivan-espinosa": ("/v1/executives/ivan-espinosa", ["CEO", "since 2025-04"]),
+    "/tariffs/1": ("/v1/tariffs/1", ["15 %", "2.5 % before the trade war", "Rates over time"]),
+    "/restructuring-plans/1": ("/v1/restructuring-plans/1", ["17 → 10", "2028"]),
+    "/statements/1": ("/v1/statements/1", ["We are discussing how we can collaborate"]),
+    "/search?q=espinosa": ("/v1/search?q=espinosa", ["<mark>Espinosa</mark>"]),
+}
+MAX_PAGE_BYTES = 100_000
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("href"):
+            self.hrefs.append(str(found["href"]))
+        if found.get("id"):
+            self.ids.add(str(found["id"]))
+
+
+def links(html: str) -> _Links:
+    parser = _Links()
+    parser.feed(html)
+    return parser
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_each_page_shows_its_facts_and_links_to_its_json_and_the_docs(
+    client: TestClient, path: str
+) -> None:
+    api, texts = PAGES[path]
+    response = client.get(path, headers=HTML)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["content-security-policy"] == PAGES_CSP
+    for text in texts:
+        assert text in response.text, text
+    hrefs = links(response.text).hrefs
+    assert api in hrefs
+    assert "/docs" in hrefs
+    assert client.get(api).status_code == 200  # the JSON it names exists
+    assert len(response.content) < MAX_PAGE_BYTES
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_link_of_a_page_answers(client: TestClient, path: str) -> None:
+    page = client.get(path, headers=HTML).text
+    for href in set(links(page).hrefs):
+        if href.startswith(("#", "http", "https://autofacts.dev")):
+            continue
+        target = href.split("#", 1)[0]
+        assert client.get(target, headers=HTML).status_code == 200, (path, href)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_link_of_a_page_answers_at_another_time(client: TestClient, path: str) -> None:
+    moment = "valid_at=2025-06-01&known_at=2025-11-14&validity=possible"
+    joined = f"{path}{'&' if '?' in path else '?'}{moment}"
+    page = client.get(joined, headers=HTML).text
+    for href in set(links(page).hrefs):
+        if href.startswith(("#", "http")):
+            continue
+        target = href.split("#", 1)[0].replace("&amp;", "&")
+        assert client.get(target, headers=HTML).status_code == 200, (path, href)
+
+
+def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
+    page = client.get("/").text
+    counts = dict(
+        (name, int(number.replace(",", "")))
+        for number, name in re.findall(r"<strong>([\d,]+)</strong> ([a-z ]+)</a>", page)
+    )
+    assert counts["companies"] == client.get("/v1/companies?count=true").json()["total"]
+    assert counts["facts"] == client.get("/v1/facts?count=true").json()["total"]
+    assert set(counts) >= {"companies", "executives", "partnerships", "tariffs", "sources"}
+
+
+def test_the_source_highlights_every_quoted_span_and_each_fact_links_back(
+    client: TestClient,
+) -> None:
+    page = client.get(f"/sources/{SOURCE}").text
+    parsed = links(page)
+    facts = client.get("/v1/facts?source=1&include=citations&limit=200").json()["data"]
+    assert facts
+    for fact in facts:
+        assert f"f{fact['id']}" in parsed.ids
+        for citation in fact["citations"]:
+            anchor = f"q{citation['start_offset']}-{citation['end_offset']}"
+            assert anchor in parsed.ids  # the span's anchor
+            assert f"#{anchor}" in parsed.hrefs  # the fact's link back to it
+    # Each highlighted piece names the facts it backs and links to the first.
+    cites = re.findall(r'<a class="cite[^"]*" href="#f(\d+)" data-facts="([\d ]+)">', page)
+    assert cites
+    assert all(first == ids.split()[0] for first, ids in cites)
+    # The text is the source's own, escaped and whole once the marks are taken out.
+    text = client.get(f"/v1/sources/{SOURCE}").json()["text"]
+    article = re.search(r'<article class="article"[^>]*>(.*?)</article>', page, re.S)
+    assert article is not None
+    plain = re.sub(r"<[^>]+>", "", article.group(1))
+    from html import unescape
+
+    assert unescape(plain) == text
+
+
+def test_the_facts_of_a_source_are_the_facts_quoting_it(client: TestClient) -> None:
+    every = client.get("/v1/facts?include=citations&limit=200").json()["data"]
+    quoting = client.get("/v1/facts?source=1&include=citations&limit=200").json()["data"]
+    assert [f["id"] for f in quoting] == [
+        f["id"] for f in every if any(c["source_id"] == 1 for c in f["citations"])
+    ]
+    assert client.get("/v1/facts?source=999").json()["data"] == []
+
+
+def test_the_time_controls_round_trip_through_the_url(client: TestClient) -> None:
+    path = "/companies/nissan?valid_at=2025-05-01&known_at=2025-11-14&as_of="
+    page = client.get(path, headers=HTML).text
+    assert 'name="valid_at" value="2025-05-01"' in page
+    assert 'name="known_at" value="2025-11-14"' in page
+    # The JSON link carries the same moment, empty fields left out.
+    assert "/v1/companies/nissan?valid_at=2025-05-01&amp;known_at=2025-11-14" in page
+    # Links to other pages keep it too.
+    assert "/executives/ivan-espinosa?valid_at=2025-05-01&amp;known_at=2025-11-14" in page
+    # A day before the source was published, nothing had been reported.
+    early = client.get("/companies/nissan?known_at=2025-01-01", headers=HTML)
+    assert early.status_code == 404
+    assert "No company" in early.text
+
+
+def test_valid_at_shows_what_held_on_that_day(client: TestClient) -> None:
+    before = client.get("/executives/ivan-espinosa?valid_at=2024-06-01").text
+    during = client.get("/executives/ivan-espinosa?valid_at=2025-06-01").text
+    assert "since 2025-04" in during
+    assert "since 2025-04" not in before
+
+
+def test_a_problem_is_a_page_for_a_browser_and_json_for_everyone_else(
+    client: TestClient,
+) -> None:
+    page = client.get("/companies/tesla", headers=HTML)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "No company with slug" in page.text
+    assert "Accept" in page.headers["vary"]
+    plain = client.get("/companies/tesla")
+    assert plain.status_code == 404
+    assert plain.headers["content-type"] == "application/problem+json"
+    assert plain.json()["status"] == 404
+    unknown = client.get("/no-such-page", headers=HTML)
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
+    bad = client.get("/companies/nissan?valid_at=2025-13-01", headers=HTML)
+    assert bad.status_code == 422
+    assert "valid_at" in bad.text
+    # The API's problems stay JSON whatever the client prefers.
+    api = client.get("/v1/companies/tesla", headers=HTML)
+    assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_search_pages_filter_by_type_and_follow_cursors(client: TestClient) -> None:
+    first = client.get("/search?q=nissan&type=partnership", headers=HTML)
+    assert first.status_code == 200
+    assert "<mark>Nissan</mark>" in first.text
+    api = client.get("/v1/search?q=nissan&type=partnership").json()
+    titles = re.findall(r'<li><a href="[^"]+">([^<]+)</a> <span class="type">', first.text)
+    from html import unescape
+
+    assert [unescape(t) for t in titles] == [hit["title"] for hit in api["data"]]
+    # Cursor pages: small pages of every type, followed to the end.
+    every = client.get("/v1/search?q=nissan&limit=200").json()["data"]
+    seen, path = 0, "/search?q=nissan"
+    for _ in range(len(every)):
+        page = client.get(path).text
+        seen += len(re.findall(r'<span class="type">', page))
+        following = re.search(r'rel="next" href="([^"]+)"', page)
+        if following is None:
+            break
+        path = following.group(1).replace("&amp;", "&")
+    assert seen == len(every)
+    assert client.get("/search").status_code == 200  # the empty form
+
+
+def test_pages_are_tagged_and_cached_as_the_api_is(client: TestClient) -> None:
+    first = client.get("/companies/nissan")
+    assert first.headers["etag"]
+    assert first.headers["cache-control"].startswith("public")
+    assert "Accept" in first.headers["vary"]
+    again = client.get("/companies/nissan", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    head = client.head("/companies/nissan")
+    assert head.status_code == 200
+    assert head.content == b""
+
+
+def test_static_assets_are_local(client: TestClient) -> None:
+    page = client.get("/").text
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
+    assert assets == ["/static/explorer.css", "/static/explorer.js"]
+    for asset in ("/static/explorer.css", "/static/explorer.js"):
+        assert client.get(asset).status_code == 200
+
+
+def test_pages_are_left_out_of_the_openapi_document(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert all(path.startswith(("/v1/", "/health", "/metrics")) for path in paths)
+    assert "/v1/facts" in paths
+    names = [p["name"] for p in paths["/v1/facts"]["get"]["parameters"]]
+    assert "source" in names
+
+
+def test_the_search_page_searches_in_the_search_threads(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As /v1/search: a costly search never holds a thread the other pages need."""
+    import threading
+
+    from app.services import search as search_service
+
+    threads: list[str] = []
+    real = search_service.search
+
+    def recording(**arguments: object) -> object:
+        threads.append(threading.current_thread().name)
+        return real(**arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search_service, "search", recording)
+    assert client.get("/search?q=honda&cursor=").status_code == 200
+    assert threads and threads[0].startswith("autofacts-search")
