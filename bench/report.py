@@ -456,7 +456,8 @@ def page(summary: Summary, source: Path) -> str:
     for db in databases:
         if db in summary["measures"]:
             lines.append(database_section(summary, db)[0])
-            lines.append(explorer_section(summary, db)[0])
+            if pages := explorer_section(summary, db)[0]:
+                lines.append(pages)
         if "longtail" in summary:
             lines.append(longtail_section(summary, db)[0])
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -302,10 +302,17 @@ def client_for(engine: Engine, *, cache: bool = True) -> TestClient:
 
 
 @asynccontextmanager
-async def async_client_for(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+async def async_client_for(
+    engine: Engine, *, compiled_routing: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
     """The app bound to ``engine``, started, on the running event loop, with every answer
-    computed (no response cache): for tests of what requests do to each other."""
-    app = create_app(engine)
+    computed (no response cache): for tests of what requests do to each other. Without
+    ``compiled_routing``, FastAPI's own handler answers every request."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOFACTS_COMPILED_ROUTING", str(compiled_routing).lower())
+        get_settings.cache_clear()
+        app = create_app(engine)
+    get_settings.cache_clear()
     app.state.data_version = None
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -138,3 +138,26 @@ def test_every_endpoint_that_reads_the_database_runs_off_the_event_loop() -> Non
     assert len(readers) > 30
     on_the_loop = [r.path for r in readers if inspect.iscoroutinefunction(r.endpoint)]
     assert on_the_loop == []
+
+
+def test_more_reads_at_once_than_the_pool_has_connections_all_answer(
+    seeded_engine: Engine,
+) -> None:
+    """FastAPI's own handler (compiled routing off) validates a plain function's answer in
+    the thread pool, so a request waits for a thread while its connection is still out:
+    without a bound on the reads in flight, requests beyond the pool's connections held
+    them all and the threads running endpoints waited for one until the pool timed out."""
+    pool = seeded_engine.pool
+    connections = pool.size() + pool.overflow() + 10  # type: ignore[attr-defined]
+
+    async def scenario() -> list[int]:
+        async with async_client_for(seeded_engine, compiled_routing=False) as client:
+            answers = await asyncio.wait_for(
+                asyncio.gather(
+                    *(client.get("/v1/companies/nissan") for _ in range(connections * 3))
+                ),
+                20,
+            )
+        return [answer.status_code for answer in answers]
+
+    assert set(asyncio.run(scenario())) == {200}

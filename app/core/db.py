@@ -1,8 +1,12 @@
 """The engine and the per-request session. SQLite and PostgreSQL both first-class."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from functools import lru_cache
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,12 +14,16 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from app.core.config import get_settings
 from app.core.data_version import data_version_of
 from app.core.errors import DomainError
+
+# Connections a pool opens beyond its size when every kept one is out.
+MAX_OVERFLOW = 10
 
 
 def make_engine(
@@ -26,7 +34,10 @@ def make_engine(
     lock held too long costs one request a 503, not a worker. Migrations and bulk loads,
     which may rightly run for minutes, have none. ``autocommit`` (PostgreSQL) makes a pool
     for reads only: see ``get_read_engine``."""
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database not in (None, "", ":memory:"):
+            kwargs.setdefault("max_overflow", MAX_OVERFLOW)  # a file's pool is a QueuePool
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -51,6 +62,7 @@ def make_engine(
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
+        max_overflow=MAX_OVERFLOW,
         # No ping before every checkout (a round trip on every request): a connection the
         # server dropped fails its first statement, that request gets a 503, and SQLAlchemy
         # then discards every connection older than the failure, so the next ones reconnect.
@@ -110,12 +122,32 @@ class ReadSessions:
     SELECT, so every statement sees the latest committed data, as in a new session.
     """
 
-    def __init__(self, engine: Engine, *, keep: int) -> None:
+    def __init__(self, engine: Engine, *, keep: int, at_once: int | None = None) -> None:
         self.engine = engine
         self.keep = keep  # idle sessions kept at most (each without a connection)
+        # Requests reading at once, at most (``in_use``); None: no bound.
+        self.at_once = at_once
         self._idle: list[Session] = []
+        self._slots: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            WeakKeyDictionary()
+        )
         # Bumped when a connection is lost: a session from before is not kept again.
         self._generation = 0
+
+    def in_use(self) -> AbstractAsyncContextManager[Any]:
+        """Held by each request from ``acquire`` to ``release``: at most ``at_once`` (the
+        connections the pool may open) read at once. A request keeps its connection until
+        its answer is sent, and FastAPI validates a plain function's answer in the thread
+        pool: more requests than the pool has connections could hold them all while they
+        wait for threads, and the threads running endpoints would wait for a connection.
+        One per event loop (a test client may drive the app from several)."""
+        if self.at_once is None:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self.at_once)
+        return slots
 
     def acquire(self) -> Session:
         if self._idle:
@@ -159,10 +191,12 @@ def bind_engine(app: FastAPI, engine: Engine, read_engine: Engine | None = None)
     every request through FastAPI's slower dependency solving, see app/core/routing.py."""
     app.state.engine = engine
     app.state.read_engine = read_engine or read_engine_of(engine)
-    pool_size = getattr(app.state.read_engine.pool, "size", None)
-    app.state.read_sessions = ReadSessions(
-        app.state.read_engine, keep=pool_size() if callable(pool_size) else 5
-    )
+    pool = app.state.read_engine.pool
+    if isinstance(pool, QueuePool):
+        size, at_once = pool.size(), pool.size() + MAX_OVERFLOW
+    else:  # a pool that never makes a checkout wait
+        size, at_once = 5, None
+    app.state.read_sessions = ReadSessions(app.state.read_engine, keep=size, at_once=at_once)
     previous = getattr(app.state, "data_version", None)
     if previous is not None:
         previous.close()
@@ -183,16 +217,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             yield session
         return
     sessions: ReadSessions = state.read_sessions
-    session = sessions.acquire()
-    try:
-        yield session
-    except _REQUEST_ERRORS:
+    async with sessions.in_use():
+        session = sessions.acquire()
+        try:
+            yield session
+        except _REQUEST_ERRORS:
+            sessions.release(session)
+            raise
+        except BaseException as error:
+            sessions.drop(session, error)
+            raise
         sessions.release(session)
-        raise
-    except BaseException as error:
-        sessions.drop(session, error)
-        raise
-    sessions.release(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
