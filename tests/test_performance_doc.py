@@ -13,7 +13,7 @@ def test_performance_page_is_rendered_from_the_newest_results() -> None:
     report = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(report)
     source = report.newest_results()
-    rendered = report.page(json.loads(source.read_text()), source)
+    rendered = report.page(json.loads(source.read_text()), source, report.newest_long_tail(source))
     assert (ROOT / "docs" / "performance.md").read_text(encoding="utf-8") == rendered, (
         "docs/performance.md is not what bench/report.py renders: run `make docs-performance`"
     )
