@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, or_
+from sqlalchemy import Select, and_, bindparam, or_, tuple_
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
@@ -114,12 +114,13 @@ def _fact_list(filters: frozenset[str], shape: AsOfShape) -> Select[Any]:
         )
         statement = statement.where(col(Fact.company_id).in_(companies))
     if "source" in filters:
-        # A fact's citations name it by its table and row, as the fact table does.
+        # The facts the source's citations name, found from its citations (an index on
+        # source_id), not by asking each fact whether a citation of the source names it.
         statement = statement.where(
-            exists().where(
-                col(Citation.fact_type) == col(Fact.fact_type),
-                col(Citation.fact_id) == col(Fact.fact_id),
-                col(Citation.source_id) == bindparam("source"),
+            tuple_(col(Fact.fact_type), col(Fact.fact_id)).in_(
+                select(col(Citation.fact_type), col(Citation.fact_id)).where(
+                    col(Citation.source_id) == bindparam("source")
+                )
             )
         )
     for name in sorted(filters - {"company", "source"}):
