@@ -5,6 +5,7 @@ tests, and a database of its own, empty or seeded, for each test that writes."""
 
 import gc
 import itertools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
+
+# The suite keeps every core busy, and a search thread at nice 10 then gets a few percent of
+# one: each search would wait for it. Searches run at normal priority in tests, servers the
+# tests start included; tests/test_threads.py sets the default back and checks it.
+os.environ.setdefault("AUTOFACTS_SEARCH_NICENESS", "0")
 
 from app.core.db import make_engine
 from tests.helpers import (

@@ -5,19 +5,27 @@ import os
 import threading
 import time
 
+import pytest
 from sqlalchemy import Engine, event
 
-from app.core.config import get_settings
-from app.core.threads import SEARCH_NICENESS
+from app.core.config import Settings, get_settings
 from tests.helpers import async_client_for
+
+SEARCH_NICENESS = Settings.model_fields["search_niceness"].default
+
+
+def test_searches_run_below_normal_priority_by_default() -> None:
+    assert SEARCH_NICENESS == 10  # the suite itself runs them at 0 (tests/conftest.py)
 
 
 def test_searches_held_in_the_database_leave_every_shared_thread_free(
-    seeded_engine: Engine,
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """More searches than the shared pool has threads, each held in the database as a slow
     one would be: lookups are answered meanwhile, in threads of normal priority, and the
     searches in threads of lower priority."""
+    monkeypatch.setenv("AUTOFACTS_SEARCH_NICENESS", str(SEARCH_NICENESS))
+    get_settings.cache_clear()
     released = threading.Event()
     niceness: dict[str, set[int]] = {"search": set(), "other": set()}
 
@@ -53,5 +61,6 @@ def test_searches_held_in_the_database_leave_every_shared_thread_free(
     finally:
         released.set()
         event.remove(seeded_engine, "before_cursor_execute", hold_searches)
+    get_settings.cache_clear()
     assert niceness["search"] == {SEARCH_NICENESS}
     assert niceness["other"] == {os.getpriority(os.PRIO_PROCESS, 0)}

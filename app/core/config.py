@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Threads of their own that searches run in, so that searches never hold "
         "every thread of the shared pool (app/core/threads.py).",
     )
+    search_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Scheduling priority (nice) of the search threads: above 0, a lookup's "
+        "thread gets the core before a search's (app/core/threads.py).",
+    )
     db_statement_timeout_ms: int = Field(
         default=10_000,
         ge=0,

@@ -5,13 +5,15 @@ plans of ``app/core/routing.py``, run it in anyio's thread pool, whose size is
 ``AUTOFACTS_DB_THREADS``. A statement that takes long holds its own thread, never the loop.
 
 Searches run in threads of their own (``AUTOFACTS_SEARCH_THREADS``), at a lower
-scheduling priority. A search for a common word costs many times what a lookup does, and
-most of that cost is SQLite's (or PostgreSQL's) own work, which runs without the GIL.
+scheduling priority (``AUTOFACTS_SEARCH_NICENESS``). A search for a common word costs many
+times what a lookup does, and most of that cost is SQLite's (or PostgreSQL's) own work,
+which runs without the GIL.
 Drawing on the shared threads, a few clients searching at once held all of them and every
 other request waited for one. At the same priority, one search thread still took half the
 worker's core from the thread that answers everything else. So a lookup's thread gets the
 core first, and a search runs in what is left, which on a worker that is not saturated
-is all of it.
+is all of it. On a host whose every core is busy (other processes at normal priority), a
+search waits for them too: AUTOFACTS_SEARCH_NICENESS=0 runs searches at their priority.
 """
 
 import asyncio
@@ -30,11 +32,11 @@ from app.core.config import get_settings
 T = TypeVar("T")
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
-# Nice value of the search threads (0 is everyone else's; 19 the lowest priority). Raising
-# it needs no privilege; a thread never lowers it again, so these threads serve only searches.
-SEARCH_NICENESS = 10
 _IN_SEARCH_THREADS = "autofacts_in_search_threads"
-_search_pool: ThreadPoolExecutor | None = None
+# The search threads, with the settings they were made for. Their nice value
+# (AUTOFACTS_SEARCH_NICENESS) is raised when each starts: that needs no privilege, and a
+# thread never lowers it again, so these threads serve only searches.
+_search_pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None
 _search_pool_lock = threading.Lock()
 
 
@@ -62,15 +64,20 @@ async def run_endpoint(endpoint: Callable[..., T], values: dict[str, Any]) -> T:
 
 def _search_threads() -> ThreadPoolExecutor:
     global _search_pool
+    settings = get_settings()
+    wanted = (settings.search_threads, settings.search_niceness)
     with _search_pool_lock:
-        if _search_pool is None:
-            _search_pool = ThreadPoolExecutor(
-                max_workers=get_settings().search_threads,
+        if _search_pool is None or _search_pool[0] != wanted:
+            if _search_pool is not None:  # other settings (a test's): new threads for them
+                _search_pool[1].shutdown(wait=False)
+            pool = ThreadPoolExecutor(
+                max_workers=wanted[0],
                 thread_name_prefix="autofacts-search",
-                initializer=_lower_priority,
+                initializer=partial(_lower_priority, wanted[1]),
             )
-        return _search_pool
+            _search_pool = (wanted, pool)
+        return _search_pool[1]
 
 
-def _lower_priority() -> None:
-    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICENESS)
+def _lower_priority(niceness: int) -> None:
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
