@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -136,6 +137,8 @@ class LongTail:
     measures: dict[str, dict[str, Measure]] = field(default_factory=dict)
     rss: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     hit_rate: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # The scale-out runs' CPU: by server, then mix, one entry a run (see _CpuClock).
+    cpu: dict[str, dict[str, list[dict[str, float]]]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -306,6 +309,8 @@ def _summary(
             "measures": _measures_json(tail.measures),
             "peak_rss_mib": tail.rss,
             "hit_rate": tail.hit_rate,
+            "cpu_cores": tail.cpu,
+            "cores": os.cpu_count(),
         }
     return summary
 
@@ -583,6 +588,7 @@ def _longtail(
             if server.endswith("-uncached") or not args.smoke:
                 _isolation(tail, server, {**env, **extra}, files[db], args, log)
         if db == "postgresql":
+            _scale_out(tail, {**env, **UNCACHED}, files[db], mixes, args, log)
             with _server("floor", _floor_command("floor_async"), env) as (base, pid):
                 _mix(
                     tail,
@@ -672,6 +678,84 @@ def _isolation(
                     log,
                     COMMON_WORD,
                 )
+
+
+# The scale-out run: one worker, then two, on every core (wrk keeps its own on top).
+SCALE_WORKERS = (1, 2)
+ALL_CPUS = ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0)))
+
+
+def _scale_out(
+    tail: LongTail,
+    env: dict[str, str],
+    files: Path,
+    mixes: Sequence[str],
+    args: argparse.Namespace,
+    log: Path,
+) -> None:
+    """Each mix, cache off, on one worker and then on two (``AUTOFACTS_WORKERS``), free to
+    use every core: what a second worker adds, and where the machine's cores went while
+    it was measured (the workers, PostgreSQL, wrk, idle), so that a ratio the host cannot
+    show is told apart from one the server does not reach."""
+    for workers in SCALE_WORKERS:
+        server = f"scale-{workers}w"
+        for mix in mixes:
+            with _server(
+                "autofacts-postgresql",
+                _autofacts_command(),
+                {**env, "AUTOFACTS_WORKERS": str(workers)},
+                workers=workers,
+                cpus=ALL_CPUS,
+            ) as (base, pid):
+                paths = files / f"{mix}.txt"
+                _get(base + paths.read_text().split("\n", 1)[0], timeout=180)
+                if args.warmup:
+                    _wrk(base, (), args.warmup, paths=paths)
+                clock = _CpuClock(pid)
+                figures = _wrk(base, (), args.duration, paths=paths)
+                tail.cpu.setdefault(server, {}).setdefault(mix, []).append(clock.cores())
+                _record(tail.measures, server, mix, figures, log, str(paths.relative_to(BENCH)))
+
+
+class _CpuClock:
+    """Cores spent from its start until ``cores()``: by the server (``pid`` and its
+    children), by PostgreSQL's processes, by this process's children that ended meanwhile
+    (wrk), and left idle; each as CPU seconds per second of wall time."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        server = sum(_cpu_ticks(p) for p in [self.pid, *_children(self.pid)]) / tick
+        postgres = 0.0
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                    postgres += _cpu_ticks(int(proc.name)) / tick
+            except OSError:
+                pass  # ended meanwhile
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return {
+            "wall": time.monotonic(),
+            "server": server,
+            "postgres": postgres,
+            "wrk": children.ru_utime + children.ru_stime,
+            "idle": (int(fields[3]) + int(fields[4])) / tick,  # idle and iowait
+        }
+
+    def cores(self) -> dict[str, float]:
+        end = self._read()
+        wall = end["wall"] - self.start["wall"]
+        return {k: round((end[k] - self.start[k]) / wall, 3) for k in end if k != "wall"}
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User and system CPU of ``pid`` so far, in clock ticks (/proc/<pid>/stat)."""
+    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(after_name[11]) + int(after_name[12])
 
 
 def _record(
@@ -785,8 +869,16 @@ def _datasette_command(sqlite_url: str) -> list[str]:
 
 
 @contextmanager
-def _server(name: str, command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """``command`` on core 0, one worker, httptools, no access log."""
+def _server(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    cpus: str = SERVER_CPU,
+) -> Iterator[tuple[str, int]]:
+    """``command`` on core 0 (or ``cpus``), one worker (or ``workers``), httptools, no
+    access log."""
     port = PORT
     if command[0].endswith("datasette"):
         args = ["--port", str(port)]
@@ -795,7 +887,7 @@ def _server(name: str, command: list[str], env: dict[str, str]) -> Iterator[tupl
             "--port",
             str(port),
             "--workers",
-            "1",
+            str(workers),
             "--loop",
             # The floor runs on Autofacts' loop too: what it shows is then the database's
             # cost to a route served as Autofacts is, not the loops' difference.
@@ -807,7 +899,7 @@ def _server(name: str, command: list[str], env: dict[str, str]) -> Iterator[tupl
             "warning",
         ]
     process = subprocess.Popen(
-        ["taskset", "-c", SERVER_CPU, *command, *args],
+        ["taskset", "-c", cpus, *command, *args],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

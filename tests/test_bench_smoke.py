@@ -47,3 +47,4 @@ def test_make_bench_runs_end_to_end() -> None:
         assert f"| {mix} |" in done.stdout
     if databases == "postgresql":
         assert "psycopg's asyncio pool (`bench/floor_async.py`)" in done.stdout
+        assert "### postgresql: scale-out, cache off, one worker and two" in done.stdout
