@@ -31,6 +31,11 @@ class Company(FactBase, table=True):
         current_index("company", "country", "name", "id"),
         current_index("company", "kind", "name", "id"),
         current_index("company", "certainty", "name", "id"),
+        # Both filters at once, for each sort key: one filter's index alone read every row
+        # of its value to find the few (or none) of the other.
+        current_index("company", "country", "kind", "name", "id"),
+        current_index("company", "country", "kind", "slug", "id"),
+        current_index("company", "country", "kind", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

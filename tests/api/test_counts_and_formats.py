@@ -210,6 +210,9 @@ BENCH_COMPANY_STATISTICS = {
     "ix_company_certainty": "100000 100000",
     "ix_company_country": "100000 10000",
     "ix_company_current_certainty_name_id": "100000 100000 1 1 1",
+    "ix_company_current_country_kind_id": "100000 10000 6667 1 1",
+    "ix_company_current_country_kind_name_id": "100000 10000 6667 1 1 1",
+    "ix_company_current_country_kind_slug_id": "100000 10000 6667 1 1 1",
     "ix_company_current_country_name_id": "100000 10000 1 1 1",
     "ix_company_current_kind_name_id": "100000 50000 1 1 1",
     "ix_company_current_name_id": "100000 1 1 1",
@@ -315,4 +318,23 @@ def test_a_filtered_page_walks_its_list_index_on_sqlite(
     [page] = [query for query in queries if "ORDER BY" in query[0]]
     plan = plan_of(engine, *page)
     assert f"ix_company_current_{next(iter(filters))}_name_id" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "slug", "-slug", "id", "-id"])
+def test_a_page_filtered_by_country_and_kind_walks_their_index_on_sqlite(
+    sqlite_with_bench_statistics: tuple[Engine, TestClient], sort: str
+) -> None:
+    """Filtered by both, a page walks the index of both filters and its sort key: through
+    one filter's index, SQLite read every company of the country to test its kind, all
+    10,000 of them when none was of that kind (25 ms at the bench's scale, against 1)."""
+    engine, test_client = sqlite_with_bench_statistics
+    params = {"country": "GB", "kind": "automaker", "sort": sort, "limit": 2}
+    with record_queries(engine) as queries:
+        response = test_client.get("/v1/companies", params=params)
+    assert response.status_code == 200, response.text
+    [page] = [query for query in queries if "ORDER BY" in query[0]]
+    plan = plan_of(engine, *page)
+    key = "" if sort.lstrip("-") == "id" else f"{sort.lstrip('-')}_"
+    assert f"ix_company_current_country_kind_{key}id" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
