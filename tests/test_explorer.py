@@ -3,12 +3,17 @@ with their quotes, links to the JSON it was drawn from and to the docs, keeps th
 controls in its URL, and stays small."""
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from app.core.security_headers import PAGES_CSP
+from app.importer import import_facts, parse_facts
+from tests.helpers import cite, client_for, count_queries, scratch_engine
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SOURCE = "2025-11-14-honda-nissan"
@@ -255,3 +260,120 @@ def test_the_search_page_searches_in_the_search_threads(
     monkeypatch.setattr(search_service, "search", recording)
     assert client.get("/search?q=honda&cursor=").status_code == 200
     assert threads and threads[0].startswith("autofacts-search")
+
+
+# -- a company's statements -------------------------------------------------------------------
+
+SPOKEN = (
+    "Acme said: we build cars. Ann Alder, Acme's CEO, said: sales rose. Ben Birch, Acme's "
+    "CFO, said: costs fell. Cy Cole, Beta's CEO, said: Acme is a rival. Cy Cole also said: "
+    "Beta grows."
+)
+
+
+def _executive(slug: str, name: str, company: str, title: str) -> dict[str, object]:
+    return {
+        "slug": slug,
+        "name": name,
+        "certainty": "confirmed",
+        "citations": cite(name, "spoken"),
+        "roles": [
+            {
+                "company": company,
+                "title": title,
+                "certainty": "confirmed",
+                "citations": cite(f"{name}, {company.title()}'s {title}", "spoken"),
+            }
+        ],
+    }
+
+
+def _said(words: str, about: str | None = None, **speaker: str) -> dict[str, object]:
+    return {
+        **speaker,
+        "quote": words,
+        "speech": "direct",
+        "about_company": about,
+        "certainty": "confirmed",
+        "citations": cite(words, "spoken"),
+    }
+
+
+SPOKEN_FACTS = {
+    "format": "autofacts/v1",
+    "sources": [
+        {"slug": "spoken", "title": "Spoken", "published_on": "2025-01-10", "text": SPOKEN}
+    ],
+    "companies": [
+        {
+            "slug": slug,
+            "name": slug.title(),
+            "kind": "automaker",
+            "certainty": "confirmed",
+            "citations": cite(slug.title(), "spoken"),
+        }
+        for slug in ("acme", "beta")
+    ],
+    "executives": [
+        _executive("ann-alder", "Ann Alder", "acme", "CEO"),
+        _executive("ben-birch", "Ben Birch", "acme", "CFO"),
+        _executive("cy-cole", "Cy Cole", "beta", "CEO"),
+    ],
+    "statements": [
+        _said("we build cars", speaker_company="acme"),
+        _said("sales rose", speaker_executive="ann-alder"),
+        _said("costs fell", speaker_executive="ben-birch"),
+        _said("Acme is a rival", about="acme", speaker_executive="cy-cole"),
+        _said("Beta grows", speaker_executive="cy-cole"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Engine]]:
+    """Every request answered by its route: the test counts the statements each runs."""
+    with scratch_engine(tmp_path_factory.mktemp("spoken"), "spoken") as engine:
+        with Session(engine) as session:
+            import_facts(session, parse_facts(SPOKEN_FACTS))
+        with client_for(engine, cache=False) as test_client:
+            yield test_client, engine
+
+
+def _statements_shown(page: str) -> list[str]:
+    section = page.split('id="statements"', 1)[1]
+    return [
+        s
+        for s in ("we build cars", "sales rose", "costs fell", "Acme is a rival", "Beta grows")
+        if s in section
+    ]
+
+
+def test_a_company_page_shows_what_it_its_executives_and_others_about_it_said(
+    spoken: tuple[TestClient, Engine],
+) -> None:
+    client, _ = spoken
+    acme = client.get("/companies/acme", headers=HTML)
+    assert acme.status_code == 200, acme.text
+    assert _statements_shown(acme.text) == [
+        "we build cars",
+        "sales rose",
+        "costs fell",
+        "Acme is a rival",
+    ]
+    assert _statements_shown(client.get("/companies/beta", headers=HTML).text) == [
+        "Acme is a rival",
+        "Beta grows",
+    ]
+
+
+def test_a_company_page_reads_its_statements_in_one_query_whatever_its_executives(
+    spoken: tuple[TestClient, Engine],
+) -> None:
+    """Acme has two executives, Beta one: the same statements run for each page."""
+    client, engine = spoken
+    ran = {}
+    for slug in ("acme", "beta"):
+        with count_queries(engine) as statements:
+            assert client.get(f"/companies/{slug}", headers=HTML).status_code == 200
+        ran[slug] = len(statements)
+    assert ran["acme"] == ran["beta"]

@@ -230,22 +230,6 @@ def company(
     people = executives.list_company_executives(
         session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
     )
-    said: dict[int, Any] = {}
-    for filters in (StatementFilters(speaker_company=slug), StatementFilters(about_company=slug)):
-        for row in statements.list_statements(
-            session=session, filters=filters, as_of=as_of, page=EVERY, include=CITATIONS
-        ).data:
-            said.setdefault(row.id, _json(row))
-    for person in people.data:
-        for row in statements.list_executive_statements(
-            session=session,
-            slug=person.executive.slug,
-            filters=StatementFilters(),
-            as_of=as_of,
-            page=EVERY,
-            include=CITATIONS,
-        ).data:
-            said.setdefault(row.id, _json(row))
     sections = {
         "executives": _rows(people),
         "partnerships": _rows(
@@ -302,7 +286,11 @@ def company(
         moment=moment,
         company=_json(found),
         sections=sections,
-        statements=sorted(said.values(), key=lambda s: s["id"]),
+        statements=_rows(
+            statements.list_company_statements(
+                session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
+            )
+        )["data"],
     )
 
 
