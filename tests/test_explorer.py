@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.core.security_headers import PAGES_CSP
 from app.importer import import_facts, parse_facts
-from tests.helpers import cite, client_for, count_queries, scratch_engine
+from tests.helpers import cite, client_for, count_queries, record_queries, scratch_engine
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SOURCE = "2025-11-14-honda-nissan"
@@ -377,3 +377,74 @@ def test_a_company_page_reads_its_statements_in_one_query_whatever_its_executive
             assert client.get(f"/companies/{slug}", headers=HTML).status_code == 200
         ran[slug] = len(statements)
     assert ran["acme"] == ran["beta"]
+
+
+# -- a tariff of many impacts -----------------------------------------------------------------
+
+HIT = [f"Maker{n:02d}" for n in range(1, 23)]
+TARIFFED = "A 10 percent tariff. " + " ".join(
+    f"{name} expects a loss of {n} dollars." for n, name in enumerate(HIT, 1)
+)
+TARIFF_FACTS = {
+    "format": "autofacts/v1",
+    "sources": [
+        {"slug": "tariffed", "title": "Tariffed", "published_on": "2025-01-10", "text": TARIFFED}
+    ],
+    "companies": [
+        {
+            "slug": name.lower(),
+            "name": name,
+            "kind": "automaker",
+            "certainty": "confirmed",
+            "citations": cite(name, "tariffed"),
+        }
+        for name in HIT
+    ],
+    "tariffs": [
+        {
+            "imposing_country": "US",
+            "target_country": "JP",
+            "product": "vehicles",
+            "rate_pct": "10",
+            "certainty": "confirmed",
+            "citations": cite("A 10 percent tariff.", "tariffed"),
+            "impacts": [
+                {
+                    "company": name.lower(),
+                    "kind": "estimate",
+                    "amount": {"amount": str(n), "currency": "USD", "usd": str(n)},
+                    "certainty": "confirmed",
+                    "citations": cite(f"{name} expects a loss of {n} dollars.", "tariffed"),
+                }
+                for n, name in enumerate(HIT, 1)
+            ],
+        }
+    ],
+}
+
+
+def test_a_tariff_page_reads_and_shows_its_first_impacts_and_links_to_them_all(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with scratch_engine(tmp_path_factory.mktemp("tariffed"), "tariffed") as engine:
+        with Session(engine) as session:
+            import_facts(session, parse_facts(TARIFF_FACTS))
+        with client_for(engine, cache=False) as client:
+            with record_queries(engine) as queries:
+                page = client.get("/tariffs/1", headers=HTML)
+            assert page.status_code == 200, page.text
+            every = client.get("/v1/tariffs/1").json()["impacts"]
+    assert [i["company"]["name"] for i in every] == HIT
+    shown = [name for name in HIT if f">{name}</a>" in page.text]
+    assert shown == HIT[:20]
+    assert "/v1/tariffs/1" in links(page.text).hrefs
+    assert "More in the JSON" in page.text
+    # Read 21 at a time (20, and whether there are more): the last impact's id (and its
+    # company's, its citations') is in no query the page runs.
+    named = [
+        value
+        for _, parameters in queries
+        for given in (parameters.values() if isinstance(parameters, dict) else parameters)
+        for value in (given if isinstance(given, list | tuple) else [given])
+    ]
+    assert len(HIT) not in named

@@ -64,6 +64,8 @@ COUNT = PageParams(limit=1, count=True)
 CITATIONS = frozenset({"citations"})
 NONE: frozenset[str] = frozenset()
 SEARCH_PAGE = 20
+# A tariff may hit a thousand companies: its page shows the first, its JSON has them all.
+FIRST_IMPACTS = PageParams(limit=20)
 LATEST_CHANGES = 10
 
 
@@ -387,7 +389,18 @@ def tariff(
     request: Request, tariff_id: TariffId, session: SessionDep, moment: MomentDep
 ) -> HTMLResponse:
     """A tariff, its rates on a timeline, and what it costs companies."""
-    found = _json(tariffs.get_tariff(session=session, tariff_id=tariff_id, as_of=moment.as_of))
+    found = _json(
+        tariffs.get_tariff(
+            session=session, tariff_id=tariff_id, as_of=moment.as_of, with_impacts=False
+        )
+    )
+    impacts = tariffs.list_tariff_impacts(
+        session=session,
+        tariff_id=tariff_id,
+        as_of=moment.as_of,
+        page=FIRST_IMPACTS,
+        include=CITATIONS,
+    )
     # The rates the tariff states, each as long as the source lets us say: the baseline
     # before the trade war and any previous rate end on no stated day; the current rate
     # starts on effective_on, or on no stated day.
@@ -405,6 +418,7 @@ def tariff(
         api=f"/v1/tariffs/{tariff_id}",
         moment=moment,
         tariff=found,
+        impacts=_rows(impacts),
         timeline=timeline(rates, _drawn_on(found, moment)),
     )
 
