@@ -13,10 +13,12 @@ from sqlmodel import Session
 
 from app.core.security_headers import PAGES_CSP
 from app.importer import import_facts, parse_facts
+from tests.conftest import Curator
 from tests.helpers import cite, client_for, count_queries, record_queries, scratch_engine
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SOURCE = "2025-11-14-honda-nissan"
+BYD_QUOTE = "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
 
 # Each page, the JSON it is drawn from, and text it must show.
 PAGES = {
@@ -448,3 +450,40 @@ def test_a_tariff_page_reads_and_shows_its_first_impacts_and_links_to_them_all(
         for value in (given if isinstance(given, list | tuple) else [given])
     ]
     assert len(HIT) not in named
+
+
+# -- the home page's counts -------------------------------------------------------------------
+
+
+def _counts(page: str) -> dict[str, int]:
+    return {
+        name: int(number.replace(",", ""))
+        for number, name in re.findall(r"<strong>([\d,]+)</strong> ([a-z ]+)</a>", page)
+    }
+
+
+def test_the_home_page_counts_once_per_state_of_the_data(curator: Curator) -> None:
+    """Its counts are kept until a write commits: another page of the same data (a query
+    the page ignores, so the response cache misses) counts nothing again, and after a
+    write the new figures show."""
+    client = curator.client
+    before = _counts(client.get("/?seen=1", headers=HTML).text)
+    with count_queries(curator.engine) as statements:
+        again = _counts(client.get("/?seen=2", headers=HTML).text)
+    assert again == before
+    assert not [s for s in statements if "count(" in s.lower()]
+
+    company = {
+        "slug": "chinese-manufacturers",
+        "name": "Chinese manufacturers",
+        "country": "CN",
+        "kind": "automaker",
+        "certainty": "reported",
+        "citations": [{"source": SOURCE, "quote": BYD_QUOTE}],
+    }
+    written = client.post("/v1/companies", json=company, headers=curator.headers)
+    assert written.status_code == 201, written.text
+    after = _counts(client.get("/?seen=3", headers=HTML).text)
+    assert after["companies"] == before["companies"] + 1
+    assert after["companies"] == client.get("/v1/companies?count=true").json()["total"]
+    assert after["facts"] == client.get("/v1/facts?count=true").json()["total"]

@@ -26,14 +26,14 @@ from app.api.routes.restructuring_plans import PlanId
 from app.api.routes.sources import SourceIdOrSlug
 from app.api.routes.statements import StatementId
 from app.api.routes.tariffs import TariffId
+from app.core.data_version import DataVersionDep
 from app.core.db import SessionDep
 from app.core.pagination import CURSOR_PATTERN, MAX_LIMIT, PageParams
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOf
 from app.core.threads import in_search_threads, run_endpoint
 from app.models.company import CompanyFilters
-from app.models.company_facts import PlanFilters, ResultFilters
-from app.models.executive import ExecutiveFilters
+from app.models.company_facts import ResultFilters
 from app.models.fact import FactFilters
 from app.models.partnership import PartnershipFilters
 from app.models.search import DocumentType
@@ -47,6 +47,7 @@ from app.services import (
     executives,
     fact_list,
     partnerships,
+    resource_counts,
     sources,
     statements,
     tariffs,
@@ -60,7 +61,6 @@ router = APIRouter(
 
 # Every row of a section, as far as one page of the API goes; the JSON link has the rest.
 EVERY = PageParams(limit=MAX_LIMIT)
-COUNT = PageParams(limit=1, count=True)
 CITATIONS = frozenset({"citations"})
 NONE: frozenset[str] = frozenset()
 SEARCH_PAGE = 20
@@ -80,63 +80,15 @@ def _rows(result: Any) -> dict[str, Any]:
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep, moment: MomentDep) -> HTMLResponse:
-    """A search box, how many of each resource there are, the latest changes."""
+def home(
+    request: Request, session: SessionDep, moment: MomentDep, data_version: DataVersionDep
+) -> HTMLResponse:
+    """A search box, how many of each resource there are (kept until the data changes),
+    the latest changes."""
     as_of = moment.as_of
-    counts = [
-        (
-            "companies",
-            companies.list_companies(
-                session=session, filters=CompanyFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "executives",
-            executives.list_executives(
-                session=session, filters=ExecutiveFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "partnerships",
-            partnerships.list_partnerships(
-                session=session,
-                filters=PartnershipFilters(),
-                as_of=as_of,
-                page=COUNT,
-                include=NONE,
-            ).total,
-        ),
-        (
-            "tariffs",
-            tariffs.list_tariffs(
-                session=session, filters=TariffFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "restructuring-plans",
-            company_facts.list_restructuring_plans(
-                session=session, filters=PlanFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "statements",
-            statements.list_statements(
-                session=session, filters=StatementFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "sources",
-            sources.list_sources(
-                session=session, filters=SourceFilters(), known_at=as_of.known_at, page=COUNT
-            ).total,
-        ),
-        (
-            "facts",
-            fact_list.list_facts(
-                session=session, filters=FactFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-    ]
+    counts = resource_counts.count_resources(
+        session=session, as_of=as_of, data_version=data_version
+    )
     first = PageParams(limit=50)
     return page(
         request,
