@@ -308,9 +308,9 @@ def _fills_a_window(session: Session, typed: str) -> bool:
 
     FTS5 reads a word's matches from the newest and stops at the window, but a prefix's
     it merges whole, every word starting with it, before the first is returned; and
-    bm25() counts them all again, and the snippets' pass once more. A prefix of a word
-    found in every document took five times what the word alone takes. A last word
-    that fills the window as typed is a whole word, a common one: its matches alone are
+    bm25() counts them all again, and the snippets' pass once more: for a word most
+    documents hold, that is most of the index, three times over. A last word that fills
+    the window as typed is a whole word, a common one: its matches alone are
     ranked, without the words that merely start with it ("carbon" for "car"); a word
     typed in part matches fewer documents as typed, and stays a prefix. This asks for
     the window's matches of the words as typed, no more."""
