@@ -51,6 +51,8 @@ _ITEMS = (
     ("partnership", "/v1/partnerships", "id", "/partnerships/{}"),
     ("executive", "/v1/executives", "slug", "/executives/{}"),
     ("tariff", "/v1/tariffs", "id", "/tariffs/{}"),
+    ("plan", "/v1/restructuring-plans", "id", "/restructuring-plans/{}"),
+    ("statement", "/v1/statements", "id", "/statements/{}"),
 )
 
 

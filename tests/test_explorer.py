@@ -2,16 +2,26 @@
 with their quotes, links to the JSON it was drawn from and to the docs, keeps the time
 controls in its URL, and stays small."""
 
+import datetime as dt
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from app.core.security_headers import PAGES_CSP
+from app.core.temporal import AsOf
+from app.importer import import_facts, parse_facts
+from app.services import resource_counts
+from tests.conftest import Curator
+from tests.helpers import cite, client_for, count_queries, record_queries, scratch_engine
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SOURCE = "2025-11-14-honda-nissan"
+BYD_QUOTE = "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
 
 # Each page, the JSON it is drawn from, and text it must show.
 PAGES = {
@@ -255,3 +265,245 @@ def test_the_search_page_searches_in_the_search_threads(
     monkeypatch.setattr(search_service, "search", recording)
     assert client.get("/search?q=honda&cursor=").status_code == 200
     assert threads and threads[0].startswith("autofacts-search")
+
+
+# -- a company's statements -------------------------------------------------------------------
+
+SPOKEN = (
+    "Acme said: we build cars. Ann Alder, Acme's CEO, said: sales rose. Ben Birch, Acme's "
+    "CFO, said: costs fell. Cy Cole, Beta's CEO, said: Acme is a rival. Cy Cole also said: "
+    "Beta grows."
+)
+
+
+def _executive(slug: str, name: str, company: str, title: str) -> dict[str, object]:
+    return {
+        "slug": slug,
+        "name": name,
+        "certainty": "confirmed",
+        "citations": cite(name, "spoken"),
+        "roles": [
+            {
+                "company": company,
+                "title": title,
+                "certainty": "confirmed",
+                "citations": cite(f"{name}, {company.title()}'s {title}", "spoken"),
+            }
+        ],
+    }
+
+
+def _said(words: str, about: str | None = None, **speaker: str) -> dict[str, object]:
+    return {
+        **speaker,
+        "quote": words,
+        "speech": "direct",
+        "about_company": about,
+        "certainty": "confirmed",
+        "citations": cite(words, "spoken"),
+    }
+
+
+SPOKEN_FACTS = {
+    "format": "autofacts/v1",
+    "sources": [
+        {"slug": "spoken", "title": "Spoken", "published_on": "2025-01-10", "text": SPOKEN}
+    ],
+    "companies": [
+        {
+            "slug": slug,
+            "name": slug.title(),
+            "kind": "automaker",
+            "certainty": "confirmed",
+            "citations": cite(slug.title(), "spoken"),
+        }
+        for slug in ("acme", "beta")
+    ],
+    "executives": [
+        _executive("ann-alder", "Ann Alder", "acme", "CEO"),
+        _executive("ben-birch", "Ben Birch", "acme", "CFO"),
+        _executive("cy-cole", "Cy Cole", "beta", "CEO"),
+    ],
+    "statements": [
+        _said("we build cars", speaker_company="acme"),
+        _said("sales rose", speaker_executive="ann-alder"),
+        _said("costs fell", speaker_executive="ben-birch"),
+        _said("Acme is a rival", about="acme", speaker_executive="cy-cole"),
+        _said("Beta grows", speaker_executive="cy-cole"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Engine]]:
+    """Every request answered by its route: the test counts the statements each runs."""
+    with scratch_engine(tmp_path_factory.mktemp("spoken"), "spoken") as engine:
+        with Session(engine) as session:
+            import_facts(session, parse_facts(SPOKEN_FACTS))
+        with client_for(engine, cache=False) as test_client:
+            yield test_client, engine
+
+
+def _statements_shown(page: str) -> list[str]:
+    section = page.split('id="statements"', 1)[1]
+    return [
+        s
+        for s in ("we build cars", "sales rose", "costs fell", "Acme is a rival", "Beta grows")
+        if s in section
+    ]
+
+
+def test_a_company_page_shows_what_it_its_executives_and_others_about_it_said(
+    spoken: tuple[TestClient, Engine],
+) -> None:
+    client, _ = spoken
+    acme = client.get("/companies/acme", headers=HTML)
+    assert acme.status_code == 200, acme.text
+    assert _statements_shown(acme.text) == [
+        "we build cars",
+        "sales rose",
+        "costs fell",
+        "Acme is a rival",
+    ]
+    assert _statements_shown(client.get("/companies/beta", headers=HTML).text) == [
+        "Acme is a rival",
+        "Beta grows",
+    ]
+
+
+def test_a_company_page_reads_its_statements_in_one_query_whatever_its_executives(
+    spoken: tuple[TestClient, Engine],
+) -> None:
+    """Acme has two executives, Beta one: the same statements run for each page."""
+    client, engine = spoken
+    ran = {}
+    for slug in ("acme", "beta"):
+        with count_queries(engine) as statements:
+            assert client.get(f"/companies/{slug}", headers=HTML).status_code == 200
+        ran[slug] = len(statements)
+    assert ran["acme"] == ran["beta"]
+
+
+# -- a tariff of many impacts -----------------------------------------------------------------
+
+HIT = [f"Maker{n:02d}" for n in range(1, 23)]
+TARIFFED = "A 10 percent tariff. " + " ".join(
+    f"{name} expects a loss of {n} dollars." for n, name in enumerate(HIT, 1)
+)
+TARIFF_FACTS = {
+    "format": "autofacts/v1",
+    "sources": [
+        {"slug": "tariffed", "title": "Tariffed", "published_on": "2025-01-10", "text": TARIFFED}
+    ],
+    "companies": [
+        {
+            "slug": name.lower(),
+            "name": name,
+            "kind": "automaker",
+            "certainty": "confirmed",
+            "citations": cite(name, "tariffed"),
+        }
+        for name in HIT
+    ],
+    "tariffs": [
+        {
+            "imposing_country": "US",
+            "target_country": "JP",
+            "product": "vehicles",
+            "rate_pct": "10",
+            "certainty": "confirmed",
+            "citations": cite("A 10 percent tariff.", "tariffed"),
+            "impacts": [
+                {
+                    "company": name.lower(),
+                    "kind": "estimate",
+                    "amount": {"amount": str(n), "currency": "USD", "usd": str(n)},
+                    "certainty": "confirmed",
+                    "citations": cite(f"{name} expects a loss of {n} dollars.", "tariffed"),
+                }
+                for n, name in enumerate(HIT, 1)
+            ],
+        }
+    ],
+}
+
+
+def test_a_tariff_page_reads_and_shows_its_first_impacts_and_links_to_them_all(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with scratch_engine(tmp_path_factory.mktemp("tariffed"), "tariffed") as engine:
+        with Session(engine) as session:
+            import_facts(session, parse_facts(TARIFF_FACTS))
+        with client_for(engine, cache=False) as client:
+            with record_queries(engine) as queries:
+                page = client.get("/tariffs/1", headers=HTML)
+            assert page.status_code == 200, page.text
+            every = client.get("/v1/tariffs/1").json()["impacts"]
+    assert [i["company"]["name"] for i in every] == HIT
+    shown = [name for name in HIT if f">{name}</a>" in page.text]
+    assert shown == HIT[:20]
+    assert "/v1/tariffs/1" in links(page.text).hrefs
+    assert "More in the JSON" in page.text
+    # Read 21 at a time (20, and whether there are more): the last impact's id (and its
+    # company's, its citations') is in no query the page runs.
+    named = [
+        value
+        for _, parameters in queries
+        for given in (parameters.values() if isinstance(parameters, dict) else parameters)
+        for value in (given if isinstance(given, list | tuple) else [given])
+    ]
+    assert len(HIT) not in named
+
+
+# -- the home page's counts -------------------------------------------------------------------
+
+
+def _counts(page: str) -> dict[str, int]:
+    return {
+        name: int(number.replace(",", ""))
+        for number, name in re.findall(r"<strong>([\d,]+)</strong> ([a-z ]+)</a>", page)
+    }
+
+
+def test_the_counts_are_counted_once_per_data_version(seeded_engine: Engine) -> None:
+    """Kept per data version: counted again under another, and never kept without one."""
+    first, second = object(), object()  # versions no database gives
+    with Session(seeded_engine) as session:
+        with count_queries(seeded_engine) as statements:
+            counted = resource_counts.count_resources(
+                session=session, as_of=AsOf(), data_version=first
+            )
+        assert len(statements) >= len(resource_counts.COUNTED)
+        for version, counts_again in ((first, False), (second, True), (None, True), (None, True)):
+            with count_queries(seeded_engine) as statements:
+                again = resource_counts.count_resources(
+                    session=session, as_of=AsOf(), data_version=version
+                )
+            assert again == counted
+            assert bool(statements) is counts_again, version
+        with count_queries(seeded_engine) as statements:
+            at_a_time = resource_counts.count_resources(
+                session=session, as_of=AsOf(known_at=dt.date(2025, 1, 1)), data_version=second
+            )
+        assert statements and at_a_time != counted  # another time, other counts
+
+
+def test_the_home_page_counts_what_a_write_added(curator: Curator) -> None:
+    """The counts are kept until a write commits; then the new figures show (a query the
+    page ignores makes the response cache miss)."""
+    client = curator.client
+    before = _counts(client.get("/?seen=1", headers=HTML).text)
+    company = {
+        "slug": "chinese-manufacturers",
+        "name": "Chinese manufacturers",
+        "country": "CN",
+        "kind": "automaker",
+        "certainty": "reported",
+        "citations": [{"source": SOURCE, "quote": BYD_QUOTE}],
+    }
+    written = client.post("/v1/companies", json=company, headers=curator.headers)
+    assert written.status_code == 201, written.text
+    after = _counts(client.get("/?seen=2", headers=HTML).text)
+    assert after["companies"] == before["companies"] + 1
+    assert after["companies"] == client.get("/v1/companies?count=true").json()["total"]
+    assert after["facts"] == client.get("/v1/facts?count=true").json()["total"]

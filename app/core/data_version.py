@@ -27,9 +27,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Hashable
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import psycopg
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 # Every connection a version is read on gets a number of its own in this process, part of
@@ -205,3 +206,14 @@ class PostgresSnapshot:
             self._asking.cancel()
             return
         self._drop()
+
+
+async def current_data_version(request: Request) -> Hashable | None:
+    """The app's data version, read after the request arrived (before its session reads
+    anything): for a route that keeps what it computed until the data changes. None where
+    there is none to read."""
+    reader: DataVersion | None = getattr(request.app.state, "data_version", None)
+    return None if reader is None else await reader.current()
+
+
+DataVersionDep = Annotated[Hashable | None, Depends(current_data_version)]

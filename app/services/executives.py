@@ -217,6 +217,17 @@ def list_company_executives(
     return fetched.page(data)
 
 
+def company_executive_ids(*, slug: str, as_of: AsOf) -> Select[Any]:
+    """The ids of the executives ``list_company_executives`` names for the same ``slug``
+    and ``as_of``, as a subquery with its values bound: for a read that follows all of
+    them at once (what they said) rather than one query per executive."""
+    return (
+        _company_roles(as_of_shape(as_of))
+        .with_only_columns(col(ExecutiveRole.executive_id), maintain_column_froms=True)
+        .params(slug=slug, **as_of_bindings(as_of))
+    )
+
+
 @cache
 def _company_roles(shape: AsOfShape) -> Select[Any]:
     """The roles held at the company ``:slug`` by executives who answer as_of, each with its

@@ -3,8 +3,10 @@
 SQLite uses an FTS5 table over ``search_document``; PostgreSQL a weighted ``tsvector``
 column with a GIN index. Both are created by migrations. User input never reaches either
 query language as syntax: it is cut into words, each word is quoted, and the words are
-AND-ed (the last one as a prefix, so "Espin" finds Espinosa). The newest ``RANK_WINDOW``
-matches are ranked, so that a word found in most documents costs no more than a rare one.
+AND-ed (the last one as a prefix, so "Espin" finds Espinosa; on SQLite, not when the
+words as typed already match ``RANK_WINDOW`` documents: see ``_fills_a_window``). The
+newest ``RANK_WINDOW`` matches are ranked, so that a word found in most documents costs no
+more than a rare one.
 """
 
 import datetime as dt
@@ -158,17 +160,18 @@ def search(
         after = (float(score), last_id)
     if not terms:
         return Page(data=[], next_cursor=None)
-    ranked = _rank(session, terms, doc_type, as_of, after, page.limit + 1)
+    match = _match_expression(session, terms)
+    ranked = _rank(session, match, doc_type, as_of, after, page.limit + 1)
     next_cursor = None
     if len(ranked) > page.limit:
         ranked = ranked[: page.limit]
         next_cursor = encode_cursor(["search", ranked[-1].score, ranked[-1].id])
-    return Page(data=_hits(session, terms, ranked), next_cursor=next_cursor)
+    return Page(data=_hits(session, terms, match, ranked), next_cursor=next_cursor)
 
 
 def _rank(
     session: Session,
-    terms: list[str],
+    match: str,
     doc_type: DocumentType | None,
     as_of: AsOf,
     after: tuple[float, int] | None,
@@ -244,7 +247,7 @@ def _rank(
         )
     conditions = ["1 = 1"]
     params: dict[str, object] = {
-        "match": _match_expression(session, terms),
+        "match": match,
         "limit": limit,
         "window": RANK_WINDOW,
     }
@@ -289,18 +292,44 @@ def _planned_for_its_words(session: Session) -> Iterator[None]:
 
 
 def _match_expression(session: Session, terms: list[str]) -> str:
-    """The words as the database's query language, quoted so none is an operator."""
+    """The words as the database's query language, quoted so none is an operator, the
+    last as a prefix; on SQLite, not when the words as typed already match a window of
+    documents (see ``_fills_a_window``)."""
     if is_sqlite(session):
+        typed = " ".join(f'"{t}"' for t in terms)
+        if _fills_a_window(session, typed):
+            return typed
         return " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
     return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
 
 
-def _hits(session: Session, terms: list[str], ranked: list[_Ranked]) -> list[SearchHit]:
+def _fills_a_window(session: Session, typed: str) -> bool:
+    """Whether the words as typed match at least ``RANK_WINDOW`` current documents.
+
+    FTS5 reads a word's matches from the newest and stops at the window, but a prefix's
+    it merges whole, every word starting with it, before the first is returned; and
+    bm25() counts them all again, and the snippets' pass once more: for a word most
+    documents hold, that is most of the index, three times over. A last word that fills
+    the window as typed is a whole word, a common one: its matches alone are
+    ranked, without the words that merely start with it ("carbon" for "car"); a word
+    typed in part matches fewer documents as typed, and stays a prefix. This asks for
+    the window's matches of the words as typed, no more."""
+    found = session.execute(
+        text(
+            "SELECT count(*) FROM (SELECT 1 FROM search_fts "
+            "WHERE search_fts MATCH :typed LIMIT :window)"
+        ),
+        {"typed": typed, "window": RANK_WINDOW},
+    ).scalar_one()
+    return bool(found >= RANK_WINDOW)
+
+
+def _hits(session: Session, terms: list[str], match: str, ranked: list[_Ranked]) -> list[SearchHit]:
     if not ranked:
         return []
     ids = [r.id for r in ranked]
     params: dict[str, object] = {
-        "match": _match_expression(session, terms),
+        "match": match,
         "ids": ids,
         "open": _OPEN,
         "close": _CLOSE,

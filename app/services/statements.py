@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, CompoundSelect, and_, or_, union_all
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.dates import parse_partial_date
@@ -20,7 +20,7 @@ from app.models.statement import (
     StatementUpdate,
 )
 from app.services.citations import Quote, stored_quotes, to_public, verify_citations
-from app.services.executives import find_executive
+from app.services.executives import company_executive_ids, find_executive
 from app.services.writing import Idempotency, Resource, Written, add_fact, correct_if_any
 
 STATEMENT_LIST = ListSpec(
@@ -131,6 +131,31 @@ def list_executive_statements(
     executive = find_executive(session=session, slug=slug, as_of=as_of)
     speaker = executive.version_of or executive.id
     statement = _filtered(as_of, filters).where(col(Statement.speaker_executive_id) == speaker)
+    return _page(session, statement, page, include, as_of)
+
+
+def list_company_statements(
+    *,
+    session: Session,
+    slug: str,
+    as_of: AsOf,
+    page: PageParams,
+    include: frozenset[str],
+) -> Page[StatementPublic]:
+    """What company ``slug`` said, what was said about it, and what the executives of its
+    executives list (``list_company_executives``) said: a company page's statements, in one
+    query however many executives it has."""
+    company_id = _current_id(Company, slug)
+    # Each way of naming the company found by its own index: as one OR, a planner that
+    # finds no statistics for it walks every current statement instead.
+    named: CompoundSelect[Any] = union_all(
+        select(Statement.id).where(col(Statement.speaker_company_id) == company_id),
+        select(Statement.id).where(col(Statement.about_company_id) == company_id),
+        select(Statement.id).where(
+            col(Statement.speaker_executive_id).in_(company_executive_ids(slug=slug, as_of=as_of))
+        ),
+    )
+    statement = _filtered(as_of, StatementFilters()).where(col(Statement.id).in_(named))
     return _page(session, statement, page, include, as_of)
 
 

@@ -229,7 +229,11 @@ def list_tariffs(
     return fetched.page(data)
 
 
-def get_tariff(*, session: Session, tariff_id: int, as_of: AsOf) -> TariffPublic:
+def get_tariff(
+    *, session: Session, tariff_id: int, as_of: AsOf, with_impacts: bool = True
+) -> TariffPublic:
+    """One tariff, with all its impacts unless ``with_impacts`` is false (a reader who
+    pages through them with ``list_tariff_impacts``)."""
     tariff = session.exec(
         select(Tariff)
         .where(_version_of(Tariff, tariff_id), _tariff_as_of(as_of))
@@ -237,9 +241,34 @@ def get_tariff(*, session: Session, tariff_id: int, as_of: AsOf) -> TariffPublic
     ).first()
     if tariff is None:
         raise NotFound(f"No tariff with id {tariff_id}.")
-    return _tariffs_public(session, [tariff], as_of=as_of, with_impacts=True, with_citations=True)[
-        0
-    ]
+    return _tariffs_public(
+        session, [tariff], as_of=as_of, with_impacts=with_impacts, with_citations=True
+    )[0]
+
+
+def list_tariff_impacts(
+    *,
+    session: Session,
+    tariff_id: int,
+    as_of: AsOf,
+    page: PageParams,
+    include: frozenset[str],
+) -> Page[TariffImpactPublic]:
+    """The impacts ``get_tariff`` embeds, a keyset page at a time in the same order: a
+    tariff may hit a thousand companies, and a reader that shows a few should read a few.
+    Of a tariff ``get_tariff`` found (an unknown id has none)."""
+    statement = select(TariffImpact).where(
+        TariffImpact.tariff_id == tariff_id, as_of_condition(TariffImpact, as_of)
+    )
+    fetched = fetch_page(session, statement, IMPACT_LIST, page)
+    data = _impacts_public(
+        session,
+        fetched.rows,
+        TariffImpactPublic,
+        with_citations="citations" in include,
+        valid_at=as_of.valid_at,
+    )
+    return fetched.page(data)
 
 
 def list_company_impacts(

@@ -26,14 +26,14 @@ from app.api.routes.restructuring_plans import PlanId
 from app.api.routes.sources import SourceIdOrSlug
 from app.api.routes.statements import StatementId
 from app.api.routes.tariffs import TariffId
+from app.core.data_version import DataVersionDep
 from app.core.db import SessionDep
 from app.core.pagination import CURSOR_PATTERN, MAX_LIMIT, PageParams
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOf
 from app.core.threads import in_search_threads, run_endpoint
 from app.models.company import CompanyFilters
-from app.models.company_facts import PlanFilters, ResultFilters
-from app.models.executive import ExecutiveFilters
+from app.models.company_facts import ResultFilters
 from app.models.fact import FactFilters
 from app.models.partnership import PartnershipFilters
 from app.models.search import DocumentType
@@ -47,6 +47,7 @@ from app.services import (
     executives,
     fact_list,
     partnerships,
+    resource_counts,
     sources,
     statements,
     tariffs,
@@ -60,10 +61,11 @@ router = APIRouter(
 
 # Every row of a section, as far as one page of the API goes; the JSON link has the rest.
 EVERY = PageParams(limit=MAX_LIMIT)
-COUNT = PageParams(limit=1, count=True)
 CITATIONS = frozenset({"citations"})
 NONE: frozenset[str] = frozenset()
 SEARCH_PAGE = 20
+# A tariff may hit a thousand companies: its page shows the first, its JSON has them all.
+FIRST_IMPACTS = PageParams(limit=20)
 LATEST_CHANGES = 10
 
 
@@ -78,63 +80,15 @@ def _rows(result: Any) -> dict[str, Any]:
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep, moment: MomentDep) -> HTMLResponse:
-    """A search box, how many of each resource there are, the latest changes."""
+def home(
+    request: Request, session: SessionDep, moment: MomentDep, data_version: DataVersionDep
+) -> HTMLResponse:
+    """A search box, how many of each resource there are (kept until the data changes),
+    the latest changes."""
     as_of = moment.as_of
-    counts = [
-        (
-            "companies",
-            companies.list_companies(
-                session=session, filters=CompanyFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "executives",
-            executives.list_executives(
-                session=session, filters=ExecutiveFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "partnerships",
-            partnerships.list_partnerships(
-                session=session,
-                filters=PartnershipFilters(),
-                as_of=as_of,
-                page=COUNT,
-                include=NONE,
-            ).total,
-        ),
-        (
-            "tariffs",
-            tariffs.list_tariffs(
-                session=session, filters=TariffFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "restructuring-plans",
-            company_facts.list_restructuring_plans(
-                session=session, filters=PlanFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "statements",
-            statements.list_statements(
-                session=session, filters=StatementFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-        (
-            "sources",
-            sources.list_sources(
-                session=session, filters=SourceFilters(), known_at=as_of.known_at, page=COUNT
-            ).total,
-        ),
-        (
-            "facts",
-            fact_list.list_facts(
-                session=session, filters=FactFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total,
-        ),
-    ]
+    counts = resource_counts.count_resources(
+        session=session, as_of=as_of, data_version=data_version
+    )
     first = PageParams(limit=50)
     return page(
         request,
@@ -230,22 +184,6 @@ def company(
     people = executives.list_company_executives(
         session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
     )
-    said: dict[int, Any] = {}
-    for filters in (StatementFilters(speaker_company=slug), StatementFilters(about_company=slug)):
-        for row in statements.list_statements(
-            session=session, filters=filters, as_of=as_of, page=EVERY, include=CITATIONS
-        ).data:
-            said.setdefault(row.id, _json(row))
-    for person in people.data:
-        for row in statements.list_executive_statements(
-            session=session,
-            slug=person.executive.slug,
-            filters=StatementFilters(),
-            as_of=as_of,
-            page=EVERY,
-            include=CITATIONS,
-        ).data:
-            said.setdefault(row.id, _json(row))
     sections = {
         "executives": _rows(people),
         "partnerships": _rows(
@@ -302,7 +240,11 @@ def company(
         moment=moment,
         company=_json(found),
         sections=sections,
-        statements=sorted(said.values(), key=lambda s: s["id"]),
+        statements=_rows(
+            statements.list_company_statements(
+                session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
+            )
+        )["data"],
     )
 
 
@@ -399,7 +341,18 @@ def tariff(
     request: Request, tariff_id: TariffId, session: SessionDep, moment: MomentDep
 ) -> HTMLResponse:
     """A tariff, its rates on a timeline, and what it costs companies."""
-    found = _json(tariffs.get_tariff(session=session, tariff_id=tariff_id, as_of=moment.as_of))
+    found = _json(
+        tariffs.get_tariff(
+            session=session, tariff_id=tariff_id, as_of=moment.as_of, with_impacts=False
+        )
+    )
+    impacts = tariffs.list_tariff_impacts(
+        session=session,
+        tariff_id=tariff_id,
+        as_of=moment.as_of,
+        page=FIRST_IMPACTS,
+        include=CITATIONS,
+    )
     # The rates the tariff states, each as long as the source lets us say: the baseline
     # before the trade war and any previous rate end on no stated day; the current rate
     # starts on effective_on, or on no stated day.
@@ -417,6 +370,7 @@ def tariff(
         api=f"/v1/tariffs/{tariff_id}",
         moment=moment,
         tariff=found,
+        impacts=_rows(impacts),
         timeline=timeline(rates, _drawn_on(found, moment)),
     )
 

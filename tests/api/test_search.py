@@ -1,5 +1,6 @@
 """Search finds what people type, ranks sensibly, and never chokes on hostile input."""
 
+import re
 from typing import Any
 
 import pytest
@@ -231,6 +232,25 @@ def test_the_ranked_window_is_the_newest_matches_wherever_they_lie(
     )
     scores = [hit.score for hit in found]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(("window", "found"), [(2, 2), (5, 4)])
+def test_on_sqlite_a_last_word_that_fills_the_window_as_typed_is_no_prefix(
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch, window: int, found: int
+) -> None:
+    """FTS5 merges all of a prefix's matches before ranking the newest: a last word whose
+    own matches fill the ranked window is searched as typed (the seed has "plan" in two
+    documents); a word that does not fill it stays a prefix ("plant", "planned": four)."""
+    if seeded_engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads a prefix's matches as it reads a word's")
+    monkeypatch.setattr(search, "RANK_WINDOW", window)
+    with Session(seeded_engine) as session:
+        hits = search.search(session=session, q="plan", doc_type=None, page=PageParams()).data
+    assert len(hits) == min(window, found)
+    assert all("<mark>" in hit.snippet for hit in hits)
+    if found == 2:
+        marked = re.findall(r"<mark>([^<]*)</mark>", " ".join(hit.snippet for hit in hits))
+        assert {word.lower() for word in marked} <= {"plan", "plans"}
 
 
 def test_a_title_longer_than_a_hit_holds_is_cut_to_fit(curator: Curator) -> None:
