@@ -529,7 +529,8 @@ def page(summary: Summary, source: Path, tail: tuple[Summary, Path] | None = Non
         lines += [
             "The long-tail tables draw each request's path at random from thousands of",
             "distinct URLs per mix (bench/README.md, The long tail): most requests miss",
-            "the cache even as served, as a frontend's traffic does.",
+            "the cache even as served, as a frontend's traffic does. The bars this design",
+            "does not reach, and why: [decision 0002](decisions/0002-long-tail-bars.md).",
             "",
         ]
     for db in databases:
