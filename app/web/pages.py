@@ -361,7 +361,10 @@ def tariff(
         rates.append((f"{found['baseline_rate_pct']} % before the trade war", None, None))
     if found.get("previous_rate_pct") is not None:
         rates.append((f"{found['previous_rate_pct']} % previously", None, None))
-    rates.append((f"{found['rate_pct']} % now", found.get("effective_on"), found.get("valid_to")))
+    if found.get("rate_pct") is not None:  # a tariff the source names without its rate
+        rates.append(
+            (f"{found['rate_pct']} % now", found.get("effective_on"), found.get("valid_to"))
+        )
     return page(
         request,
         "tariff.html",
