@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.core.config import ROOT, get_settings
 from app.core.db import analyze, get_engine
 from app.core.errors import DomainError
+from app.core.http_protocol import NAME as NODELAY_HTTP
 from app.exporter import STDOUT, ExportRefused, export_file, snapshot_session
 from app.importer import ImportRefused, ImportReport, import_facts, load_file
 from app.models import Source
@@ -118,6 +119,7 @@ def serve() -> None:
         port=settings.port,
         workers=settings.workers,
         loop=settings.event_loop,
+        http=NODELAY_HTTP,  # TCP_NODELAY on every connection, one worker or several
         log_level=settings.log_level,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
         # Our own middleware logs each request (JSON, with its id) when access_log is on.

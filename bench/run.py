@@ -682,6 +682,7 @@ def _isolation(
                 )
 
 
+HTTP_PROTOCOL = "app.core.http_protocol:NoDelayHttpToolsProtocol"
 # The scale-out run: one worker, then two, on every core (wrk keeps its own on top).
 SCALE_WORKERS = (1, 2)
 ALL_CPUS = ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0)))
@@ -895,7 +896,10 @@ def _server(
             # cost to a route served as Autofacts is, not the loops' difference.
             AUTOFACTS_LOOP if name.startswith("autofacts") or name == "floor" else "uvloop",
             "--http",
-            "httptools",
+            # Autofacts' own protocol, as `autofacts serve` runs it: httptools with
+            # TCP_NODELAY on every connection, which several workers need
+            # (app/core/http_protocol.py).
+            HTTP_PROTOCOL if name.startswith("autofacts") else "httptools",
             "--no-access-log",
             "--log-level",
             "warning",
