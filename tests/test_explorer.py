@@ -483,7 +483,7 @@ def test_the_counts_are_counted_once_per_data_version(seeded_engine: Engine) -> 
             counted = resource_counts.count_resources(
                 session=session, as_of=AsOf(), data_version=first
             )
-        assert len(statements) >= len(resource_counts.COUNTED)
+        assert len(statements) >= len(resource_counts.RESOURCES)
         for version, counts_again in ((first, False), (second, True), (None, True), (None, True)):
             with count_queries(seeded_engine) as statements:
                 again = resource_counts.count_resources(

@@ -208,10 +208,17 @@ class PostgresSnapshot:
         self._drop()
 
 
+# Where the response cache leaves the version a missed answer is computed under.
+DATA_VERSION_STATE = "autofacts.data_version"
+
+
 async def current_data_version(request: Request) -> Hashable | None:
     """The app's data version, read after the request arrived (before its session reads
-    anything): for a route that keeps what it computed until the data changes. None where
-    there is none to read."""
+    anything): for a route that keeps what it computed until the data changes. The one the
+    response cache read for this request, if it did; None where there is none to read."""
+    seen: Hashable | None = request.scope.get("state", {}).get(DATA_VERSION_STATE)
+    if seen is not None:
+        return seen
     reader: DataVersion | None = getattr(request.app.state, "data_version", None)
     return None if reader is None else await reader.current()
 

@@ -24,6 +24,7 @@ from typing import Any
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.data_version import DATA_VERSION_STATE
 from app.core.etags import body_tag
 from app.core.surfaces import is_database_answer
 
@@ -99,6 +100,9 @@ class ResponseCache:
             await send({"type": "http.response.body", "body": answer.body})
             return
         _MISS.inc()
+        # What the answer is computed under: a route that keeps work of its own until the
+        # data changes reads it here rather than asking the database again.
+        scope.setdefault("state", {})[DATA_VERSION_STATE] = version
         await self._answer_and_keep(scope, receive, send, key, version)
 
     async def _answer_and_keep(

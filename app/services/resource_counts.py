@@ -14,6 +14,7 @@ would add a write to every fact table's every write for one page's figures; ``va
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from sqlmodel import Session
 
@@ -45,74 +46,39 @@ MAX_KEPT = 64
 
 Counts = list[tuple[str, int]]
 
-# Each resource, named as its list under /v1, and its exact total at a time.
-COUNTED: tuple[tuple[str, Callable[[Session, AsOf], int | None]], ...] = (
-    (
-        "companies",
-        lambda session, as_of: (
-            companies.list_companies(
-                session=session, filters=CompanyFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total
-        ),
-    ),
-    (
-        "executives",
-        lambda session, as_of: (
-            executives.list_executives(
-                session=session, filters=ExecutiveFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total
-        ),
-    ),
-    (
-        "partnerships",
-        lambda session, as_of: (
-            partnerships.list_partnerships(
-                session=session, filters=PartnershipFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total
-        ),
-    ),
-    (
-        "tariffs",
-        lambda session, as_of: (
-            tariffs.list_tariffs(
-                session=session, filters=TariffFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total
-        ),
-    ),
-    (
-        "restructuring-plans",
-        lambda session, as_of: (
-            company_facts.list_restructuring_plans(
-                session=session, filters=PlanFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total
-        ),
-    ),
-    (
-        "statements",
-        lambda session, as_of: (
-            statements.list_statements(
-                session=session, filters=StatementFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total
-        ),
-    ),
-    (
-        # A source has no valid time (see /v1/sources).
-        "sources",
-        lambda session, as_of: (
-            sources.list_sources(
-                session=session, filters=SourceFilters(), known_at=as_of.known_at, page=COUNT
-            ).total
-        ),
-    ),
-    (
-        "facts",
-        lambda session, as_of: (
-            fact_list.list_facts(
-                session=session, filters=FactFilters(), as_of=as_of, page=COUNT, include=NONE
-            ).total
-        ),
-    ),
+# The resources counted, named as their lists under /v1, in the order the home page shows.
+RESOURCES = (
+    "companies",
+    "executives",
+    "partnerships",
+    "tariffs",
+    "restructuring-plans",
+    "statements",
+    "sources",
+    "facts",
 )
+# Each but sources (which has no valid time): the service that lists it, and its filters.
+LISTED: tuple[tuple[str, Callable[..., Any], Callable[[], Any]], ...] = (
+    ("companies", companies.list_companies, CompanyFilters),
+    ("executives", executives.list_executives, ExecutiveFilters),
+    ("partnerships", partnerships.list_partnerships, PartnershipFilters),
+    ("tariffs", tariffs.list_tariffs, TariffFilters),
+    ("restructuring-plans", company_facts.list_restructuring_plans, PlanFilters),
+    ("statements", statements.list_statements, StatementFilters),
+    ("facts", fact_list.list_facts, FactFilters),
+)
+
+
+def _totals(session: Session, as_of: AsOf) -> Counts:
+    """Each resource's exact total at ``as_of``, in the order the home page shows them."""
+    totals = {
+        name: list_(session=session, filters=filters(), as_of=as_of, page=COUNT, include=NONE).total
+        for name, list_, filters in LISTED
+    }
+    totals["sources"] = sources.list_sources(
+        session=session, filters=SourceFilters(), known_at=as_of.known_at, page=COUNT
+    ).total
+    return [(name, totals[name] or 0) for name in RESOURCES]
 
 
 class _Kept:
@@ -137,7 +103,7 @@ def count_resources(*, session: Session, as_of: AsOf, data_version: Hashable | N
             if _kept.version == data_version and as_of in _kept.counts:
                 _kept.counts.move_to_end(as_of)
                 return _kept.counts[as_of]
-    counts = [(name, count(session, as_of) or 0) for name, count in COUNTED]
+    counts = _totals(session, as_of)
     if data_version is not None:
         with _kept.lock:
             if _kept.version != data_version:
