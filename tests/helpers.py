@@ -466,7 +466,12 @@ def tables_read_in_full(engine: Engine, statement: str, parameters: Any) -> set[
         if engine.dialect.name == "sqlite":
             plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
             details = [row[-1] for row in plan]
-            return {d.split()[1] for d in details if d.startswith("SCAN ") and "SUBQUERY" not in d}
+            # A subquery's result or a constant row is no table: what the subquery reads
+            # has lines of its own.
+            scanned = {
+                d.split()[1] for d in details if d.startswith("SCAN ") and "SUBQUERY" not in d
+            }
+            return {name for name in scanned if name != "CONSTANT" and not name.startswith("(")}
         connection.exec_driver_sql("SET enable_seqscan = off")
         plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
         read: set[str] = set()

@@ -197,6 +197,8 @@ def bind_engine(app: FastAPI, engine: Engine, read_engine: Engine | None = None)
     else:  # a pool that never makes a checkout wait
         size, at_once = 5, None
     app.state.read_sessions = ReadSessions(app.state.read_engine, keep=size, at_once=at_once)
+    # Whether indexed reads run on the loop (app/core/threads.py): SQLite, in this process.
+    app.state.local_database = app.state.read_engine.dialect.name == "sqlite"
     previous = getattr(app.state, "data_version", None)
     if previous is not None:
         previous.close()

@@ -14,7 +14,8 @@ It changes how a request is answered, never what the answer is:
 * when anything fails validation, the request is handed to FastAPI's own handler, which
   answers it from scratch: a 422 has exactly FastAPI's shape;
 * the endpoint, a plain function like every read endpoint, runs in the thread pool as
-  FastAPI runs it, so that its database work never holds the event loop;
+  FastAPI runs it, so that its database work never holds the event loop (an indexed
+  read on SQLite runs on the loop: ``app/core/threads.py``);
 * a route whose dependencies need anything the plan does not cover (headers, cookies,
   bodies, security scopes, background tasks, sync dependencies, parameter models), every
   method but GET, and every request while ``dependency_overrides`` are set, go to FastAPI's
@@ -263,7 +264,11 @@ class ReadRoute(APIRoute):
             if values is None:
                 # FastAPI's handler answers it again from the start, with its own 422.
                 return await standard(request)
-            raw = await run_endpoint(call, values) if plan.in_thread else await call(**values)
+            raw = (
+                await run_endpoint(call, values, local_database=request.app.state.local_database)
+                if plan.in_thread
+                else await call(**values)
+            )
             if isinstance(raw, Response):
                 return raw
             content = await serialize_response(

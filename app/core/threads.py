@@ -4,6 +4,14 @@ Every endpoint that reads or writes is a plain function: FastAPI, and the compil
 plans of ``app/core/routing.py``, run it in anyio's thread pool, whose size is
 ``AUTOFACTS_DB_THREADS``. A statement that takes long holds its own thread, never the loop.
 
+A read whose statements each find their rows through an index by a key of the request (a
+resource by its key, a page of one parent's children) is marked ``indexed_read``. On
+SQLite it runs on the loop: its statements are a few B-tree probes in the worker's own
+process, far shorter than the hand-off to a thread and back, and every request, answered
+from the response cache or not, then waits in the one queue of the loop, in order. On
+PostgreSQL every statement is a round trip, and it runs in the thread pool like any read.
+A list whose filters decide how much it reads, and a search, are never marked.
+
 Searches run in threads of their own (``AUTOFACTS_SEARCH_THREADS``), at a lower
 scheduling priority (``AUTOFACTS_SEARCH_NICENESS``). A search for a common word costs many
 times what a lookup does, and most of that cost is SQLite's (or PostgreSQL's) own work,
@@ -33,6 +41,7 @@ T = TypeVar("T")
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 _IN_SEARCH_THREADS = "autofacts_in_search_threads"
+_INDEXED_READ = "autofacts_indexed_read"
 # The search threads, with the settings they were made for. Their nice value
 # (AUTOFACTS_SEARCH_NICENESS) is raised when each starts: that needs no privilege, and a
 # thread never lowers it again, so these threads serve only searches.
@@ -51,8 +60,20 @@ def in_search_threads(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-async def run_endpoint(endpoint: Callable[..., T], values: dict[str, Any]) -> T:
-    """``endpoint(**values)`` in its threads, the request's context variables with it."""
+def indexed_read(endpoint: Endpoint) -> Endpoint:
+    """Run ``endpoint`` on the event loop where the database is SQLite (module docstring):
+    each of its statements must find its rows through an index, by a key of the request."""
+    setattr(endpoint, _INDEXED_READ, True)
+    return endpoint
+
+
+async def run_endpoint(
+    endpoint: Callable[..., T], values: dict[str, Any], *, local_database: bool = False
+) -> T:
+    """``endpoint(**values)`` in its threads, the request's context variables with it; on
+    the loop if it is an ``indexed_read`` and the database is ``local_database`` (SQLite)."""
+    if local_database and getattr(endpoint, _INDEXED_READ, False):
+        return endpoint(**values)
     call = partial(endpoint, **values)
     if not getattr(endpoint, _IN_SEARCH_THREADS, False):
         return await to_thread.run_sync(call)

@@ -19,6 +19,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models import Certainty
 from app.models.company import CompanyFilters, CompanyIn, CompanyPublic, CompanyUpdate
 from app.services import companies
@@ -78,6 +79,7 @@ def list_companies(
     response_model=CompanyPublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_company(
     slug: CompanySlug, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> CompanyPublic:

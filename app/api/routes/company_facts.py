@@ -28,6 +28,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models.company_facts import (
     FinancialResultPublic,
     FinancialResultUpdate,
@@ -94,6 +95,7 @@ async def result_filters(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_company_tariff_impacts(
     request: Request,
     response: Response,
@@ -126,6 +128,7 @@ def list_company_tariff_impacts(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_company_restructuring_plans(
     request: Request,
     response: Response,
@@ -163,6 +166,7 @@ def list_company_restructuring_plans(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_company_financial_results(
     request: Request,
     response: Response,
@@ -195,6 +199,7 @@ def list_company_financial_results(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_company_plants(
     request: Request,
     response: Response,
@@ -227,6 +232,7 @@ def list_company_plants(
     response_model=FinancialResultPublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_financial_result(
     slug: CompanySlug,
     result_id: ResultId,
@@ -323,6 +329,7 @@ def delete_financial_result(
     response_model=PlantPublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_plant(
     slug: CompanySlug,
     plant_id: PlantId,

@@ -21,6 +21,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models.executive import (
     CompanyExecutivePublic,
     ExecutiveFilters,
@@ -116,6 +117,7 @@ def list_executives(
     response_model=ExecutivePublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_executive(
     slug: ExecutiveSlug, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutivePublic:
@@ -191,6 +193,7 @@ def delete_executive(
     response_model=ExecutiveRoleDetail,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_role(
     slug: ExecutiveSlug, role_id: RoleId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> ExecutiveRoleDetail:
@@ -281,6 +284,7 @@ def delete_role(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_company_executives(
     request: Request,
     response: Response,

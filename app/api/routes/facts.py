@@ -12,6 +12,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models import Certainty
 from app.models.fact import FactFilters, FactItemPublic
 from app.services import fact_list
@@ -104,6 +105,7 @@ def list_facts(
     response_model=FactItemPublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_fact(fact_id: FactId, session: SessionDep, as_of: AsOfDep) -> FactItemPublic:
     """One fact with the quotes that back it."""
     return fact_list.get_fact(session=session, fact_id=fact_id, as_of=as_of)

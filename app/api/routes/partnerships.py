@@ -20,6 +20,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models import Certainty, PartnershipStatus
 from app.models.partnership import (
     PartnershipDetail,
@@ -116,6 +117,7 @@ def list_partnerships(
     response_model=PartnershipDetail,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_partnership(
     partnership_id: PartnershipId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> PartnershipDetail:
@@ -134,6 +136,7 @@ def get_partnership(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_company_partnerships(
     request: Request,
     response: Response,

@@ -19,6 +19,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models.company_facts import (
     PlanFilters,
     PlanIn,
@@ -99,6 +100,7 @@ def list_restructuring_plans(
     response_model=RestructuringPlanPublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_restructuring_plan(
     plan_id: PlanId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> RestructuringPlanPublic:

@@ -18,6 +18,7 @@ from app.core.etags import etag_of
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
+from app.core.threads import indexed_read
 from app.models.source import SourceCreate, SourceFilters, SourcePublic, SourceSummary, SourceUpdate
 from app.services import sources
 
@@ -91,6 +92,7 @@ def list_sources(
     response_model=SourcePublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_source(
     id_or_slug: SourceIdOrSlug, response: Response, session: SessionDep, known_at: KnownAt = None
 ) -> SourcePublic:

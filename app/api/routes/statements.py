@@ -22,6 +22,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models.statement import StatementFilters, StatementIn, StatementPublic, StatementUpdate
 from app.services import statements
 
@@ -105,6 +106,7 @@ def list_statements(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_executive_statements(
     slug: ExecutiveSlug,
     request: Request,
@@ -136,6 +138,7 @@ def list_executive_statements(
     response_model_exclude_unset=True,
     responses=list_responses(404),
 )
+@indexed_read
 def list_partnership_statements(
     partnership_id: PartnershipId,
     request: Request,
@@ -171,6 +174,7 @@ def list_partnership_statements(
     response_model=StatementPublic,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_statement(
     statement_id: StatementId, response: Response, session: SessionDep, as_of: AsOfDep
 ) -> StatementPublic:

@@ -12,6 +12,7 @@ from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOfDep
+from app.core.threads import indexed_read
 from app.models.tariff import (
     ImpactIn,
     TariffFilters,
@@ -173,6 +174,7 @@ def delete_tariff(
     response_model=TariffImpactPublicWithTariff,
     responses=problem_responses(404, 422),
 )
+@indexed_read
 def get_impact(
     tariff_id: TariffId,
     impact_id: ImpactId,
