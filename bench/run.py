@@ -51,6 +51,8 @@ from typing import Any
 import pages as explorer_pages  # bench/pages.py: the explorer's page sizes and times
 import report  # bench/report.py: the tables, from a run's summary
 
+from app.core.http_protocol import NAME as HTTP_PROTOCOL  # as `autofacts serve` runs
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON_BIN = ROOT / ".venv" / "bin"
@@ -682,7 +684,6 @@ def _isolation(
                 )
 
 
-HTTP_PROTOCOL = "app.core.http_protocol:NoDelayHttpToolsProtocol"
 # The scale-out run: one worker, then two, on every core (wrk keeps its own on top).
 SCALE_WORKERS = (1, 2)
 ALL_CPUS = ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0)))

@@ -468,10 +468,8 @@ def tables_read_in_full(engine: Engine, statement: str, parameters: Any) -> set[
             details = [row[-1] for row in plan]
             # A subquery's result or a constant row is no table: what the subquery reads
             # has lines of its own.
-            scanned = {
-                d.split()[1] for d in details if d.startswith("SCAN ") and "SUBQUERY" not in d
-            }
-            return {name for name in scanned if name != "CONSTANT" and not name.startswith("(")}
+            scanned = {d.split()[1] for d in details if d.startswith("SCAN ")}
+            return {n for n in scanned if n not in ("CONSTANT", "SUBQUERY") and "(" not in n}
         connection.exec_driver_sql("SET enable_seqscan = off")
         plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
         read: set[str] = set()

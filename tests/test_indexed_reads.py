@@ -5,6 +5,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -90,69 +91,64 @@ async def _urls(client: httpx.AsyncClient) -> list[str]:
     return urls
 
 
+# What each URL ran: its statements (SQL, parameters) and the threads that ran them.
+Asked = dict[str, tuple[list[tuple[str, Any]], set[int]]]
+
+
 @pytest.fixture
-def statements(seeded_engine: Engine) -> Iterator[list[tuple[str, Any, int]]]:
-    """Each statement the engine runs: its SQL, parameters and the thread that ran it."""
+def asked(seeded_engine: Engine) -> Iterator[Asked]:
+    """Each URL (indexed reads, as of now and as of a past date; then the others) with
+    the statements it ran and whether each ran on the loop's thread."""
     run: list[tuple[str, Any, int]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
         run.append((statement, parameters, threading.get_ident()))
 
-    event.listen(seeded_engine, "before_cursor_execute", record)
-    yield run
-    event.remove(seeded_engine, "before_cursor_execute", record)
-
-
-def _ask(engine: Engine, statements: list[tuple[str, Any, int]]) -> dict[str, Any]:
-    """Each URL (indexed reads, as of now and as of a past date; then the others) with
-    the statements it ran and whether they all ran on the loop's thread."""
-    asked: dict[str, Any] = {}
+    answers: Asked = {}
 
     async def scenario() -> None:
         loop_thread = threading.get_ident()
-        async with async_client_for(engine) as client:
+        async with async_client_for(seeded_engine) as client:
             urls = await _urls(client)
             # A source is a document, not a fact: it has no as-of parameters.
-            past = [f"{url}?{_query(AS_OF)}" for url in urls if not url.startswith("/v1/sources/")]
+            past = [
+                f"{url}?{urlencode(AS_OF)}" for url in urls if not url.startswith("/v1/sources/")
+            ]
             for url in [*urls, *past, *NOT_INDEXED]:
-                statements.clear()
+                run.clear()
                 answer = await client.get(url)
                 # As of the past date, some of the seed's rows did not exist yet.
                 assert answer.status_code in ((200, 404) if url in past else (200,)), url
-                assert statements, url
-                asked[url] = (
-                    list(statements),
-                    {thread == loop_thread for *_, thread in statements},
+                assert run, url
+                answers[url] = (
+                    [(statement, parameters) for statement, parameters, _ in run],
+                    {thread == loop_thread for *_, thread in run},
                 )
 
-    asyncio.run(scenario())
-    return asked
+    event.listen(seeded_engine, "before_cursor_execute", record)
+    try:
+        asyncio.run(scenario())
+    finally:
+        event.remove(seeded_engine, "before_cursor_execute", record)
+    yield answers
 
 
-def _query(values: dict[str, str]) -> str:
-    return "&".join(f"{name}={value}" for name, value in values.items())
-
-
-def test_indexed_reads_run_on_the_loop_on_sqlite_only(
-    seeded_engine: Engine, statements: list[tuple[str, Any, int]]
-) -> None:
-    asked = _ask(seeded_engine, statements)
+def test_indexed_reads_run_on_the_loop_on_sqlite_only(seeded_engine: Engine, asked: Asked) -> None:
     on_sqlite = seeded_engine.dialect.name == "sqlite"
     for url, (_, on_loop) in asked.items():
         assert on_loop == {on_sqlite and url not in NOT_INDEXED}, url
 
 
 def test_every_statement_of_an_indexed_read_finds_its_rows_by_an_index(
-    seeded_engine: Engine, statements: list[tuple[str, Any, int]]
+    seeded_engine: Engine, asked: Asked
 ) -> None:
     """What makes a read short enough for the loop whatever the data: no statement of it
     reads a table from end to end, as of now or as of a date."""
-    asked = _ask(seeded_engine, statements)
-    read_in_full = {
-        url: tables
-        for url, (run, _) in asked.items()
-        if url not in NOT_INDEXED
-        for tables in [set().union(*(tables_read_in_full(seeded_engine, s, p) for s, p, _ in run))]
-        if tables
-    }
+    read_in_full = {}
+    for url, (run, _) in asked.items():
+        if url in NOT_INDEXED:
+            continue
+        tables = set().union(*(tables_read_in_full(seeded_engine, *query) for query in run))
+        if tables:
+            read_in_full[url] = tables
     assert read_in_full == {}
