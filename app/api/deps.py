@@ -2,7 +2,7 @@
 
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.core.db import SessionDep, begin_write
 from app.core.errors import InvalidParameter, Unauthorized
+from app.core.fields import MAX_ROW_ID
 from app.core.limits import is_storable_text
 from app.core.ratelimit import VERIFIED_KEY
 from app.services import api_keys
@@ -26,6 +27,13 @@ CompanySlug = Annotated[
         examples=["nissan"],
     ),
 ]
+
+
+def row_id(description: str, *, example: int = 1) -> Any:
+    """The path parameter of a row's id, as ``Annotated[int, row_id("…"), UrlInteger]``:
+    an INTEGER column's positive range (a larger number cannot be a row id, and SQLite
+    refuses to bind it), written in digits."""
+    return Path(ge=1, le=MAX_ROW_ID, description=description, examples=[example])
 
 
 # \u0000 in JSON, unless its backslash is itself escaped (an even run of backslashes).

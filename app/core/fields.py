@@ -48,6 +48,22 @@ CountryCode = Annotated[
 CurrencyCode = Annotated[
     str, _pattern(r"[A-Z]{3}", "an ISO 4217 code, such as JPY"), _documented(r"[A-Z]{3}")
 ]
+# An integer in a URL (a path segment, a query value), as clients write one: ASCII digits,
+# a minus sign at most. A lax ``int`` also reads " 7", "+7", "7_000" and "7.0", spellings
+# no client means, each of them a URL of its own to caches for one answer. After the
+# ``Path``/``Query`` in ``Annotated``, so that the document keeps its minimum and maximum.
+_URL_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _url_integer(value: Any) -> Any:
+    if isinstance(value, str) and not _URL_INTEGER.fullmatch(value):
+        # Not echoed: a value may be long, and the problem names the parameter.
+        raise ValueError("must be an integer written in ASCII digits, such as 17")
+    return value
+
+
+UrlInteger = BeforeValidator(_url_integer)
+
 # Row ids are INTEGER columns: 32-bit on PostgreSQL, which refuses to compare one with a
 # larger number (a 5xx, unless the number is refused first).
 MAX_ROW_ID = 2**31 - 1

@@ -40,7 +40,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
-from app.core.fields import MAX_ROW_ID
+from app.core.fields import MAX_ROW_ID, UrlInteger
 from app.core.limits import is_storable_text
 from app.core.temporal import AS_OF_COLUMNS
 
@@ -82,7 +82,9 @@ class PageParams:
 
 
 LimitQuery = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (max {MAX_LIMIT}).")
+    int,
+    Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (max {MAX_LIMIT})."),
+    UrlInteger,
 ]
 # The alphabet of the cursors encode_cursor makes (unpadded base64url).
 CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"

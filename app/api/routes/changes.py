@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.fields import UrlInteger
 from app.core.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from app.core.routing import ReadRoute
 from app.models.change import ChangePage
@@ -28,7 +29,9 @@ def list_changes(
         ),
     ] = None,
     limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description=f"Changes per call (max {MAX_LIMIT}).")
+        int,
+        Query(ge=1, le=MAX_LIMIT, description=f"Changes per call (max {MAX_LIMIT})."),
+        UrlInteger,
     ] = DEFAULT_LIMIT,
 ) -> ChangePage:
     """Every write in the order it was made (who, when, what, before and after), so

@@ -8,7 +8,7 @@ company of a stored result or plant never changes.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import (
@@ -17,12 +17,14 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    row_id,
     to_response,
 )
 from app.api.routes.restructuring_plans import TargetYear
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
+from app.core.fields import UrlInteger
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -46,10 +48,8 @@ router = APIRouter(route_class=ReadRoute, prefix="/v1/companies", tags=["compani
 
 CitationsInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 
-ResultId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The financial result's id.", examples=[1])
-]
-PlantId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The plant's id.", examples=[1])]
+ResultId = Annotated[int, row_id("The financial result's id."), UrlInteger]
+PlantId = Annotated[int, row_id("The plant's id."), UrlInteger]
 
 
 async def impact_filters(

@@ -10,12 +10,13 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    row_id,
     to_response,
 )
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
-from app.core.fields import MAX_ROW_ID
+from app.core.fields import UrlInteger
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -50,11 +51,7 @@ ExecutiveSlug = Annotated[
     ),
 ]
 
-RoleId = Annotated[
-    int,
-    # Larger numbers cannot be a row id (and SQLite refuses to bind them).
-    Path(ge=1, le=MAX_ROW_ID, description="The role's id.", examples=[1]),
-]
+RoleId = Annotated[int, row_id("The role's id."), UrlInteger]
 
 
 async def executive_filters(

@@ -1,12 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import SLUG_PATTERN
+from app.api.deps import SLUG_PATTERN, row_id
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.fields import MAX_ROW_ID
+from app.core.fields import MAX_ROW_ID, UrlInteger
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -21,7 +21,7 @@ router = APIRouter(route_class=ReadRoute, prefix="/v1/facts", tags=["facts"])
 
 FactInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 
-FactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The fact's id.", examples=[1])]
+FactId = Annotated[int, row_id("The fact's id."), UrlInteger]
 
 
 async def fact_filters(
@@ -56,6 +56,7 @@ async def fact_filters(
             description="Facts quoting this source (its id): what an article backs.",
             examples=[1],
         ),
+        UrlInteger,
     ] = None,
 ) -> FactFilters:
     return FactFilters(

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import (
@@ -10,11 +10,13 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    row_id,
     to_response,
 )
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
+from app.core.fields import UrlInteger
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -39,18 +41,11 @@ router = APIRouter(route_class=ReadRoute, tags=["partnerships"])
 
 PartnershipInclude = Annotated[frozenset[str], Depends(include_param("members", "citations"))]
 
-PartnershipId = Annotated[
-    int,
-    Path(ge=1, le=2**31 - 1, description="The partnership's id.", examples=[1]),
-]
+PartnershipId = Annotated[int, row_id("The partnership's id."), UrlInteger]
 ScopeId = Annotated[
     int,
-    Path(
-        ge=1,
-        le=2**31 - 1,
-        description="The scope row's id, as the partnership's `scope` or `excluded` lists it.",
-        examples=[7],
-    ),
+    row_id("The scope row's id, as the partnership's `scope` or `excluded` lists it.", example=7),
+    UrlInteger,
 ]
 
 

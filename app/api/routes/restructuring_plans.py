@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import (
@@ -9,11 +9,13 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    row_id,
     to_response,
 )
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
+from app.core.fields import UrlInteger
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -34,9 +36,7 @@ router = APIRouter(
 
 PlanInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 
-PlanId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The restructuring plan's id.", examples=[1])
-]
+PlanId = Annotated[int, row_id("The restructuring plan's id."), UrlInteger]
 TargetYear = Annotated[
     int | None,
     Query(
@@ -45,6 +45,7 @@ TargetYear = Annotated[
         description="The year the plan's plant reduction is to be done by.",
         examples=[2028],
     ),
+    UrlInteger,
 ]
 
 

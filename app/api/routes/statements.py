@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import (
@@ -9,6 +9,7 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    row_id,
     to_response,
 )
 from app.api.routes.executives import ExecutiveSlug
@@ -16,7 +17,7 @@ from app.api.routes.partnerships import PartnershipId
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
-from app.core.fields import MAX_ROW_ID
+from app.core.fields import UrlInteger
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -31,9 +32,7 @@ router = APIRouter(route_class=ReadRoute, tags=["statements"])
 StatementInclude = Annotated[frozenset[str], Depends(include_param("citations"))]
 StatementPage = Annotated[PageParams, Depends(page_params(statements.STATEMENT_LIST))]
 
-StatementId = Annotated[
-    int, Path(ge=1, le=MAX_ROW_ID, description="The statement's id.", examples=[1])
-]
+StatementId = Annotated[int, row_id("The statement's id."), UrlInteger]
 
 
 def _slug_query(description: str, example: str, max_length: int = 100) -> object:

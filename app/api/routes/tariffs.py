@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ActorDep, IdempotencyDep, IfMatch, WriteSessionDep, to_response
+from app.api.deps import ActorDep, IdempotencyDep, IfMatch, WriteSessionDep, row_id, to_response
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
+from app.core.fields import UrlInteger
 from app.core.formats import ListFormatDep, list_response, list_responses
 from app.core.include import include_param
 from app.core.pagination import Page, PageParams, page_params
@@ -28,8 +29,8 @@ router = APIRouter(route_class=ReadRoute, prefix="/v1/tariffs", tags=["tariffs"]
 
 TariffInclude = Annotated[frozenset[str], Depends(include_param("impacts", "citations"))]
 
-TariffId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The tariff's id.", examples=[1])]
-ImpactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The impact's id.", examples=[1])]
+TariffId = Annotated[int, row_id("The tariff's id."), UrlInteger]
+ImpactId = Annotated[int, row_id("The impact's id."), UrlInteger]
 
 
 async def tariff_filters(

@@ -1,0 +1,91 @@
+"""An integer in a URL is written in ASCII digits: every other spelling a lax ``int`` would
+read (padded, signed with ``+``, with ``_`` or a decimal point) is a 422 naming the
+parameter, on every operation the document gives an integer parameter."""
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Curator
+from tests.helpers import assert_problem
+
+# What pydantic's lax int reads as 7 (or 70), then what it refuses as well.
+MISSPELT = (" 7", "7 ", "\t7", "7\n", "+7", "7_0", "7.0", "07.", "7e1", "\u0667")
+
+
+def _integer_parameters(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, parameter) for every integer parameter of the document, the path
+    carrying the operation's other required query parameters."""
+    document = client.get("/openapi.json").json()
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                types = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", [])}
+                if "integer" in types:
+                    found.append((method.upper(), path + _required(operation), parameter))
+    return found
+
+
+def _required(operation: dict[str, Any]) -> str:
+    """The operation's required query parameters (search's ``q``), with a plausible value."""
+    names = [
+        p["name"] for p in operation.get("parameters", []) if p["in"] == "query" and p["required"]
+    ]
+    return "".join(f"&{name}=honda" for name in names)
+
+
+def _url(path: str, parameter: dict[str, Any], value: str) -> str:
+    """``path`` with ``value`` as ``parameter``, and a plausible value for every other path
+    parameter (a slug, an id): validation comes before any lookup."""
+    path, _, required = path.partition("&")
+    filled = path
+    while "{" in filled:
+        start, end = filled.index("{"), filled.index("}")
+        name = filled[start + 1 : end]
+        given = quote(value, safe="") if name == parameter["name"] else _placeholder(name)
+        filled = filled[:start] + given + filled[end + 1 :]
+    query = [f"{parameter['name']}={quote(value, safe='')}"] if parameter["in"] == "query" else []
+    query += [required] if required else []
+    return filled + ("?" + "&".join(query) if query else "")
+
+
+def _placeholder(name: str) -> str:
+    return "1" if name.endswith("_id") else "honda"
+
+
+def test_the_document_has_integer_parameters_in_paths_and_queries(client: TestClient) -> None:
+    places = {parameter["in"] for _, _, parameter in _integer_parameters(client)}
+    assert places == {"path", "query"}
+
+
+def test_every_misspelt_integer_is_a_422_naming_its_parameter(curator: Curator) -> None:
+    before = curator.counts()
+    for method, path, parameter in _integer_parameters(curator.client):
+        for value in MISSPELT:
+            response = curator.client.request(
+                method,
+                _url(path, parameter, value),
+                headers=curator.headers,
+                json=None if method in ("GET", "DELETE") else {},
+            )
+            body = assert_problem(response, 422, field=parameter["name"])
+            assert "integer written in ASCII digits" in body["detail"], (method, path, value)
+    assert curator.counts() == before
+
+
+@pytest.mark.parametrize("value", ["7", "0007"])
+def test_digits_pass_validation(client: TestClient, value: str) -> None:
+    for method, path, parameter in _integer_parameters(client):
+        if method != "GET":
+            continue
+        response = client.get(_url(path, parameter, value))
+        assert response.status_code in (200, 404), (path, response.text)
+
+
+def test_a_negative_integer_is_refused_by_its_minimum(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/companies?limit=-1"), 422, field="limit")
+    assert "greater than or equal to 1" in body["detail"]
