@@ -64,6 +64,18 @@ def _url_integer(value: Any) -> Any:
 
 UrlInteger = BeforeValidator(_url_integer)
 
+
+def _url_boolean(value: Any) -> Any:
+    # A lax ``bool`` also reads "1", "yes", "on", "True" and more: one spelling, as the
+    # document's boolean is written in a query.
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value
+
+
+# A boolean in a query: ``true`` or ``false``, as for ``UrlInteger``.
+UrlBoolean = BeforeValidator(_url_boolean)
+
 # Row ids are INTEGER columns: 32-bit on PostgreSQL, which refuses to compare one with a
 # larger number (a 5xx, unless the number is refused first).
 MAX_ROW_ID = 2**31 - 1

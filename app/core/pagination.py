@@ -40,7 +40,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
-from app.core.fields import MAX_ROW_ID, UrlInteger
+from app.core.fields import MAX_ROW_ID, UrlBoolean, UrlInteger
 from app.core.limits import is_storable_text
 from app.core.temporal import AS_OF_COLUMNS
 
@@ -124,7 +124,9 @@ def page_params(spec: "ListSpec") -> Callable[..., Awaitable[PageParams]]:
             Query(description=f"Sort key, `-` first for descending: {', '.join(sorts)}."),
         ] = None,
         count: Annotated[
-            bool, Query(description="Add the exact number of matching rows as `total`.")
+            bool,
+            Query(description="Add the exact number of matching rows as `total`."),
+            UrlBoolean,
         ] = False,
         facet: Annotated[
             list[str] | None,

@@ -1,6 +1,7 @@
-"""An integer in a URL is written in ASCII digits: every other spelling a lax ``int`` would
-read (padded, signed with ``+``, with ``_`` or a decimal point) is a 422 naming the
-parameter, on every operation the document gives an integer parameter."""
+"""An integer in a URL is written in ASCII digits, a boolean ``true`` or ``false``: every
+other spelling a lax ``int`` or ``bool`` would read (padded, signed with ``+``, with ``_``
+or a decimal point; ``1``, ``yes``, ``True``) is a 422 naming the parameter, on every
+operation the document gives such a parameter."""
 
 from typing import Any
 from urllib.parse import quote
@@ -13,11 +14,13 @@ from tests.helpers import assert_problem
 
 # What pydantic's lax int reads as 7 (or 70), then what it refuses as well.
 MISSPELT = (" 7", "7 ", "\t7", "7\n", "+7", "7_0", "7.0", "07.", "7e1", "\u0667")
+# What pydantic's lax bool reads as true or false.
+MISSPELT_BOOLEANS = ("1", "0", "True", "FALSE", "yes", "no", "on", "off", "t", " true")
 
 
-def _integer_parameters(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
-    """(method, path, parameter) for every integer parameter of the document, the path
-    carrying the operation's other required query parameters."""
+def _parameters(client: TestClient, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, parameter) for every parameter of the document of type ``kind``, the
+    path carrying the operation's other required query parameters."""
     document = client.get("/openapi.json").json()
     found = []
     for path, item in document["paths"].items():
@@ -25,7 +28,7 @@ def _integer_parameters(client: TestClient) -> list[tuple[str, str, dict[str, An
             for parameter in operation.get("parameters", []):
                 schema = parameter["schema"]
                 types = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", [])}
-                if "integer" in types:
+                if kind in types:
                     found.append((method.upper(), path + _required(operation), parameter))
     return found
 
@@ -58,13 +61,13 @@ def _placeholder(name: str) -> str:
 
 
 def test_the_document_has_integer_parameters_in_paths_and_queries(client: TestClient) -> None:
-    places = {parameter["in"] for _, _, parameter in _integer_parameters(client)}
+    places = {parameter["in"] for _, _, parameter in _parameters(client, "integer")}
     assert places == {"path", "query"}
 
 
 def test_every_misspelt_integer_is_a_422_naming_its_parameter(curator: Curator) -> None:
     before = curator.counts()
-    for method, path, parameter in _integer_parameters(curator.client):
+    for method, path, parameter in _parameters(curator.client, "integer"):
         for value in MISSPELT:
             response = curator.client.request(
                 method,
@@ -79,7 +82,7 @@ def test_every_misspelt_integer_is_a_422_naming_its_parameter(curator: Curator) 
 
 @pytest.mark.parametrize("value", ["7", "0007"])
 def test_digits_pass_validation(client: TestClient, value: str) -> None:
-    for method, path, parameter in _integer_parameters(client):
+    for method, path, parameter in _parameters(client, "integer"):
         if method != "GET":
             continue
         response = client.get(_url(path, parameter, value))
@@ -89,3 +92,18 @@ def test_digits_pass_validation(client: TestClient, value: str) -> None:
 def test_a_negative_integer_is_refused_by_its_minimum(client: TestClient) -> None:
     body = assert_problem(client.get("/v1/companies?limit=-1"), 422, field="limit")
     assert "greater than or equal to 1" in body["detail"]
+
+
+def test_every_misspelt_boolean_is_a_422_naming_its_parameter(client: TestClient) -> None:
+    booleans = _parameters(client, "boolean")
+    assert booleans
+    for method, path, parameter in booleans:
+        for value in MISSPELT_BOOLEANS:
+            response = client.request(method, _url(path, parameter, value))
+            body = assert_problem(response, 422, field=parameter["name"])
+            assert "must be true or false" in body["detail"], (method, path, value)
+
+
+def test_true_and_false_are_the_booleans(client: TestClient) -> None:
+    assert "total" in client.get("/v1/companies?count=true").json()
+    assert "total" not in client.get("/v1/companies?count=false").json()
