@@ -1,4 +1,5 @@
-"""Validated value types shared by the facts file and the API's request bodies.
+"""Validated value types shared by the facts file and the API's request bodies, and the
+one spelling of an integer or a boolean in a URL.
 
 Lengths and digits follow the columns, so PostgreSQL never truncates what SQLite kept.
 """

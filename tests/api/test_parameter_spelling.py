@@ -18,9 +18,12 @@ MISSPELT = (" 7", "7 ", "\t7", "7\n", "+7", "7_0", "7.0", "07.", "7e1", "\u0667"
 MISSPELT_BOOLEANS = ("1", "0", "True", "FALSE", "yes", "no", "on", "off", "t", " true")
 
 
-def _parameters(client: TestClient, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
-    """(method, path, parameter) for every parameter of the document of type ``kind``, the
-    path carrying the operation's other required query parameters."""
+Parameter = tuple[str, str, dict[str, Any], str]
+
+
+def _parameters(client: TestClient, kind: str) -> list[Parameter]:
+    """(method, path, parameter, required) for every parameter of the document of type
+    ``kind``; ``required`` is the query the operation cannot do without (search's ``q``)."""
     document = client.get("/openapi.json").json()
     found = []
     for path, item in document["paths"].items():
@@ -29,7 +32,7 @@ def _parameters(client: TestClient, kind: str) -> list[tuple[str, str, dict[str,
                 schema = parameter["schema"]
                 types = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", [])}
                 if kind in types:
-                    found.append((method.upper(), path + _required(operation), parameter))
+                    found.append((method.upper(), path, parameter, _required(operation)))
     return found
 
 
@@ -38,13 +41,12 @@ def _required(operation: dict[str, Any]) -> str:
     names = [
         p["name"] for p in operation.get("parameters", []) if p["in"] == "query" and p["required"]
     ]
-    return "".join(f"&{name}=honda" for name in names)
+    return "&".join(f"{name}=honda" for name in names)
 
 
-def _url(path: str, parameter: dict[str, Any], value: str) -> str:
-    """``path`` with ``value`` as ``parameter``, and a plausible value for every other path
-    parameter (a slug, an id): validation comes before any lookup."""
-    path, _, required = path.partition("&")
+def _url(path: str, parameter: dict[str, Any], value: str, required: str) -> str:
+    """``path`` with ``value`` as ``parameter``, a plausible value for every other path
+    parameter (a slug, an id: validation comes before any lookup), and ``required``."""
     filled = path
     while "{" in filled:
         start, end = filled.index("{"), filled.index("}")
@@ -61,17 +63,17 @@ def _placeholder(name: str) -> str:
 
 
 def test_the_document_has_integer_parameters_in_paths_and_queries(client: TestClient) -> None:
-    places = {parameter["in"] for _, _, parameter in _parameters(client, "integer")}
+    places = {parameter["in"] for _, _, parameter, _ in _parameters(client, "integer")}
     assert places == {"path", "query"}
 
 
 def test_every_misspelt_integer_is_a_422_naming_its_parameter(curator: Curator) -> None:
     before = curator.counts()
-    for method, path, parameter in _parameters(curator.client, "integer"):
+    for method, path, parameter, required in _parameters(curator.client, "integer"):
         for value in MISSPELT:
             response = curator.client.request(
                 method,
-                _url(path, parameter, value),
+                _url(path, parameter, value, required),
                 headers=curator.headers,
                 json=None if method in ("GET", "DELETE") else {},
             )
@@ -82,10 +84,10 @@ def test_every_misspelt_integer_is_a_422_naming_its_parameter(curator: Curator) 
 
 @pytest.mark.parametrize("value", ["7", "0007"])
 def test_digits_pass_validation(client: TestClient, value: str) -> None:
-    for method, path, parameter in _parameters(client, "integer"):
+    for method, path, parameter, required in _parameters(client, "integer"):
         if method != "GET":
             continue
-        response = client.get(_url(path, parameter, value))
+        response = client.get(_url(path, parameter, value, required))
         assert response.status_code in (200, 404), (path, response.text)
 
 
@@ -97,9 +99,9 @@ def test_a_negative_integer_is_refused_by_its_minimum(client: TestClient) -> Non
 def test_every_misspelt_boolean_is_a_422_naming_its_parameter(client: TestClient) -> None:
     booleans = _parameters(client, "boolean")
     assert booleans
-    for method, path, parameter in booleans:
+    for method, path, parameter, required in booleans:
         for value in MISSPELT_BOOLEANS:
-            response = client.request(method, _url(path, parameter, value))
+            response = client.request(method, _url(path, parameter, value, required))
             body = assert_problem(response, 422, field=parameter["name"])
             assert "must be true or false" in body["detail"], (method, path, value)
 
