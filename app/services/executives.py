@@ -39,7 +39,7 @@ from app.models.executive import (
     RoleIn,
 )
 from app.models.search import DocumentType
-from app.services.citations import Quote, load_citations, to_public, verify_citations
+from app.services.citations import Quote, to_public, verify_citations
 from app.services.companies import COMPANY, AnyCompany, find_company
 from app.services.writing import (
     Idempotency,
@@ -47,6 +47,7 @@ from app.services.writing import (
     Written,
     add_fact,
     correct_if_any,
+    effective_changes,
 )
 
 EXECUTIVE_LIST = ListSpec(
@@ -366,8 +367,7 @@ def update_executive(
         )
         if errors:
             raise BodyInvalid(errors)
-        changes, quotes = _effective(session, executive, patch.changes(), quotes)
-        return correct_if_any(session, executive, changes, quotes)
+        return correct_if_any(session, executive, patch.changes(), quotes)
 
     return EXECUTIVES.change(session, actor, slug, apply, if_match=if_match)
 
@@ -450,7 +450,7 @@ def update_role(
         )
         if errors:
             raise BodyInvalid(errors)
-        changes, quotes = _effective(session, role, changes, quotes)
+        changes, quotes = effective_changes(session, role, changes, quotes)
         if changes.keys() & {"title", "valid_from"}:
             twin = _twin(session, role.executive_id, role.model_dump() | changes)
             if twin is not None and twin.id != role.id:
@@ -543,24 +543,6 @@ def _verify(
     except BodyInvalid as refused:
         errors.extend((error["loc"][1:], error["msg"]) for error in refused.errors or [])
         return []
-
-
-def _effective(
-    session: Session,
-    row: Executive | ExecutiveRole,
-    changes: dict[str, Any],
-    quotes: list[Quote] | None,
-) -> tuple[dict[str, Any], list[Quote] | None]:
-    """What a patch really changes: values it restates and quotes the row already has are
-    no correction, and make no new version."""
-    changes = {name: value for name, value in changes.items() if getattr(row, name) != value}
-    if quotes is not None:
-        row_id = _ref_id(row)
-        stored = load_citations(session, row.__tablename__, [row_id]).get(row_id, [])
-        spans = [(c.source_id, c.start_offset, c.end_offset) for c in stored]
-        if spans == [(q.source.id, q.start, q.end) for q in quotes]:
-            quotes = None
-    return changes, quotes
 
 
 def _twin(session: Session, executive_id: int, values: dict[str, Any]) -> ExecutiveRole | None:

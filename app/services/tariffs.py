@@ -52,6 +52,7 @@ from app.services.writing import (
     cite_version,
     correct_fact,
     correct_with,
+    effective_changes,
     retract_fact,
 )
 
@@ -461,6 +462,7 @@ def update_tariff(
         if "effective_on" in changes:
             changes |= _valid_from(changes.pop("effective_on"))
         quotes = verify_citations(session, patch.citations) if patch.citations is not None else None
+        changes, quotes = effective_changes(session, tariff, changes, quotes)
         if not changes and quotes is None:
             return False
         if _is_rate_change(tariff, changes):

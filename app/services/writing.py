@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
@@ -107,10 +107,29 @@ def correct_if_any(
 ) -> bool:
     """Correct ``row`` unless there is nothing to correct: a patch that restates the row
     makes no new version. Returns whether it made one."""
+    changes, quotes = effective_changes(session, row, changes, quotes)
     if not changes and quotes is None:
         return False
     correct_fact(session, row, changes, quotes)
     return True
+
+
+QuotesT = TypeVar("QuotesT", bound=Sequence[Quote])
+
+
+def effective_changes(
+    session: Session, row: FactBase, changes: dict[str, Any], quotes: QuotesT | None
+) -> tuple[dict[str, Any], QuotesT | None]:
+    """What a patch really changes: values it restates and the quotes the row already has
+    (the same spans, in the same order) are no correction. A merge patch that leaves the
+    representation as it was must leave its ETag too, or every other client's copy turns
+    stale for nothing."""
+    changes = {name: value for name, value in changes.items() if getattr(row, name) != value}
+    if quotes is not None:
+        stored = [(c.source_id, c.start_offset, c.end_offset) for c in citations_of(session, row)]
+        if stored == [(q.source.id, q.start, q.end) for q in quotes]:
+            quotes = None
+    return changes, quotes
 
 
 def retract_fact(session: Session, row: FactBase) -> None:

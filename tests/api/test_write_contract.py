@@ -324,3 +324,59 @@ def test_the_citation_schema_says_what_is_taken(curator: Curator) -> None:
         {"source_id": 1, "quote": "q", "page": 2},
     ]
     assert [validator.is_valid(c) for c in accepted + refused] == [True] * 3 + [False] * 4
+
+
+# -- a patch that restates the resource --------------------------------------------------------
+
+# (the resource's URL, the URL a PATCH goes to, the fields of the GET a patch sends back)
+RESTATED = [
+    ("/v1/companies/honda", None, ("name", "country", "kind", "description", "certainty")),
+    ("/v1/partnerships/3", None, ("title", "notes", "certainty", "citations")),
+    ("/v1/companies/honda/plants/1", None, ("name", "city", "region", "country", "citations")),
+    ("/v1/partnerships/3", "/v1/partnerships/3/scope/3", ()),
+    ("/v1/statements/1", None, ("quote", "speech", "about_partnership", "citations")),
+    ("/v1/executives/ivan-espinosa", None, ("name", "certainty")),
+    ("/v1/tariffs/1", None, ("rate_pct", "previous_rate_pct", "certainty", "citations")),
+]
+
+
+@pytest.mark.parametrize(("path", "patched", "fields"), RESTATED)
+def test_a_patch_that_restates_the_resource_changes_nothing(
+    curator: Curator, path: str, patched: str | None, fields: tuple[str, ...]
+) -> None:
+    """A merge patch that leaves the representation as it is is no correction: no new
+    version, no change-log entry, and the same ETag, so a client holding it is not told
+    its copy is stale."""
+    old = curator.client.get(path)
+    assert old.status_code == 200, old.text
+    body = {name: old.json()[name] for name in fields}
+    if patched is not None:  # a scope row, as its partnership shows it
+        scope = next(row for row in old.json()["scope"] if row["id"] == 3)
+        body = {name: scope[name] for name in ("area", "certainty", "citations")}
+    before = curator.counts()
+    headers = curator.headers | {"If-Match": old.headers["ETag"]}
+    for _ in range(2):
+        response = curator.client.patch(patched or path, json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == old.headers["ETag"]
+        assert response.json() == old.json()
+    assert curator.counts() == before
+    assert curator.client.get("/v1/changes").json()["data"] == []
+    again = curator.client.get(path)
+    assert again.headers["ETag"] == old.headers["ETag"] and again.json() == old.json()
+
+
+def test_a_patch_restating_some_fields_corrects_only_the_others(curator: Curator) -> None:
+    path = "/v1/companies/honda/plants/1"
+    old = curator.client.get(path)
+    body = {"city": "Marysville", "region": "Central Ohio"}
+    response = curator.client.patch(path, json=body, headers=curator.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] != old.headers["ETag"]
+    [change] = curator.client.get("/v1/changes").json()["data"]
+    changed = {
+        name
+        for name, value in change["after"].items()
+        if change["before"].get(name) != value and name != "recorded_from"
+    }
+    assert changed == {"region"}
