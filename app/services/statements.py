@@ -263,6 +263,32 @@ def _said(
     raise BodyInvalid([([field], f"{quote!r} is not in any of the statement's citations")])
 
 
+def _refuse_twin(session: Session, row: Statement, other_than: int | None = None) -> None:
+    """Refuse a second current statement of the same words by the same speaker in the same
+    source: the importer's natural key of a statement. What it is about, when it was said
+    and how sure we are describe that statement; they do not make another."""
+    key = {
+        "speaker_executive_id": row.speaker_executive_id,
+        "speaker_company_id": row.speaker_company_id,
+        "source_id": row.source_id,
+        "quote": row.quote,
+    }
+    statement = select(Statement.id).where(
+        is_current(Statement),
+        *(
+            col(getattr(Statement, name)).is_(None)
+            if value is None
+            else col(getattr(Statement, name)) == value
+            for name, value in key.items()
+        ),
+    )
+    if other_than is not None:
+        statement = statement.where(col(Statement.id) != other_than)
+    twin = session.exec(statement).first()
+    if twin is not None:
+        raise Conflict(f"The speaker already said {row.quote!r} in that source (statement {twin}).")
+
+
 def _about(session: Session, values: dict[str, Any]) -> dict[str, Any]:
     """The columns of the ``about_*`` and ``said_on`` fields among ``values``."""
     columns: dict[str, Any] = {}
@@ -300,6 +326,7 @@ def create_statement(
             **_said(payload.quote, quotes, "quote"),
             **_about(session, payload.model_dump()),
         )
+        _refuse_twin(session, row)
         add_fact(session, row, quotes, payload.told_as)
         return row
 
@@ -324,6 +351,7 @@ def update_statement(
             cited = quotes if quotes is not None else stored_quotes(session, row)
             both_sent = quotes is not None and "quote" in changes
             columns |= _said(changes.get("quote", row.quote), cited, "quote", stored=not both_sent)
+            _refuse_twin(session, Statement.model_validate(row.model_dump() | columns), row.id)
         return correct_if_any(session, row, columns, quotes)
 
     return STATEMENTS.change(session, actor, statement_id, apply, if_match=if_match)

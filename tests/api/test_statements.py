@@ -248,3 +248,71 @@ def test_a_correction_keeps_the_words_in_the_citations(curator: Curator) -> None
     )
     assert curator.client.get(url).json()["quote"] == first["quote"]
     assert curator.counts() == before
+
+
+# -- duplicates --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        {},
+        # Who said which words in which source is what a statement is: what it is said to
+        # be about, when, or how sure we are is a correction of it, not another statement.
+        {"about_company": None, "certainty": "confirmed", "said_on": "2025"},
+        # The same words cited by a longer quote of the same source.
+        {
+            "citations": [
+                {"source": SOURCE, "quote": "with aggressive pricing, " + _body()["quote"]}
+            ]
+        },
+    ],
+)
+def test_the_same_words_of_the_same_speaker_again_are_409(
+    curator: Curator, again: dict[str, Any]
+) -> None:
+    first = curator.client.post("/v1/statements", json=_body(), headers=curator.headers)
+    assert first.status_code == 201, first.text
+    before = curator.counts()
+    response = curator.client.post("/v1/statements", json=_body(**again), headers=curator.headers)
+    problem = assert_problem(response, 409)
+    assert f"statement {first.json()['id']}" in problem["detail"]
+    assert curator.counts() == before
+
+
+def test_a_seeded_statement_posted_again_is_409(curator: Curator) -> None:
+    """The API's natural key is the importer's (speaker, source, words): what the seed
+    stated is found as the same statement."""
+    [seeded, *_] = get_data(curator.client, "/v1/statements")
+    body = {
+        name: seeded[name]
+        for name in ("speaker_executive", "quote", "speech", "about_partnership", "certainty")
+    } | {"citations": [{"source": SOURCE, "quote": seeded["quote"]}]}
+    before = curator.counts()
+    assert_problem(curator.client.post("/v1/statements", json=body, headers=curator.headers), 409)
+    assert curator.counts() == before
+    # The same words said by someone else are another statement.
+    other = body | {"speaker_executive": None, "speaker_company": "nissan"}
+    assert (
+        curator.client.post("/v1/statements", json=other, headers=curator.headers).status_code
+        == 201
+    )
+
+
+def test_a_correction_onto_another_statement_s_words_is_409(curator: Curator) -> None:
+    whole = curator.client.post("/v1/statements", json=_body(), headers=curator.headers)
+    part = curator.client.post(
+        "/v1/statements", json=_body(quote="even vital strategy"), headers=curator.headers
+    )
+    assert whole.status_code == part.status_code == 201
+    before = curator.counts()
+    response = curator.client.patch(
+        part.headers["Location"], json={"quote": _body()["quote"]}, headers=curator.headers
+    )
+    assert_problem(response, 409)
+    assert curator.counts() == before
+
+
+def test_the_duplicate_is_declared(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/statements"]["post"]
+    assert "409" in operation["responses"]

@@ -188,13 +188,15 @@ def get_statement(
     summary="Create a statement",
     status_code=201,
     response_model=StatementPublic,
-    responses=problem_responses(401, 413, 422),
+    responses=problem_responses(401, 409, 413, 422),
 )
 def create_statement(
     payload: StatementIn, session: WriteSessionDep, actor: ActorDep, idempotency: IdempotencyDep
 ) -> Response:
     """Add what an executive or a company said: the `quote` must be found, verbatim, in one
-    of its citations, and every citation in its source. Returns it with `Location`."""
+    of its citations, and every citation in its source. The same words of the same speaker
+    in the same source are the same statement: posting them again is a 409. Returns it with
+    `Location`."""
     return to_response(
         statements.create_statement(
             session=session, actor=actor, payload=payload, idempotency=idempotency
