@@ -12,6 +12,7 @@ from app.core.dates import (
     certainly_overlap,
     ends_by_start,
     format_partial_date,
+    last_day,
     parse_partial_date,
     refuse_patched_range,
     stored_day,
@@ -492,9 +493,36 @@ def update_partnership(
                 changes |= _date_columns(column, changes.pop(field))
         # PartnershipIn's rule, against the stored bound the patch leaves as it is.
         refuse_patched_range(partnership, changes, "announced_on", "ended_on")
+        if changes.get("valid_to") is not None:
+            _refuse_end_before_statuses(session, partnership, changes)
         return correct_with(session, partnership, changes, patch.citations)
 
     return PARTNERSHIPS.change(session, actor, partnership_id, apply, if_match=if_match)
+
+
+def _refuse_end_before_statuses(
+    session: Session, partnership: Partnership, changes: dict[str, Any]
+) -> None:
+    """A patched end against the stored status history: a partnership certainly over
+    before one of its statuses began would report that status and yet hold on no day of
+    it (every ``valid_at`` then a 404). An end in the period a status began is taken: the
+    status may have begun first."""
+    end = stored_day(changes["valid_to"], changes["valid_to_precision"])
+    assert end is not None, "a patched end is a date"
+    later = [
+        row
+        for row in _current_children(session, PartnershipStatusChange, _entity_id(partnership))
+        if (start := stored_day(row.valid_from, row.valid_from_precision)) is not None
+        and last_day(*end) < start[0]
+    ]
+    if later:
+        began = " and ".join(
+            f"{row.status} (id {row.id}) from "
+            f"{format_partial_date(row.valid_from, row.valid_from_precision)}"
+            for row in later
+        )
+        ended = format_partial_date(*end)
+        raise BodyConflicts([(["ended_on"], f"{ended} is before stored status {began} began")])
 
 
 def delete_partnership(

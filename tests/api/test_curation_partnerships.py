@@ -637,3 +637,51 @@ def test_the_change_log_lists_each_write_in_order(curator: Curator) -> None:
         "sharing of powertrains",
     ]
     assert deleted["before"] == scoped["after"] and deleted["after"] is None
+
+
+# -- an end that contradicts the status history ------------------------------------------------
+
+
+def _talks_from_march(curator: Curator) -> int:
+    statuses = [
+        {"status": "proposed", "valid_from": "2025-03", "valid_to": "2025-06"},
+        {"status": "in_talks", "valid_from": "2025-06"},
+    ]
+    body = _pooling(
+        announced_on="2025-03",
+        statuses=[
+            s | {"certainty": "reported", "citations": _cite(POOLING_QUOTE)} for s in statuses
+        ],
+    )
+    response = curator.client.post("/v1/partnerships", json=body, headers=curator.headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+@pytest.mark.parametrize("ended_on", ["2024", "2025-05", "2025-05-31"])
+def test_an_end_before_a_stored_status_began_is_409(curator: Curator, ended_on: str) -> None:
+    """A partnership over before its current status began would answer that status and
+    yet no day on which it held: the patch conflicts with the stored history."""
+    partnership = _talks_from_march(curator)
+    old = curator.client.get(f"/v1/partnerships/{partnership}")
+    before = curator.counts()
+    response = curator.client.patch(
+        f"/v1/partnerships/{partnership}",
+        json={"announced_on": "2024", "ended_on": ended_on},
+        headers=curator.headers,
+    )
+    problem = assert_problem(response, 409, field="ended_on")
+    assert "in_talks" in problem["errors"][0]["msg"]
+    assert curator.counts() == before
+    assert curator.client.get(f"/v1/partnerships/{partnership}").json() == old.json()
+
+
+@pytest.mark.parametrize("ended_on", ["2025-06", "2025", "2026-01-01"])
+def test_an_end_after_every_status_began_is_taken(curator: Curator, ended_on: str) -> None:
+    # Ending the month the talks began is possible (the talks may have begun first).
+    partnership = _talks_from_march(curator)
+    response = curator.client.patch(
+        f"/v1/partnerships/{partnership}", json={"ended_on": ended_on}, headers=curator.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["ended_on"] == ended_on
