@@ -43,6 +43,10 @@ Slug = Annotated[
     str, _pattern(_SLUG, "a slug (lower-case words joined by hyphens)"), _documented(_SLUG)
 ]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+# Free prose (a company's description, a partnership's notes), declared once for the body
+# that creates a row and the patch that corrects it: what a client created, it can send
+# back unchanged. The column is TEXT; the bound is the API's own.
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
 CountryCode = Annotated[
     str, _pattern(r"[A-Z]{2}", "an ISO 3166-1 alpha-2 code, such as JP"), _documented(r"[A-Z]{2}")
 ]

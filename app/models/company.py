@@ -7,7 +7,7 @@ from typing import ClassVar
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import CountryCode, NonEmpty, Slug
+from app.core.fields import CountryCode, LongText, NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
 from app.models.base import (
@@ -81,7 +81,7 @@ class CompanyIn(FactIn):
     name: NonEmpty = Field(max_length=200)
     country: CountryCode | None = None
     kind: NonEmpty = Field(max_length=40, description="automaker, media, supplier, …")
-    description: str | None = None
+    description: LongText | None = None
 
 
 class CompanyPublic(FactPublic):
@@ -110,7 +110,7 @@ class CompanyUpdate(MergePatch):
     name: NonEmpty | None = Field(default=None, max_length=200)
     country: CountryCode | None = None
     kind: NonEmpty | None = Field(default=None, max_length=40)
-    description: str | None = Field(default=None, max_length=10_000)
+    description: LongText | None = None
     certainty: Certainty | None = None
     citations: list[CitationIn] | None = Field(
         default=None, min_length=1, description="Replace the quotes backing the company."

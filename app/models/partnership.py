@@ -19,7 +19,7 @@ from app.core.dates import (
     ordered_range,
     partial_day,
 )
-from app.core.fields import NonEmpty, Slug
+from app.core.fields import LongText, NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
 from app.models.base import (
@@ -165,7 +165,7 @@ class PartnershipIn(FactIn):
     members: list[Slug] = Field(min_length=1, description="Company slugs.")
     announced_on: PartialDate | None = None
     ended_on: PartialDate | None = Field(default=None, description=END_DESCRIPTION)
-    notes: str | None = None
+    notes: LongText | None = None
     statuses: list[StatusIn] = Field(
         min_length=1,
         description="Its dated history; no two statuses may certainly share a day (read as "
@@ -267,7 +267,7 @@ class PartnershipUpdate(MergePatch):
     not_null: ClassVar[frozenset[str]] = frozenset({"title", "certainty", "citations"})
 
     title: NonEmpty | None = Field(default=None, max_length=300)
-    notes: str | None = Field(default=None, max_length=10_000)
+    notes: LongText | None = None
     announced_on: PartialDate | None = Field(default=None, schema_extra={"examples": ["2024"]})
     ended_on: PartialDate | None = Field(
         default=None, description=END_DESCRIPTION + " Null: it has not."

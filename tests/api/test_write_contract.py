@@ -380,3 +380,87 @@ def test_a_patch_restating_some_fields_corrects_only_the_others(curator: Curator
         if change["before"].get(name) != value and name != "recorded_from"
     }
     assert changed == {"region"}
+
+
+# -- create and update take the same values ----------------------------------------------------
+
+# Each create body with the patch that corrects what it made, by their OpenAPI names.
+CREATE_AND_UPDATE = [
+    ("CompanyIn", "CompanyUpdate"),
+    ("PlanIn", "RestructuringPlanUpdate"),
+    ("ResultIn", "FinancialResultUpdate"),
+    ("PlantIn", "PlantUpdate"),
+    ("ExecutiveIn", "ExecutiveUpdate"),
+    ("RoleIn", "ExecutiveRoleUpdate"),
+    ("PartnershipIn", "PartnershipUpdate"),
+    ("ScopeIn", "PartnershipScopeUpdate"),
+    ("SourceCreate", "SourceUpdate"),
+    ("StatementIn", "StatementUpdate"),
+    ("TariffIn", "TariffUpdate"),
+    ("ImpactIn", "TariffImpactUpdate"),
+]
+_CONSTRAINTS = ("maxLength", "minLength", "pattern", "minimum", "maximum", "minItems", "format")
+
+
+def _constraints(schema: dict[str, object]) -> dict[str, object]:
+    """What a property's schema requires of a value, whatever null or default it allows."""
+    found = {key: schema[key] for key in _CONSTRAINTS if key in schema}
+    for branch in schema.get("anyOf", ()):  # type: ignore[attr-defined]
+        if branch != {"type": "null"}:
+            found |= _constraints(branch)
+    return found
+
+
+@pytest.mark.parametrize(("create", "update"), CREATE_AND_UPDATE)
+def test_a_patch_takes_what_a_create_takes(curator: Curator, create: str, update: str) -> None:
+    """A client that reads a resource and sends a field back must not be refused a value
+    the resource was created with, nor create one it could never send back."""
+    schemas = curator.client.get("/openapi.json").json()["components"]["schemas"]
+    created, patched = schemas[create]["properties"], schemas[update]["properties"]
+    for name in created.keys() & patched.keys():
+        if name in ("citations", "amount"):  # their item schemas are compared by name
+            continue
+        assert _constraints(created[name]) == _constraints(patched[name]), (create, name)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/companies", _company(), "description"),
+        (
+            "/v1/partnerships",
+            {
+                "slug": "long-notes",
+                "title": "Long notes",
+                "members": ["honda"],
+                "certainty": "reported",
+                "citations": [{"source": SOURCE, "quote": BYD_QUOTE}],
+                "statuses": [
+                    {
+                        "status": "proposed",
+                        "certainty": "reported",
+                        "citations": [{"source": SOURCE, "quote": BYD_QUOTE}],
+                    }
+                ],
+            },
+            "notes",
+        ),
+    ],
+)
+def test_a_create_refuses_the_text_a_patch_refuses(
+    curator: Curator, path: str, body: dict[str, object], field: str
+) -> None:
+    before = curator.counts()
+    too_long = curator.client.post(path, json=body | {field: "x" * 10_001}, headers=curator.headers)
+    assert_problem(too_long, 422, field=field)
+    assert curator.counts() == before
+    # The longest text taken is sent back unchanged by a read-modify-write.
+    created = curator.client.post(path, json=body | {field: "x" * 10_000}, headers=curator.headers)
+    assert created.status_code == 201, created.text
+    read = curator.client.get(created.headers["Location"])
+    sent_back = curator.client.patch(
+        created.headers["Location"],
+        json={field: read.json()[field]},
+        headers=curator.headers | {"If-Match": read.headers["ETag"]},
+    )
+    assert sent_back.status_code == 200, sent_back.text
