@@ -35,7 +35,7 @@ from app.core.dates import (
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.money import decimal_to_str
-from app.core.quotes import CitationIn, locate_quote, locate_within, offsets_problem
+from app.core.quotes import CitationIn, cite_in, locate_within, offsets_problem
 from app.core.temporal import is_current
 from app.models import (
     FACT_MODELS,
@@ -467,8 +467,9 @@ class _Plan:
                     f"{at}.source",
                     f"unknown source '{citation.slug}': not in this file nor in the database",
                 )
-            elif (span := locate_quote(source.text, citation.quote)) is None:
-                self.problem(f"{at}.quote", f"not found in source '{citation.slug}'")
+            elif not isinstance(span := cite_in(source.text, citation.quote), tuple):
+                why = f"not found in source '{citation.slug}'" if span is None else span
+                self.problem(f"{at}.quote", why)
             elif (problem := offsets_problem(citation, span)) is not None:
                 self.problem(f"{at}.start_offset", problem)
             else:

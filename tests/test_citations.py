@@ -3,7 +3,7 @@
 import pytest
 
 from app.core.config import ROOT
-from app.core.quotes import locate_quote
+from app.core.quotes import cite_in, locate_quote
 
 ARTICLE = (ROOT / "seed" / "article-2025-11-14-honda-nissan.txt").read_text(encoding="utf-8")
 
@@ -91,3 +91,45 @@ def test_the_article_curly_quote_is_found_only_as_written() -> None:
     start, end = locate_quote(ARTICLE, curly) or (-1, -1)
     assert ARTICLE[start:end] == curly
     assert locate_quote(ARTICLE, curly.replace("“", '"').replace("”", '"')) is None
+
+
+# -- what a citation may quote: whole words ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quote", "why"),
+    [
+        (",", "no letter"),
+        ("2.5", "no letter"),
+        ("o", "cuts a word"),
+        ("nda and Nis", "cuts a word"),
+        ("Honda and Nis", "cuts a word"),
+        ("onda and Nissan", "cuts a word"),
+    ],
+)
+def test_a_quote_must_be_words_of_its_source(quote: str, why: str) -> None:
+    found = cite_in("Honda and Nissan, at 2.5 %.", quote)
+    assert isinstance(found, str) and why in found
+
+
+_TEXT = 'Honda and Nissan, are"constructive" at 2.5 %.'
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Honda and Nissan",
+        "Nissan,",  # punctuation may end it
+        '"constructive"',  # or begin it, whatever precedes
+        "at 2.5 %",  # digits, with a word
+    ],
+)
+def test_whole_words_are_cited_at_their_span(quote: str) -> None:
+    start = _TEXT.index(quote)
+    assert cite_in(_TEXT, quote) == (start, start + len(quote))
+
+
+def test_the_first_occurrence_that_cuts_no_word_is_cited() -> None:
+    text = "The cards: a car."
+    assert cite_in(text, "car") == (13, 16)
+    assert cite_in(text, "not there") is None

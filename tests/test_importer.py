@@ -476,6 +476,19 @@ def test_a_bad_file_writes_none_of_its_good_rows(empty_db_engine: Engine, tmp_pa
     assert not any(_counts(empty_db_engine).values())
 
 
+def test_a_quote_cutting_a_word_is_refused_as_the_api_refuses_it(
+    empty_db_engine: Engine, tmp_path: Path
+) -> None:
+    data = _seed_data()
+    _set("plants.0.citations.0.quote", "onda plant in Marysville")(data)
+    problems = _refusal(empty_db_engine, _write(tmp_path, data))
+    assert problems == [
+        "plants[0].citations[0].quote: cuts a word of its source at its start or end: "
+        "quote whole words"
+    ]
+    assert not any(_counts(empty_db_engine).values())
+
+
 def test_every_problem_is_reported_not_just_the_first(
     empty_db_engine: Engine, tmp_path: Path
 ) -> None:

@@ -52,8 +52,8 @@ class CitationIn(BaseModel):
     start_offset: Offset | SkipJsonSchema[None] = Field(
         default=None,
         description="Optional, as served: where the quote starts in the source's text. A "
-        "citation points at the quote's first occurrence; offsets given (with "
-        "`end_offset`) must be that span, or the citation is a 422.",
+        "citation points at the quote's first occurrence that cuts no word; offsets given "
+        "(with `end_offset`) must be that span, or the citation is a 422.",
     )
     end_offset: Offset | SkipJsonSchema[None] = Field(
         default=None, description="Optional, as served: where the quote ends (exclusive)."
@@ -115,6 +115,40 @@ def locate_quote(text: str, quote: str) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
 
 
+# A letter or a digit (``str.isalnum``): a word character but the underscore.
+_ALNUM = r"[^\W_]"
+
+
+def cite_in(text: str, quote: str) -> tuple[int, int] | str | None:
+    """Where a citation's ``quote`` is in its source's ``text``, as ``locate_quote`` finds
+    it, but only where it is words of the source: it cuts no word at either end (a quote
+    beginning with a letter or digit does not begin right after one, and likewise at its
+    end) and holds a letter. Else, a string saying why the quote, though in the source,
+    cannot cite it; None when it is not in the source at all.
+
+    The one rule for the API and the importer: a fact traces to the sentence it came from,
+    and a comma, a letter, or the end of one name and the start of the next trace to
+    nothing. The first occurrence that cuts no word wins."""
+    words = quote.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(map(re.escape, words))
+    if words[0][0].isalnum():
+        pattern = f"(?<!{_ALNUM})" + pattern
+    if words[-1][-1].isalnum():
+        pattern += f"(?!{_ALNUM})"
+    whole = re.search(pattern, text)
+    if whole is None:
+        return None if locate_quote(text, quote) is None else CUTS_A_WORD
+    if not any(character.isalpha() for character in quote):
+        return NO_LETTER
+    return whole.start(), whole.end()
+
+
+CUTS_A_WORD = "cuts a word of its source at its start or end: quote whole words"
+NO_LETTER = "has no letter: a quote is words of its source, not punctuation or figures alone"
+
+
 def locate_within(text: str, span: tuple[int, int], quote: str) -> tuple[int, int] | None:
     """The offsets in ``text`` of ``quote`` found inside ``span`` of it (a citation's), as
     ``locate_quote`` finds it; None when that span does not hold it."""
@@ -125,8 +159,8 @@ def locate_within(text: str, span: tuple[int, int], quote: str) -> tuple[int, in
 def offsets_problem(citation: CitationIn, span: tuple[int, int]) -> str | None:
     """Why the offsets ``citation`` gives are not ``span``, where its quote was found; None
     when it gives none, or these. Every citation points at its quote's first occurrence
-    (as the facts file, which holds no offsets, re-creates it), so offsets, which a client
-    sends back as it read them, can only confirm that span."""
+    that cuts no word (``cite_in``), as the facts file, which holds no offsets, re-creates
+    it, so offsets, which a client sends back as it read them, can only confirm that span."""
     if citation.span is None or citation.span == span:
         return None
     return (

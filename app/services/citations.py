@@ -13,7 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from app.core.errors import BodyInvalid
 from app.core.fields import MAX_ROW_ID
-from app.core.quotes import CitationIn, locate_quote, offsets_problem
+from app.core.quotes import CitationIn, cite_in, offsets_problem
 from app.models import Citation, Source
 from app.models.base import FactPublic
 from app.models.source import CitationPublic
@@ -91,14 +91,10 @@ def verify_citations(
             field, message = source
             errors.append(([*loc, index, field], message))
             continue
-        span = locate_quote(source.text, citation.quote)
-        if span is None:
-            errors.append(
-                (
-                    [*loc, index, "quote"],
-                    f"{citation.quote!r} is not in source {source.slug!r}",
-                )
-            )
+        span = cite_in(source.text, citation.quote)
+        if not isinstance(span, tuple):
+            why = f"is not in source {source.slug!r}" if span is None else span
+            errors.append(([*loc, index, "quote"], f"{citation.quote!r} {why}"))
             continue
         if (problem := offsets_problem(citation, span)) is not None:
             errors.append(([*loc, index, "start_offset"], problem))

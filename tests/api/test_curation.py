@@ -111,6 +111,31 @@ def test_a_quote_not_in_its_source_is_refused_by_name(
 
 
 @pytest.mark.parametrize(
+    ("quote", "why"),
+    [(",", "no letter"), ("e", "cuts a word"), ("nda and Nis", "cuts a word")],
+)
+def test_a_quote_that_is_not_whole_words_is_refused_by_name(
+    curator: Curator, quote: str, why: str
+) -> None:
+    """Every fact traces to the sentence it came from: a comma, a letter or a piece of
+    two names is in the source, and traces to nothing."""
+    before = curator.counts()
+    body = {
+        "company": "honda",
+        "name": "Phantom plant",
+        "city": "Nowhere",
+        "country": "FR",
+        "certainty": "confirmed",
+        "citations": [{"source": SOURCE, "quote": BYD_QUOTE}, {"source": SOURCE, "quote": quote}],
+    }
+    response = curator.client.post("/v1/companies/honda/plants", json=body, headers=curator.headers)
+    problem = assert_problem(response, 422)
+    [error] = problem["errors"]
+    assert error["loc"] == ["body", "citations", 1, "quote"] and why in error["msg"]
+    assert curator.counts() == before
+
+
+@pytest.mark.parametrize(
     "body",
     [
         {"slug": "Not A Slug"},
