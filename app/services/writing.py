@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
@@ -28,6 +28,10 @@ from app.services.changes import record_change, write_instant
 from app.services.citations import Quote, verify_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
+
+K = TypeVar("K")  # how a URL names the resource: a slug, an id, or ids under a parent
+H = TypeVar("H")  # what a write acts on once found: a row, or a row with its parent
+P = TypeVar("P", bound=BaseModel)
 
 
 def add_fact(
@@ -230,6 +234,14 @@ class Written:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def by_log_id(
+    rows: Sequence[Any], shown: Sequence[P], log_id: Callable[[Any], str | int]
+) -> dict[str | int, P]:
+    """Each row's public form (``shown``, in the rows' order) by the id the change log
+    names it by: what a ``Resource``'s ``read_many`` answers."""
+    return {log_id(row): public for row, public in zip(rows, shown, strict=True)}
+
+
 def written(model: BaseModel, status: int = 200, *, location: str | None = None) -> Written:
     """The answer to a write that leaves ``model``: its body and ETag exactly as a GET of it
     gives them, so the tag is the one the next ``If-Match`` is checked against."""
@@ -287,10 +299,6 @@ def commit_write(
 
 # -- the guarded write -------------------------------------------------------------------------
 
-K = TypeVar("K")  # how a URL names the resource: a slug, an id, or ids under a parent
-H = TypeVar("H")  # what a write acts on once found: a row, or a row with its parent
-P = TypeVar("P", bound=BaseModel)
-
 
 @dataclass(frozen=True)
 class Resource(Generic[K, H, P]):
@@ -301,7 +309,10 @@ class Resource(Generic[K, H, P]):
     write answers with are those a reader sees. ``log_id`` names it in the change log,
     ``location`` in a 201. Its rows feed the ``search`` document ``search_id`` names (a
     role feeds its executive's). ``row`` is what a retraction withdraws: a fact stays in
-    the history, closed; anything else (a source: a document, not a fact) is deleted."""
+    the history, closed; anything else (a source: a document, not a fact) is deleted.
+
+    ``read_many`` is ``read`` for many current rows at once, by their ``log_id``: what an
+    import logs its thousands of rows with, in a few queries rather than some per row."""
 
     name: str
     find: Callable[[Session, K], H]
@@ -309,6 +320,7 @@ class Resource(Generic[K, H, P]):
     log_id: Callable[[H, P], str | int]
     location: Callable[[H, P], str]
     row: Callable[[H], SQLModel]
+    read_many: Callable[[Session, Sequence[Any]], dict[str | int, P]]
     search: DocumentType | None = None
     search_id: Callable[[H], int] | None = None
 
