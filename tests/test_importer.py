@@ -677,9 +677,10 @@ def test_a_seed_logs_every_resource_it_creates_once(
 def test_a_later_file_logs_what_it_adds_and_what_it_changes(
     empty_db_engine: Engine, tmp_path: Path
 ) -> None:
-    """A second file logs its new source as created, and the stored company it cites
-    anew and the partnership it adds a status to as updated (before: what the seed
-    logged); what it only restates is not logged. Importing it again logs nothing."""
+    """A second file logs its new source and role as created, and the stored company it
+    cites anew, the executive it adds the role to and the partnership it adds a status to
+    as updated (before: what the seed logged); what it only restates is not logged.
+    Importing it again logs nothing."""
     _import(empty_db_engine)
     seed = _seed_data()
     talks = copy.deepcopy(seed["partnerships"][2])
@@ -693,7 +694,19 @@ def test_a_later_file_logs_what_it_adds_and_what_it_changes(
     )
     honda = copy.deepcopy(seed["companies"][0])
     honda["citations"].append({"source": "older-note", "quote": "Honda builds cars"})
-    older = "Honda builds cars in Marysville. Honda and Nissan signed a deal in 2026."
+    espinosa = copy.deepcopy(seed["executives"][0])
+    espinosa["roles"].append(
+        {
+            "company": "honda",
+            "title": "Adviser",
+            "certainty": "reported",
+            "citations": [{"source": "older-note", "quote": "Ivan Espinosa advises Honda"}],
+        }
+    )
+    older = (
+        "Honda builds cars in Marysville. Honda and Nissan signed a deal in 2026. "
+        "Ivan Espinosa advises Honda."
+    )
     data = {
         "format": "autofacts/v1",
         "sources": [
@@ -701,6 +714,7 @@ def test_a_later_file_logs_what_it_adds_and_what_it_changes(
         ],
         # Nissan and the plan are restated as stored: nothing of theirs changes.
         "companies": [honda, seed["companies"][1]],
+        "executives": [espinosa],
         "partnerships": [talks],
         "restructuring_plans": seed["restructuring_plans"],
     }
@@ -709,11 +723,18 @@ def test_a_later_file_logs_what_it_adds_and_what_it_changes(
         cursor = feed_end(client)
         _import(empty_db_engine, _write(tmp_path, data))
         changes = changes_since(client, cursor)
-        assert [(c["operation"], c["resource"], c["after"]["slug"]) for c in changes] == [
-            ("create", "sources", "older-note"),
-            ("update", "companies", "honda"),
-            ("update", "partnerships", "honda-nissan-us-collaboration"),
+        assert [(c["operation"], c["resource"]) for c in changes] == [
+            ("create", "sources"),
+            ("update", "companies"),
+            ("update", "executives"),
+            ("create", "executive-roles"),
+            ("update", "partnerships"),
         ]
+        assert changes[0]["after"]["slug"] == "older-note"
+        assert changes[1]["resource_id"] == "honda"
+        assert changes[2]["resource_id"] == "ivan-espinosa"
+        assert [r["title"] for r in changes[2]["after"]["roles"]] == ["CEO", "Adviser"]
+        assert changes[3]["after"]["company"]["slug"] == "honda"
         assert {c["actor"] for c in changes} == {"import"}
         for change in changes:
             key = (change["resource"], change["resource_id"])
@@ -723,7 +744,7 @@ def test_a_later_file_logs_what_it_adds_and_what_it_changes(
         assert honda_change["after"]["known_from"] == "2020-01-01"
         assert honda_change["after"]["citations"][:-1] == honda_change["before"]["citations"]
         assert honda_change["after"]["citations"][-1]["quote"] == "Honda builds cars"
-        talks_change = changes[2]
+        talks_change = changes[4]
         assert [s["status"] for s in talks_change["after"]["status_history"]] == [
             "in_talks",
             "signed",
