@@ -131,7 +131,8 @@ def _import(path: Path) -> None:
     try:
         facts_file = load_file(path)
         with Session(get_engine()) as session:
-            report = import_facts(session, facts_file)
+            # The change log names the file an import came from (as far as its column holds).
+            report = import_facts(session, facts_file, actor=f"import:{path.name}"[:100])
     except ImportRefused as refused:
         typer.echo(f"{path}: {refused.detail}", err=True)
         for problem in refused.problems:

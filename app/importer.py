@@ -2,7 +2,8 @@
 source, then loaded in one transaction.
 
 ``load_file`` parses and validates a YAML (or JSON) file against the domains' write shapes;
-``import_facts`` resolves its references, verifies every quote and writes it. A file with
+``import_facts`` resolves its references, verifies every quote and writes it, logging what
+it wrote in the change feed as the API's writes do. A file with
 anything wrong is refused with every problem named by entry and field
 (``partnerships[2].scope[0].citations[0].quote: not found in source '…'``) and changes nothing.
 Rows are matched to stored ones by natural key, so importing a file twice adds nothing.
@@ -76,9 +77,16 @@ from app.models.statement import StatementIn
 from app.models.tariff import ImpactIn, TariffIn
 from app.services.changes import write_instant
 from app.services.citations import load_citations
+from app.services.companies import COMPANIES
+from app.services.company_facts import COMPANY_FACTS
+from app.services.executives import EXECUTIVES, ROLES
 from app.services.facts import project_facts
+from app.services.partnerships import PARTNERSHIPS
 from app.services.search_index import reindex
-from app.services.writing import anchor
+from app.services.sources import SOURCES
+from app.services.statements import STATEMENTS
+from app.services.tariffs import IMPACTS, TARIFFS
+from app.services.writing import Resource, anchor, log_change
 
 
 class ImportRefused(DomainError):
@@ -211,9 +219,13 @@ _LOADED: tuple[type[SQLModel], ...] = (Source, *FACT_MODELS, Citation, Fact)
 _TABLES = tuple(map(_table, _LOADED))
 
 
-def import_facts(session: Session, facts_file: FactsFile) -> ImportReport:
+def import_facts(session: Session, facts_file: FactsFile, *, actor: str = "import") -> ImportReport:
     """Import a validated facts file in one transaction. Raises ImportRefused, having
     written nothing, if any reference, quote or value is wrong.
+
+    Like an API write, it logs what it writes in the change log, as ``actor``: a create
+    of each resource it adds, an update of each stored one it adds to (a citation, a
+    status, a role), each as a GET shows it.
 
     As the only writer until it ends, as the API's writes are (``begin_write``): an import
     holds the company tally rows of the companies it adds, and an API write waiting for
@@ -224,7 +236,7 @@ def import_facts(session: Session, facts_file: FactsFile) -> ImportReport:
         plan.build(facts_file)
         if plan.problems:
             raise ImportRefused(plan.problems)
-        report = plan.write()
+        report = plan.write(actor)
         session.commit()
     except BaseException:
         session.rollback()
@@ -736,7 +748,10 @@ class _Plan:
 
     # -- writing: nothing here is refused --------------------------------------------------
 
-    def write(self) -> ImportReport:
+    def write(self, actor: str) -> ImportReport:
+        # What the stored resources the file restates or adds to were: read before any
+        # write, for the change log's before images.
+        before = self._shown()
         created: Counter[str] = Counter()
         # Every row the import adds is recorded at its transaction's instant: a seed's
         # recorded time is its load.
@@ -772,7 +787,45 @@ class _Plan:
         created["fact"] = sum(1 for fact in facts if fact.id is None)
         self._reindex(earlier)
         self.session.flush()
+        self._log_changes(actor, before)
         return ImportReport({table: created[table] for table in _TABLES})
+
+    def _log_changes(self, actor: str, before: dict[tuple[str, str | int], BaseModel]) -> None:
+        """Log each resource the import added (a create) or changed (an update), as the
+        API's writes log theirs; a stored resource the file only restates is left out
+        (``log_change`` logs nothing when after equals before)."""
+        for (name, resource_id), after in self._shown().items():
+            log_change(
+                self.session,
+                actor=actor,
+                resource=name,
+                resource_id=resource_id,
+                before=before.get((name, resource_id)),
+                after=after,
+            )
+
+    def _shown(self) -> dict[tuple[str, str | int], BaseModel]:
+        """The resources the file's rows are or belong to, as a GET shows them now, by
+        resource name and log id, in the feed's order (parents first, then the file's):
+        before the write, those already stored; after it, all of them. A few queries per
+        resource and 500 rows, never some per row."""
+        held: dict[str, tuple[Resource[Any, Any, Any], dict[int, Any]]] = {
+            resource.name: (resource, {}) for resource in _LOGGED_ORDER
+        }
+        for source in self.sources.values():
+            if source.is_new and source.row.id is not None:
+                held[SOURCES.name][1][source.row.id] = source.row
+        for row in self.parents + self.children:
+            resource, parent = _LOGGED_AS[row.model]
+            obj = row.obj if parent is None else row.refs[parent].obj
+            if obj is not None and obj.id is not None:
+                held[resource.name][1][obj.id] = obj
+        shown: dict[tuple[str, str | int], BaseModel] = {}
+        for name, (resource, rows) in held.items():
+            for batch in _batches(list(rows.values()), 500):
+                for resource_id, public in resource.read_many(self.session, batch).items():
+                    shown[(name, resource_id)] = public
+        return shown
 
     def _write_citations(self, created: Counter[str]) -> set[_Row]:
         """Add each row's quotes that it does not have yet. Returns the stored rows whose
@@ -891,6 +944,25 @@ _DOCUMENTS: dict[type[SQLModel], tuple[DocumentType, str]] = {
     Plant: (DocumentType.plant, "id"),
     Statement: (DocumentType.statement, "id"),
 }
+
+# The resource of the change log each table's rows are logged as, and the column naming
+# the row that stands for them there: a partnership's members, statuses and scope are
+# changes of the partnership, as the API logs them.
+_LOGGED_AS: dict[type[SQLModel], tuple[Resource[Any, Any, Any], str | None]] = {
+    Company: (COMPANIES, None),
+    Executive: (EXECUTIVES, None),
+    ExecutiveRole: (ROLES, None),
+    Partnership: (PARTNERSHIPS, None),
+    PartnershipMember: (PARTNERSHIPS, "partnership_id"),
+    PartnershipStatusChange: (PARTNERSHIPS, "partnership_id"),
+    PartnershipScope: (PARTNERSHIPS, "partnership_id"),
+    Tariff: (TARIFFS, None),
+    TariffImpact: (IMPACTS, None),
+    **{model: (resource, None) for model, resource in COMPANY_FACTS.items()},
+    Statement: (STATEMENTS, None),
+}
+# Parents before what refers to them, so a consumer replaying the feed meets each first.
+_LOGGED_ORDER = (SOURCES, *dict.fromkeys(resource for resource, _ in _LOGGED_AS.values()))
 
 _MONEY_FIELDS = {"amount": "amount.amount", "currency": "amount.currency", "usd": "amount.usd"}
 

@@ -61,13 +61,30 @@ def recorded(known_from: dt.date, known_to: dt.date | None = None) -> dict[str, 
 def last_write_at(client: TestClient) -> str:
     """The instant of the latest logged write: what it recorded its rows at (a retraction
     answers 204, with no body to read it from)."""
-    since: str | None = None
-    latest = ""
+    changes = changes_since(client)
+    return changes[-1]["occurred_at"] if changes else ""
+
+
+def changes_since(client: TestClient, since: str | None = None) -> list[dict[str, Any]]:
+    """The change feed after ``since`` (from its start without), every page of it."""
+    changes: list[dict[str, Any]] = []
     while True:
         page = client.get("/v1/changes", params={"since": since} if since else {}).json()
-        if not page["data"]:
-            return latest
-        latest, since = page["data"][-1]["occurred_at"], page["next_cursor"]
+        changes += page["data"]
+        if not page["has_more"]:
+            return changes
+        since = page["next_cursor"]
+
+
+def feed_end(client: TestClient) -> str:
+    """The change feed's cursor after every change logged so far (the seed's import
+    included): what a test reads the changes of its own writes from."""
+    since: str | None = None
+    while True:
+        page = client.get("/v1/changes", params={"since": since} if since else {}).json()
+        since = page["next_cursor"]
+        if not page["has_more"]:
+            return since
 
 
 def just_before(recorded: str) -> str:

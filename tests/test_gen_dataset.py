@@ -209,6 +209,9 @@ def _model(table: str) -> Any:
 # importer numbers them in its own order. Every other table is compared ids and all (a
 # fact row's id is in its URL, and other rows refer to it).
 UNNUMBERED = {"citation", "fact", "search_document", "company_tally"}
+# The change log: an import logs every resource it writes, as the API's writes do; the
+# generator, a benchmark's bulk load beside the write path, logs nothing.
+UNLOGGED = {"change"}
 
 
 def test_the_rows_are_those_the_importer_writes_for_the_same_facts(
@@ -227,6 +230,8 @@ def test_the_rows_are_those_the_importer_writes_for_the_same_facts(
             created = import_facts(session, load_file(facts_file)).created
         assert created["fact"] == rows["fact"]
         for table in SQLModel.metadata.sorted_tables:
+            if table.name in UNLOGGED:
+                continue
             ours, theirs = _rows(engine, table), _rows(imported, table)
             assert len(ours) == len(theirs), table.name
             mismatched = [(a, b) for a, b in zip(ours, theirs, strict=True) if a != b]

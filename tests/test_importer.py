@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +45,8 @@ from app.models import (
     TariffImpact,
 )
 from app.services.facts import project_fact
+from tests.conftest import Curator
+from tests.helpers import changes_since, client_for, feed_end, get_data
 
 SEED = get_settings().seed_file
 ARTICLE = "2025-11-14-honda-nissan"
@@ -623,6 +626,194 @@ def test_a_later_file_may_not_overlap_a_stored_status_history(
         empty_db_engine, _write(tmp_path, {"format": "autofacts/v1", "partnerships": [talks]})
     )
     assert any("statuses[1]" in p and "certainly overlap" in p for p in problems), problems
+
+
+# -- the change feed ---------------------------------------------------------------------------
+
+# The table whose rows each resource of the change log stands for (a partnership's members,
+# statuses and scope are changes of the partnership).
+RESOURCE_TABLES = {
+    "sources": "source",
+    "companies": "company",
+    "executives": "executive",
+    "executive-roles": "executive_role",
+    "partnerships": "partnership",
+    "tariffs": "tariff",
+    "tariff-impacts": "tariff_impact",
+    "restructuring-plans": "restructuring_plan",
+    "financial-results": "financial_result",
+    "plants": "plant",
+    "statements": "statement",
+}
+
+
+def _served_at(change: Data) -> str:
+    """The URL a GET of a logged resource is answered at."""
+    after, resource, resource_id = change["after"], change["resource"], change["resource_id"]
+    if resource == "executive-roles":
+        return f"/v1/executives/{after['executive']['slug']}/roles/{resource_id}"
+    if resource == "tariff-impacts":
+        return f"/v1/tariffs/{after['tariff']['id']}/impacts/{resource_id}"
+    if resource in ("plants", "financial-results"):
+        return f"/v1/companies/{after['company']}/{resource}/{resource_id}"
+    return f"/v1/{resource}/{resource_id}"
+
+
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_seed_logs_every_resource_it_creates_once(
+    empty_db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service mirroring the feed sees the seed: each resource once, created by the
+    import, at the instant its rows were recorded, as a GET of it answers."""
+    monkeypatch.setattr(app.cli, "get_engine", lambda: empty_db_engine)
+    assert CliRunner().invoke(app.cli.app, ["seed"]).exit_code == 0
+    counts = _counts(empty_db_engine)
+    with client_for(empty_db_engine) as client:
+        changes = changes_since(client)
+        logged = Counter(change["resource"] for change in changes)
+        assert logged == {resource: counts[table] for resource, table in RESOURCE_TABLES.items()}
+        assert len({(c["resource"], c["resource_id"]) for c in changes}) == len(changes)
+        assert {(c["operation"], c["actor"], c["before"]) for c in changes} == {
+            ("create", "import:facts.yaml", None)
+        }
+        recorded = client.get("/v1/companies/honda").json()["recorded_from"]
+        assert {_instant(c["occurred_at"]) for c in changes} == {_instant(recorded)}
+        # Parents come first: a consumer replaying the feed meets what a row names before it.
+        assert [c["resource"] for c in changes[:2]] == ["sources", "companies"]
+        for change in changes:
+            assert change["after"] == client.get(_served_at(change)).json(), change["resource"]
+
+
+def test_a_later_file_logs_what_it_adds_and_what_it_changes(
+    empty_db_engine: Engine, tmp_path: Path
+) -> None:
+    """A second file logs its new source and role as created, and the stored company it
+    cites anew, the executive it adds the role to and the partnership it adds a status to
+    as updated (before: what the seed logged); what it only restates is not logged.
+    Importing it again logs nothing."""
+    _import(empty_db_engine)
+    seed = _seed_data()
+    talks = copy.deepcopy(seed["partnerships"][2])
+    talks["statuses"].append(
+        {
+            "status": "signed",
+            "valid_from": "2026",
+            "certainty": "confirmed",
+            "citations": [{"source": "older-note", "quote": "signed a deal in 2026"}],
+        }
+    )
+    honda = copy.deepcopy(seed["companies"][0])
+    honda["citations"].append({"source": "older-note", "quote": "Honda builds cars"})
+    espinosa = copy.deepcopy(seed["executives"][0])
+    espinosa["roles"].append(
+        {
+            "company": "honda",
+            "title": "Adviser",
+            "certainty": "reported",
+            "citations": [{"source": "older-note", "quote": "Ivan Espinosa advises Honda"}],
+        }
+    )
+    older = (
+        "Honda builds cars in Marysville. Honda and Nissan signed a deal in 2026. "
+        "Ivan Espinosa advises Honda."
+    )
+    data = {
+        "format": "autofacts/v1",
+        "sources": [
+            {"slug": "older-note", "title": "A note", "published_on": "2020-01-01", "text": older}
+        ],
+        # Nissan and the plan are restated as stored: nothing of theirs changes.
+        "companies": [honda, seed["companies"][1]],
+        "executives": [espinosa],
+        "partnerships": [talks],
+        "restructuring_plans": seed["restructuring_plans"],
+    }
+    with client_for(empty_db_engine) as client:
+        seeded = {(c["resource"], c["resource_id"]): c["after"] for c in changes_since(client)}
+        cursor = feed_end(client)
+        _import(empty_db_engine, _write(tmp_path, data))
+        changes = changes_since(client, cursor)
+        assert [(c["operation"], c["resource"]) for c in changes] == [
+            ("create", "sources"),
+            ("update", "companies"),
+            ("update", "executives"),
+            ("create", "executive-roles"),
+            ("update", "partnerships"),
+        ]
+        assert changes[0]["after"]["slug"] == "older-note"
+        assert changes[1]["resource_id"] == "honda"
+        assert changes[2]["resource_id"] == "ivan-espinosa"
+        assert [r["title"] for r in changes[2]["after"]["roles"]] == ["CEO", "Adviser"]
+        assert changes[3]["after"]["company"]["slug"] == "honda"
+        assert {c["actor"] for c in changes} == {"import"}
+        for change in changes:
+            key = (change["resource"], change["resource_id"])
+            assert change["before"] == seeded.get(key)
+            assert change["after"] == client.get(_served_at(change)).json()
+        honda_change = changes[1]
+        assert honda_change["after"]["known_from"] == "2020-01-01"
+        assert honda_change["after"]["citations"][:-1] == honda_change["before"]["citations"]
+        assert honda_change["after"]["citations"][-1]["quote"] == "Honda builds cars"
+        talks_change = changes[4]
+        assert [s["status"] for s in talks_change["after"]["status_history"]] == [
+            "in_talks",
+            "signed",
+        ]
+
+        cursor = feed_end(client)
+        assert _import(empty_db_engine, tmp_path / "facts.yaml").total == 0
+        assert changes_since(client, cursor) == []
+
+
+def test_a_refused_import_logs_nothing(empty_db_engine: Engine, tmp_path: Path) -> None:
+    _import(empty_db_engine)
+    data = _seed_data()
+    data["companies"].append(
+        {
+            "slug": "tesla",
+            "name": "Tesla",
+            "kind": "automaker",
+            "certainty": "confirmed",
+            "citations": [{"source": ARTICLE, "quote": "Honda"}],
+        }
+    )
+    _set("plants.0.citations.0.quote", "Honda plant in Marysville, Kentucky")(data)
+    with client_for(empty_db_engine) as client:
+        cursor = feed_end(client)
+        _refusal(empty_db_engine, _write(tmp_path, data))
+        assert changes_since(client, cursor) == []
+
+
+def test_a_feed_consumer_rebuilds_the_companies_the_api_lists(curator: Curator) -> None:
+    """Replaying the whole feed, page by page (the seed's import, then API writes),
+    gives the companies the API lists, each as it is served."""
+    client, headers = curator.client, curator.headers
+    byd_tag = client.get("/v1/companies/byd").headers["ETag"]
+    assert client.patch(
+        "/v1/companies/byd", json={"name": "BYD Auto"}, headers={**headers, "If-Match": byd_tag}
+    ).is_success
+    assert client.delete("/v1/companies/nikkei-asia", headers=headers).status_code == 204
+
+    mirror: dict[str, Any] = {}
+    since: str | None = None
+    while True:
+        page = client.get("/v1/changes", params={"limit": 3} | ({"since": since} if since else {}))
+        for change in page.json()["data"]:
+            if change["resource"] != "companies":
+                continue
+            if change["after"] is None:
+                del mirror[change["resource_id"]]
+            else:
+                mirror[change["resource_id"]] = change["after"]
+        since = page.json()["next_cursor"]
+        if not page.json()["has_more"]:
+            break
+    listed = get_data(client, "/v1/companies", include="citations")
+    assert mirror == {company["slug"]: company for company in listed}
+    assert set(mirror) == {"honda", "nissan", "byd"}
 
 
 # -- the command line --------------------------------------------------------------------------

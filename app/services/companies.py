@@ -36,6 +36,7 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
+    by_log_id,
     correct_with,
 )
 
@@ -182,6 +183,9 @@ COMPANIES: Resource[str, Company, CompanyPublic] = Resource(
     find=lambda session, slug: company_to_change(session=session, slug=slug),
     read=lambda session, company: get_company(session=session, slug=company.slug, as_of=AsOf()),
     log_id=lambda company, _: company.slug,
+    read_many=lambda session, rows: by_log_id(
+        rows, to_public(session, rows, CompanyPublic, with_citations=True), lambda c: c.slug
+    ),
     location=lambda company, _: f"/v1/companies/{company.slug}",
     row=lambda company: company,
     search=DocumentType.company,

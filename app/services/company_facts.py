@@ -42,6 +42,7 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
+    by_log_id,
     correct_with,
 )
 
@@ -443,11 +444,22 @@ def _writes(kind: _Kind[P]) -> Resource[_Key, _Found, P]:
         find=lambda session, key: _found(session, kind, *key),
         read=lambda session, found: _get(session, kind, _entity_id(found[0]), AsOf(), found[1]),
         log_id=lambda found, _: _entity_id(found[0]),
+        read_many=lambda session, rows: by_log_id(
+            rows,
+            _public(session, rows, kind.public, with_citations=True, money=kind.money),
+            _entity_id,
+        ),
         location=lambda found, _: kind.location(found[1], _entity_id(found[0])),
         row=lambda found: found[0],
         search=kind.search,
         search_id=lambda found: _entity_id(found[0]),
     )
+
+
+# Each kind's declaration by its table: what an import logs the rows it writes as.
+COMPANY_FACTS: dict[type[CompanyFact], Resource[Any, Any, Any]] = {
+    kind.model: _writes(kind) for kind in (_PLANS, _RESULTS, _PLANTS)
+}
 
 
 def _found(session: Session, kind: _Kind[Any], slug: str | None, row_id: int) -> _Found:

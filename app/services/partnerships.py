@@ -57,6 +57,7 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
+    by_log_id,
     correct_fact,
     correct_with,
     retract_fact,
@@ -209,23 +210,43 @@ def _find_partnership(session: Session, partnership_id: int, as_of: AsOf) -> Par
 
 def get_partnership(*, session: Session, partnership_id: int, as_of: AsOf) -> PartnershipDetail:
     partnership = _find_partnership(session, partnership_id, as_of)
-    fields = _fields(session, [partnership], as_of, with_members=True)[0]
-    partnership_id = _entity_id(partnership)
+    return _details(session, [partnership], as_of)[0]
+
+
+def _details(
+    session: Session, partnerships: Sequence[Partnership], as_of: AsOf
+) -> list[PartnershipDetail]:
+    """Partnerships with their members, scope and status history, a few queries for all
+    of them (an import logs thousands)."""
+    if not partnerships:
+        return []
+    ids = [_entity_id(p) for p in partnerships]
+    fields = _fields(session, partnerships, as_of, with_members=True)
     scope_rows = session.exec(
         select(PartnershipScope)
         .where(
-            PartnershipScope.partnership_id == partnership_id,
+            col(PartnershipScope.partnership_id).in_(ids),
             as_of_condition(PartnershipScope, as_of),
         )
         .order_by(col(PartnershipScope.id))
     ).all()
-    scope = to_public(
-        session, scope_rows, PartnershipScopePublic, with_citations=True, valid_at=as_of.valid_at
-    )
+    scope: dict[int, list[PartnershipScopePublic]] = defaultdict(list)
+    for scope_row, area in zip(
+        scope_rows,
+        to_public(
+            session,
+            scope_rows,
+            PartnershipScopePublic,
+            with_citations=True,
+            valid_at=as_of.valid_at,
+        ),
+        strict=True,
+    ):
+        scope[scope_row.partnership_id].append(area)
     status_rows = session.exec(
         select(PartnershipStatusChange)
         .where(
-            PartnershipStatusChange.partnership_id == partnership_id,
+            col(PartnershipStatusChange.partnership_id).in_(ids),
             as_of_condition(PartnershipStatusChange, as_of),
         )
         .order_by(
@@ -233,27 +254,36 @@ def get_partnership(*, session: Session, partnership_id: int, as_of: AsOf) -> Pa
             col(PartnershipStatusChange.id),
         )
     ).all()
+    history: dict[int, list[PartnershipStatusPublic]] = defaultdict(list)
+    for status_row, status in zip(
+        status_rows,
+        to_public(
+            session,
+            status_rows,
+            PartnershipStatusPublic,
+            with_citations=True,
+            valid_at=as_of.valid_at,
+        ),
+        strict=True,
+    ):
+        history[status_row.partnership_id].append(status)
+    extra: list[dict[str, object]] = [
+        {
+            **own,
+            "scope": [s for s in scope[key] if s.certainty != Certainty.excluded],
+            "excluded": [s for s in scope[key] if s.certainty == Certainty.excluded],
+            "status_history": history[key],
+        }
+        for key, own in zip(ids, fields, strict=True)
+    ]
     return to_public(
         session,
-        [partnership],
+        partnerships,
         PartnershipDetail,
         with_citations=True,
-        extra=[
-            {
-                **fields,
-                "scope": [s for s in scope if s.certainty != Certainty.excluded],
-                "excluded": [s for s in scope if s.certainty == Certainty.excluded],
-                "status_history": to_public(
-                    session,
-                    status_rows,
-                    PartnershipStatusPublic,
-                    with_citations=True,
-                    valid_at=as_of.valid_at,
-                ),
-            }
-        ],
+        extra=extra,
         valid_at=as_of.valid_at,
-    )[0]
+    )
 
 
 def _list(
@@ -784,6 +814,7 @@ PARTNERSHIPS: Resource[int, Partnership, PartnershipDetail] = Resource(
     find=lambda session, partnership_id: _find_partnership(session, partnership_id, AsOf()),
     read=lambda session, partnership: _detail(session, _entity_id(partnership)),
     log_id=lambda partnership, _: _entity_id(partnership),
+    read_many=lambda session, rows: by_log_id(rows, _details(session, rows, AsOf()), _entity_id),
     location=lambda partnership, _: _location(_entity_id(partnership)),
     row=lambda partnership: partnership,
     search=DocumentType.partnership,

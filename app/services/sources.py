@@ -12,7 +12,7 @@ from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.models import Citation, Source
 from app.models.search import DocumentType
 from app.models.source import SourceFilters, SourceIn, SourcePublic, SourceSummary, SourceUpdate
-from app.services.writing import Idempotency, Resource, Written
+from app.services.writing import Idempotency, Resource, Written, by_log_id
 
 SOURCE_LIST = ListSpec(
     sort_keys={"published_on": Source.published_on, "slug": Source.slug, "id": Source.id},
@@ -76,6 +76,7 @@ SOURCES: Resource[str, Source, SourcePublic] = Resource(
         session=session, id_or_slug=id_or_slug, known_at=None
     ),
     read=lambda _, source: _public(source),
+    read_many=lambda _, rows: by_log_id(rows, [_public(s) for s in rows], _source_id),
     log_id=lambda source, _: _source_id(source),
     location=lambda source, _: f"/v1/sources/{_source_id(source)}",
     row=lambda source: source,

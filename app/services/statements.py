@@ -21,7 +21,14 @@ from app.models.statement import (
 )
 from app.services.citations import Quote, stored_quotes, to_public, verify_citations
 from app.services.executives import company_executive_ids, find_executive
-from app.services.writing import Idempotency, Resource, Written, add_fact, correct_if_any
+from app.services.writing import (
+    Idempotency,
+    Resource,
+    Written,
+    add_fact,
+    by_log_id,
+    correct_if_any,
+)
 
 STATEMENT_LIST = ListSpec(
     sort_keys={"id": Statement.id},
@@ -223,6 +230,9 @@ STATEMENTS: Resource[int, Statement, StatementPublic] = Resource(
         session=session, statement_id=_entity_id(row), as_of=AsOf()
     ),
     log_id=lambda row, _: _entity_id(row),
+    read_many=lambda session, rows: by_log_id(
+        rows, _public(session, rows, with_citations=True, as_of=AsOf()), _entity_id
+    ),
     location=lambda row, _: f"/v1/statements/{_entity_id(row)}",
     row=lambda row: row,
     search=DocumentType.statement,

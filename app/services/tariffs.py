@@ -48,6 +48,7 @@ from app.services.writing import (
     Resource,
     Written,
     add_fact,
+    by_log_id,
     citations_of,
     cite_version,
     correct_fact,
@@ -630,6 +631,11 @@ TARIFFS: Resource[int, Tariff, TariffPublic] = Resource(
         session=session, tariff_id=_entity_id(tariff), as_of=AsOf()
     ),
     log_id=lambda tariff, _: _entity_id(tariff),
+    read_many=lambda session, rows: by_log_id(
+        rows,
+        _tariffs_public(session, rows, as_of=AsOf(), with_impacts=True, with_citations=True),
+        _entity_id,
+    ),
     location=lambda tariff, _: _tariff_location(_entity_id(tariff)),
     row=lambda tariff: tariff,
     search=DocumentType.tariff,
@@ -643,6 +649,13 @@ IMPACTS: Resource[tuple[int, int], TariffImpact, TariffImpactPublicWithTariff] =
         session=session, tariff_id=impact.tariff_id, impact_id=_entity_id(impact), as_of=AsOf()
     ),
     log_id=lambda impact, _: _entity_id(impact),
+    read_many=lambda session, rows: by_log_id(
+        rows,
+        _impacts_public(
+            session, rows, TariffImpactPublicWithTariff, with_citations=True, with_tariff=True
+        ),
+        _entity_id,
+    ),
     location=lambda impact, _: _impact_location(impact.tariff_id, _entity_id(impact)),
     row=lambda impact: impact,
     search=DocumentType.tariff,

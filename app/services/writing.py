@@ -29,6 +29,10 @@ from app.services.citations import Quote, verify_citations
 from app.services.facts import project_facts
 from app.services.search_index import reindex
 
+K = TypeVar("K")  # how a URL names the resource: a slug, an id, or ids under a parent
+H = TypeVar("H")  # what a write acts on once found: a row, or a row with its parent
+P = TypeVar("P", bound=BaseModel)
+
 
 def add_fact(
     session: Session, row: FactBase, quotes: Sequence[Quote], told_as: ToldAs = ToldAs.present
@@ -249,6 +253,14 @@ class Written:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def by_log_id(
+    rows: Sequence[Any], shown: Sequence[P], log_id: Callable[[Any], str | int]
+) -> dict[str | int, P]:
+    """Each row's public form (``shown``, in the rows' order) by the id the change log
+    names it by: what a ``Resource``'s ``read_many`` answers."""
+    return {log_id(row): public for row, public in zip(rows, shown, strict=True)}
+
+
 def written(model: BaseModel, status: int = 200, *, location: str | None = None) -> Written:
     """The answer to a write that leaves ``model``: its body and ETag exactly as a GET of it
     gives them, so the tag is the one the next ``If-Match`` is checked against."""
@@ -306,10 +318,6 @@ def commit_write(
 
 # -- the guarded write -------------------------------------------------------------------------
 
-K = TypeVar("K")  # how a URL names the resource: a slug, an id, or ids under a parent
-H = TypeVar("H")  # what a write acts on once found: a row, or a row with its parent
-P = TypeVar("P", bound=BaseModel)
-
 
 @dataclass(frozen=True)
 class Resource(Generic[K, H, P]):
@@ -320,7 +328,10 @@ class Resource(Generic[K, H, P]):
     write answers with are those a reader sees. ``log_id`` names it in the change log,
     ``location`` in a 201. Its rows feed the ``search`` document ``search_id`` names (a
     role feeds its executive's). ``row`` is what a retraction withdraws: a fact stays in
-    the history, closed; anything else (a source: a document, not a fact) is deleted."""
+    the history, closed; anything else (a source: a document, not a fact) is deleted.
+
+    ``read_many`` is ``read`` for many current rows at once, by their ``log_id``: what an
+    import logs its thousands of rows with, in a few queries rather than some per row."""
 
     name: str
     find: Callable[[Session, K], H]
@@ -328,6 +339,7 @@ class Resource(Generic[K, H, P]):
     log_id: Callable[[H, P], str | int]
     location: Callable[[H, P], str]
     row: Callable[[H], SQLModel]
+    read_many: Callable[[Session, Sequence[Any]], dict[str | int, P]]
     search: DocumentType | None = None
     search_id: Callable[[H], int] | None = None
 

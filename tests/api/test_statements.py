@@ -12,7 +12,9 @@ from tests.helpers import (
     SEED_DAY,
     assert_problem,
     assert_verbatim,
+    changes_since,
     cite,
+    feed_end,
     get_data,
     just_before,
     today,
@@ -149,6 +151,7 @@ def _body(**overrides: Any) -> dict[str, Any]:
 
 def test_create_correct_retract_with_history(curator: Curator) -> None:
     client, headers = curator.client, curator.headers
+    cursor = feed_end(client)
     created = client.post("/v1/statements", json=_body(), headers=headers)
     assert created.status_code == 201, created.text
     statement = created.json()
@@ -185,7 +188,7 @@ def test_create_correct_retract_with_history(curator: Curator) -> None:
     assert_problem(client.get(url, params={"known_at": yesterday()}), 404)
     assert client.get(url, params=before_it).json()["quote"] == _body()["quote"]
 
-    feed = client.get("/v1/changes").json()["data"]
+    feed = changes_since(client, cursor)
     logged = [(c["operation"], c["resource_id"]) for c in feed if c["resource"] == "statements"]
     sid = str(statement["id"])
     assert [(op, str(rid)) for op, rid in logged] == [
