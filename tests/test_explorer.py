@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -112,6 +113,65 @@ def test_every_link_of_a_page_answers_at_another_time(client: TestClient, path: 
             continue
         target = href.split("#", 1)[0].replace("&amp;", "&")
         assert client.get(target, headers=HTML).status_code == 200, (path, href)
+
+
+# The time parameters each explorer page takes (search has no valid time).
+TAKES = {"/search": ("known_at", "as_of")}
+EVERY_TIME = ("valid_at", "known_at", "as_of")
+NOT_PAGES = ("/v1/", "/docs", "/redoc", "/static/", "/openapi.json")
+# "Now" leaves the time, and the brand keeps what the page it is on took (search: no valid
+# time), by design.
+LEFT_AS_IS = ("Now", "Autofacts")
+
+
+class _Anchors(HTMLParser):
+    """Each link of a page with its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str]] = []
+        self._open: list[str] | None = None
+        self._href = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a" and dict(attrs).get("href"):
+            self._href, self._open = str(dict(attrs)["href"]), []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            self.found.append((self._href, "".join(self._open).strip()))
+            self._open = None
+
+
+def test_every_link_between_pages_keeps_the_time_the_reader_chose(client: TestClient) -> None:
+    """Crawled from the home page at a chosen time: every link to another explorer page
+    carries the time parameters that page takes."""
+    chosen = {"valid_at": "2025-06-01", "known_at": "2025-12-01"}
+    start = "/?" + urlencode(chosen)
+    seen, queue, checked = {start}, [start], 0
+    while queue:
+        path = queue.pop()
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 200, path
+        parser = _Anchors()
+        parser.feed(answer.text)
+        for href, text in parser.found:
+            if not href.startswith("/") or href.startswith(NOT_PAGES) or text in LEFT_AS_IS:
+                continue
+            target = urlsplit(href)
+            given = dict(parse_qsl(target.query))
+            wanted = {k: v for k, v in chosen.items() if k in TAKES.get(target.path, EVERY_TIME)}
+            assert given.items() >= wanted.items(), (path, href, text)
+            checked += 1
+            following = href.split("#", 1)[0]
+            if following not in seen:
+                seen.add(following)
+                queue.append(following)
+    assert checked > 100 and len(seen) > 15, (checked, len(seen))
 
 
 def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
