@@ -5,6 +5,7 @@ controls in its URL, and stays small."""
 import datetime as dt
 import re
 from collections.abc import Iterator
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -174,6 +175,27 @@ def test_every_link_between_pages_keeps_the_time_the_reader_chose(client: TestCl
     assert checked > 100 and len(seen) > 15, (checked, len(seen))
 
 
+def test_a_statement_names_who_said_it_and_links_to_what_it_is_about(client: TestClient) -> None:
+    """The partnership's own page (no search that finds nothing), and names, not slugs."""
+    page = client.get("/statements/1?known_at=2025-12-01", headers=HTML).text
+    partnership = client.get("/v1/partnerships/3").json()
+    assert client.get("/v1/statements/1").json()["about_partnership"] == partnership["slug"]
+    attribution = re.search(r"<p>— (.*?)</p>", page, re.S)
+    assert attribution is not None
+    anchors = _Anchors()
+    anchors.feed(attribution.group(1))
+    assert anchors.found[:2] == [
+        ("/executives/ivan-espinosa?known_at=2025-12-01", "Ivan Espinosa"),
+        ("/partnerships/3?known_at=2025-12-01", unescape(partnership["title"])),
+    ]
+
+
+def test_a_quote_that_carries_its_own_quotation_marks_gets_no_more(client: TestClient) -> None:
+    page = client.get("/partnerships/3", headers=HTML).text
+    assert "“&#34;" not in page and "&#34;”" not in page
+    assert "“We are not talking about integration or capital ties.”" in page
+
+
 def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
     page = client.get("/").text
     counts = dict(
@@ -207,8 +229,6 @@ def test_the_source_highlights_every_quoted_span_and_each_fact_links_back(
     article = re.search(r'<article class="article"[^>]*>(.*?)</article>', page, re.S)
     assert article is not None
     plain = re.sub(r"<[^>]+>", "", article.group(1))
-    from html import unescape
-
     assert unescape(plain) == text
 
 
@@ -272,8 +292,6 @@ def test_search_pages_filter_by_type_and_follow_cursors(client: TestClient) -> N
     assert "<mark>Nissan</mark>" in first.text
     api = client.get("/v1/search?q=nissan&type=partnership").json()
     titles = re.findall(r'<li><a href="[^"]+">([^<]+)</a> <span class="type">', first.text)
-    from html import unescape
-
     assert [unescape(t) for t in titles] == [hit["title"] for hit in api["data"]]
     # Cursor pages: small pages of every type, followed to the end.
     every = client.get("/v1/search?q=nissan&limit=200").json()["data"]

@@ -9,6 +9,7 @@ database work never holds the event loop (search: the search threads, as /v1/sea
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -38,7 +39,7 @@ from app.models.fact import FactFilters
 from app.models.partnership import PartnershipFilters
 from app.models.search import DocumentType
 from app.models.source import SourceFilters
-from app.models.statement import StatementFilters
+from app.models.statement import StatementFilters, StatementPublic
 from app.models.tariff import ImpactFilters, TariffFilters
 from app.services import (
     changes,
@@ -72,6 +73,11 @@ LATEST_CHANGES = 10
 def _json(model: BaseModel) -> Any:
     """What ``/v1`` would send for ``model``: templates read the API's own shapes."""
     return model.model_dump(mode="json", exclude_unset=True)
+
+
+def _statements(session: Session, said: Sequence[StatementPublic]) -> dict[str, Any]:
+    """Statements as a page lists them, with the names and pages of what they name."""
+    return {"statements": [_json(s) for s in said], "named": statements.named_in(session, said)}
 
 
 def _rows(result: Any) -> dict[str, Any]:
@@ -240,11 +246,12 @@ def company(
         moment=moment,
         company=_json(found),
         sections=sections,
-        statements=_rows(
+        **_statements(
+            session,
             statements.list_company_statements(
                 session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
-            )
-        )["data"],
+            ).data,
+        ),
     )
 
 
@@ -304,7 +311,7 @@ def partnership(
         api=f"/v1/partnerships/{partnership_id}",
         moment=moment,
         partnership=found,
-        statements=_rows(said)["data"],
+        **_statements(session, said.data),
         timeline=timeline(history, _drawn_on(found, moment)),
     )
 
@@ -331,7 +338,7 @@ def executive(
         api=f"/v1/executives/{slug}",
         moment=moment,
         executive=found,
-        statements=_rows(said)["data"],
+        **_statements(session, said.data),
         timeline=timeline(roles, _drawn_on(found, moment)),
     )
 
@@ -401,16 +408,15 @@ def statement(
     request: Request, statement_id: StatementId, session: SessionDep, moment: MomentDep
 ) -> HTMLResponse:
     """A statement: who said it, about what, in the source's words."""
-    found = _json(
-        statements.get_statement(session=session, statement_id=statement_id, as_of=moment.as_of)
-    )
+    found = statements.get_statement(session=session, statement_id=statement_id, as_of=moment.as_of)
     return page(
         request,
         "statement.html",
         title=f"Statement {statement_id}",
         api=f"/v1/statements/{statement_id}",
         moment=moment,
-        statement=found,
+        statement=_json(found),
+        named=statements.named_in(session, [found]),
     )
 
 

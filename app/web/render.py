@@ -190,6 +190,18 @@ def span(valid_from: str | None, valid_to: str | None) -> str:
     return f"from {valid_from or 'an unstated date'} to {valid_to or 'an unstated end'}"
 
 
+# Double marks only: a quote may well end on an apostrophe ("the makers'").
+_QUOTE_MARKS = '"“”«»„'
+
+
+def quoted(words: str) -> str:
+    """Words in quotation marks, unless they already begin or end with one (a quote may
+    take in the source's own marks): never two marks side by side."""
+    if words[:1] in _QUOTE_MARKS or words[-1:] in _QUOTE_MARKS:
+        return words
+    return f"“{words}”"
+
+
 def marked(snippet: str) -> Markup:
     """A search snippet as the API gives it: escaped text with ``<mark>`` tags."""
     return Markup(snippet)
@@ -228,7 +240,12 @@ def quote_anchor(citation: Mapping[str, Any]) -> str:
 
 
 TEMPLATES.env.filters.update(
-    money=money, number=number, fact_value=fact_value, marked=marked, anchor=quote_anchor
+    money=money,
+    number=number,
+    fact_value=fact_value,
+    marked=marked,
+    anchor=quote_anchor,
+    quoted=quoted,
 )
 TEMPLATES.env.globals.update(
     span=span, url=url, subject_url=subject_url, record_url=record_url, search_url=search_url
