@@ -92,7 +92,7 @@ def test_each_page_shows_its_facts_and_links_to_its_json_and_the_docs(
 def test_every_link_of_a_page_answers(client: TestClient, path: str) -> None:
     page = client.get(path, headers=HTML).text
     for href in set(links(page).hrefs):
-        if href.startswith(("#", "http", "https://autofacts.dev")):
+        if href.startswith(("#", "http")):
             continue
         target = href.split("#", 1)[0]
         answer = client.get(target, headers=HTML)
@@ -284,6 +284,48 @@ def test_a_problem_is_a_page_for_a_browser_and_json_for_everyone_else(
     # The API's problems stay JSON whatever the client prefers.
     api = client.get("/v1/companies/tesla", headers=HTML)
     assert api.headers["content-type"] == "application/problem+json"
+
+
+def _time_form(page: str) -> str:
+    form = re.search(r'<form class="time".*?</form>', page, re.S)
+    assert form is not None, "no time controls"
+    return form.group()
+
+
+def test_a_problem_at_a_chosen_time_keeps_the_time_controls_and_a_way_back_to_now(
+    client: TestClient,
+) -> None:
+    """Partnership 3 does not hold in mid-2024: a 404 that says the time is why, and lets
+    the reader change it or go back to now; a refused value can be corrected in place."""
+    missing = client.get("/partnerships/3?valid_at=2024-06-01&known_at=&as_of=", headers=HTML)
+    assert missing.status_code == 404
+    form = _time_form(missing.text)
+    assert 'name="valid_at" value="2024-06-01"' in form
+    assert '<a href="/partnerships/3">Now</a>' in form
+    assert "not in our record for the time chosen" in missing.text
+    assert client.get("/partnerships/3", headers=HTML).status_code == 200
+    # Without a time, a 404 is only that.
+    plain = client.get("/companies/tesla", headers=HTML)
+    assert plain.status_code == 404
+    assert "time chosen" not in plain.text
+    # A refused value stays in its field, escaped.
+    bad = client.get('/companies/nissan?as_of=<b>"x', headers=HTML)
+    assert bad.status_code == 422
+    form = _time_form(bad.text)
+    assert 'name="as_of" value="&lt;b&gt;&#34;x"' in form
+    assert '<a href="/companies/nissan">Now</a>' in form
+    # Search keeps its words and takes no valid time.
+    future = client.get("/search?q=nissan&as_of=2999-01-01", headers=HTML)
+    assert future.status_code == 422
+    form = _time_form(future.text)
+    assert 'name="valid_at"' not in form
+    assert '<input type="hidden" name="q" value="nissan">' in form
+    assert '<a href="/search?q=nissan">Now</a>' in form
+    # A path that is no page has no time to keep.
+    assert 'class="time"' not in client.get("/no-such-page?valid_at=2024-01-01", headers=HTML).text
+    # The problem's type is shown, not linked: its host serves no page.
+    assert "autofacts.dev" not in " ".join(links(missing.text).hrefs)
+    assert "<code>https://autofacts.dev/problems/not-found</code>" in missing.text
 
 
 def test_search_pages_filter_by_type_and_follow_cursors(client: TestClient) -> None:

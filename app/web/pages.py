@@ -54,7 +54,16 @@ from app.services import (
     tariffs,
 )
 from app.services import search as search_service
-from app.web.render import TEMPLATES, Moment, MomentDep, highlighted, page, timeline, url
+from app.web.render import (
+    TEMPLATES,
+    TIME_FIELDS,
+    Moment,
+    MomentDep,
+    highlighted,
+    page,
+    timeline,
+    url,
+)
 
 router = APIRouter(
     route_class=ReadRoute, include_in_schema=False, default_response_class=HTMLResponse
@@ -68,6 +77,8 @@ SEARCH_PAGE = 20
 # A tariff may hit a thousand companies: its page shows the first, its JSON has them all.
 FIRST_IMPACTS = PageParams(limit=20)
 LATEST_CHANGES = 10
+# Search has recorded and reported time, no valid time (see /v1/search).
+SEARCH_TIME = ("known_at", "as_of")
 
 
 def _json(model: BaseModel) -> Any:
@@ -154,7 +165,6 @@ def _search(
     doc_type = DocumentType(type) if type in DocumentType.__members__.values() else None
     result = None
     if q.strip():
-        # Search has recorded and reported time, no valid time (see /v1/search).
         recorded = AsOf(known_at=moment.as_of.known_at, as_of=moment.as_of.as_of)
         result = search_service.search(
             session=session,
@@ -170,7 +180,7 @@ def _search(
         title=f"Search: {q}" if q else "Search",
         api=url("/v1/search", query) if q.strip() else "/v1/search?q=",
         moment=moment,
-        time_fields=("known_at", "as_of"),
+        time_fields=SEARCH_TIME,
         q=q,
         type=query["type"],
         types=[t.value for t in DocumentType],
@@ -428,10 +438,27 @@ def _drawn_on(fact: dict[str, Any], moment: Any) -> dt.date:
     return dt.date.fromisoformat(fact["known_from"])
 
 
+# Longer than any value a page takes (as_of's 40): a refused value is shown, not all of it.
+SHOWN_VALUE = 60
+
+
 def problem_page(
     request: Request, body: dict[str, Any], headers: dict[str, str] | None
 ) -> Response:
-    """A problem drawn as a page (app/core/errors.py asks for it when a browser does)."""
+    """A problem drawn as a page (app/core/errors.py asks for it when a browser does).
+
+    On one of the pages (a 404 at a time the entity does not hold, a 422 for a time value)
+    the time controls stay, holding what was sent, with their "Now" link: the reader
+    corrects the value in place."""
+    fields: tuple[str, ...] = ()
+    sent: dict[str, str] = {}
+    hidden: dict[str, str] = {}
+    if request.scope.get("endpoint") in PAGE_ENDPOINTS:
+        fields = SEARCH_TIME if request.scope["endpoint"] is search else TIME_FIELDS
+        given = request.query_params
+        sent = {n: given[n][:SHOWN_VALUE] for n in (*fields, "validity") if given.get(n)}
+        if request.scope["endpoint"] is search and given.get("q"):
+            hidden = {"q": given["q"]}
     return TEMPLATES.TemplateResponse(
         request,
         "problem.html",
@@ -439,8 +466,10 @@ def problem_page(
             "title": body["title"],
             "problem": body,
             "api_url": None,
-            "moment": {},
-            "time_fields": (),
+            "moment": sent,
+            "time_fields": fields,
+            "hidden": hidden,
+            "at_a_time": body["status"] == 404 and sent,
         },
         status_code=body["status"],
         headers=headers,
@@ -448,6 +477,9 @@ def problem_page(
 
 
 STATIC = FilePath(__file__).parent / "static"
+
+
+PAGE_ENDPOINTS = frozenset(getattr(route, "endpoint", None) for route in router.routes)
 
 
 def install_pages(app: FastAPI) -> None:
