@@ -637,3 +637,31 @@ def test_the_home_page_counts_what_a_write_added(curator: Curator) -> None:
     assert after["companies"] == before["companies"] + 1
     assert after["companies"] == client.get("/v1/companies?count=true").json()["total"]
     assert after["facts"] == client.get("/v1/facts?count=true").json()["total"]
+
+
+def test_the_latest_changes_link_to_the_page_now_and_as_it_was_before(curator: Curator) -> None:
+    """A correction shows on the home page as a link to the corrected page and one to the
+    page as served the microsecond before it (the as_of at a change shows its after)."""
+    client = curator.client
+    assert '<a href="/v1/changes">' in client.get("/", headers=HTML).text
+    patched = client.patch(
+        "/v1/companies/nissan",
+        json={"name": "Nissan Motor"},
+        headers={**curator.headers, "Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    home = client.get("/?after=patch", headers=HTML).text
+    changes = re.search(r'id="changes-h".*?</section>', home, re.S)
+    assert changes is not None
+    anchors = _Anchors()
+    anchors.feed(changes.group())
+    found = dict((text, href.replace("&amp;", "&")) for href, text in anchors.found)
+    assert found["companies nissan"] == "/companies/nissan"
+    assert found["The change feed"] == "/v1/changes"
+    before = found["as it was before"]
+    assert before.startswith("/companies/nissan?as_of=")
+    occurred = client.get("/v1/changes").json()["data"][-1]["occurred_at"]
+    instant = dt.datetime.fromisoformat(dict(parse_qsl(urlsplit(before).query))["as_of"])
+    assert dt.datetime.fromisoformat(occurred) - instant == dt.timedelta(microseconds=1)
+    assert "<h1>Nissan</h1>" in client.get(before, headers=HTML).text
+    assert "<h1>Nissan Motor</h1>" in client.get("/companies/nissan", headers=HTML).text
