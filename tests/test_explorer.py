@@ -196,12 +196,20 @@ def test_a_quote_that_carries_its_own_quotation_marks_gets_no_more(client: TestC
     assert "“We are not talking about integration or capital ties.”" in page
 
 
-def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
-    page = client.get("/").text
-    counts = dict(
-        (name, int(number.replace(",", "")))
-        for number, name in re.findall(r"<strong>([\d,]+)</strong> ([a-z ]+)</a>", page)
+def _counts(page: str) -> dict[str, int]:
+    """The home page's counts by resource (its link's path), and each said in words that
+    agree with its number."""
+    found = re.findall(
+        r'<a href="/v1/([a-z-]+)\?[^"]*"><strong>([\d,]+)</strong> ([a-z ]+)</a>', page
     )
+    for name, number, words in found:
+        one = {"companies": "company"}.get(name, name.replace("-", " ").removesuffix("s"))
+        assert words == (one if number == "1" else name.replace("-", " ")), (number, words)
+    return {name: int(number.replace(",", "")) for name, number, _ in found}
+
+
+def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
+    counts = _counts(client.get("/").text)
     assert counts["companies"] == client.get("/v1/companies?count=true").json()["total"]
     assert counts["facts"] == client.get("/v1/facts?count=true").json()["total"]
     assert set(counts) >= {"companies", "executives", "partnerships", "tariffs", "sources"}
@@ -588,13 +596,6 @@ def test_a_tariff_page_reads_and_shows_its_first_impacts_and_links_to_them_all(
 # -- the home page's counts -------------------------------------------------------------------
 
 
-def _counts(page: str) -> dict[str, int]:
-    return {
-        name: int(number.replace(",", ""))
-        for number, name in re.findall(r"<strong>([\d,]+)</strong> ([a-z ]+)</a>", page)
-    }
-
-
 def test_the_counts_are_counted_once_per_data_version(seeded_engine: Engine) -> None:
     """Kept per data version: counted again under another, and never kept without one."""
     first, second = object(), object()  # versions no database gives
@@ -665,3 +666,54 @@ def test_the_latest_changes_link_to_the_page_now_and_as_it_was_before(curator: C
     assert dt.datetime.fromisoformat(occurred) - instant == dt.timedelta(microseconds=1)
     assert "<h1>Nissan</h1>" in client.get(before, headers=HTML).text
     assert "<h1>Nissan Motor</h1>" in client.get("/companies/nissan", headers=HTML).text
+
+
+def test_the_as_of_field_takes_any_keyboard_and_its_hint_fits(client: TestClient) -> None:
+    field = re.search(r'<input type="text" name="as_of"[^>]*>', client.get("/").text)
+    assert field is not None
+    assert "inputmode" not in field.group()  # a digits-only keypad has no "-", ":" or "T"
+    placeholder = re.search(r'placeholder="([^"]*)"', field.group())
+    size = re.search(r'size="(\d+)"', field.group())
+    assert placeholder is not None and size is not None
+    assert len(placeholder.group(1)) <= int(size.group(1))
+
+
+def test_labels_read_as_words(client: TestClient) -> None:
+    """Enum values in words, a list with nothing in it says so, names where the page has
+    them, and a space before each separator."""
+    assert "in_talks" not in client.get("/partnerships/3", headers=HTML).text
+    early = client.get("/?as_of=2026-01-01", headers=HTML).text
+    for heading in ("Companies", "Partnerships", "Tariffs"):
+        section = early.split(f">{heading}</h2>", 1)[1]
+        assert section.split("</ul>", 1)[0].endswith('<li class="none">Nothing recorded.</li>')
+    plan = client.get("/restructuring-plans/1", headers=HTML).text
+    assert "<h1>Nissan: recovery plan</h1>" in plan
+    assert '<a href="/companies/nissan">Nissan</a>' in plan
+    source = client.get(f"/sources/{SOURCE}", headers=HTML).text
+    assert re.search(r"</a>· ", source) is None
+    assert "</a> · <strong>" in source
+
+
+def test_a_tariff_told_as_past_is_not_now_and_each_tariff_has_its_own_title(
+    client: TestClient,
+) -> None:
+    titles = set()
+    for tariff_id in (1, 2, 3):
+        page = client.get(f"/tariffs/{tariff_id}", headers=HTML).text
+        title = re.search(r"<h1>(.*?)</h1>", page)
+        assert title is not None
+        titles.add(title.group(1))
+        main = page.split('<main id="main">', 1)[1]
+        past = client.get(f"/v1/tariffs/{tariff_id}").json()["told_as"] == "past"
+        assert (" now" in re.sub(r"<[^>]+>", "", main)) is not past, tariff_id
+    assert len(titles) == 3, titles
+
+
+def test_the_search_page_refuses_a_type_search_does_not_have(client: TestClient) -> None:
+    for bad in ("bogus", "<b>"):
+        page = client.get("/search", params={"q": "nissan", "type": bad}, headers=HTML)
+        assert page.status_code == 422
+        assert "type must be" in page.text
+        assert "<b>" not in page.text.split('<main id="main">', 1)[1]
+    assert client.get("/v1/search?q=nissan&type=bogus").status_code == 422
+    assert client.get("/search?q=nissan&type=", headers=HTML).status_code == 200

@@ -29,6 +29,7 @@ from app.api.routes.statements import StatementId
 from app.api.routes.tariffs import TariffId
 from app.core.data_version import DataVersionDep
 from app.core.db import SessionDep
+from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import CURSOR_PATTERN, MAX_LIMIT, PageParams
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOf
@@ -162,7 +163,7 @@ async def search(
 def _search(
     *, request: Request, session: Session, moment: Moment, q: str, type: str, cursor: str | None
 ) -> HTMLResponse:
-    doc_type = DocumentType(type) if type in DocumentType.__members__.values() else None
+    doc_type = _document_type(type)
     result = None
     if q.strip():
         recorded = AsOf(known_at=moment.as_of.known_at, as_of=moment.as_of.as_of)
@@ -188,6 +189,19 @@ def _search(
         cursor=cursor,
         result=None if result is None else _json(result),
     )
+
+
+def _document_type(text: str) -> DocumentType | None:
+    """The type filter: none when empty (the form's "any"), else one /v1/search takes."""
+    if not text:
+        return None
+    try:
+        return DocumentType(text)
+    except ValueError:
+        named = ", ".join(f"'{t.value}'" for t in DocumentType)
+        raise InvalidParameter(
+            f"type must be empty or one of {named}.", loc=["query", "type"], type_="enum"
+        ) from None
 
 
 @router.get("/companies/{slug}")
@@ -313,7 +327,10 @@ def partnership(
         page=EVERY,
         include=CITATIONS,
     )
-    history = [(s["status"], s["valid_from"], s["valid_to"]) for s in found["status_history"]]
+    history = [
+        (s["status"].replace("_", " "), s["valid_from"], s["valid_to"])
+        for s in found["status_history"]
+    ]
     return page(
         request,
         "partnership.html",
@@ -371,28 +388,43 @@ def tariff(
         include=CITATIONS,
     )
     # The rates the tariff states, each as long as the source lets us say: the baseline
-    # before the trade war and any previous rate end on no stated day; the current rate
-    # starts on effective_on, or on no stated day.
+    # before the trade war and any previous rate end on no stated day; the tariff's rate
+    # starts on effective_on, or on no stated day, and is "now" only when told as present.
     rates = []
     if found.get("baseline_rate_pct") is not None:
         rates.append((f"{found['baseline_rate_pct']} % before the trade war", None, None))
     if found.get("previous_rate_pct") is not None:
         rates.append((f"{found['previous_rate_pct']} % previously", None, None))
     if found.get("rate_pct") is not None:  # a tariff the source names without its rate
+        told = " now" if found.get("told_as") != "past" else ""
         rates.append(
-            (f"{found['rate_pct']} % now", found.get("effective_on"), found.get("valid_to"))
+            (f"{found['rate_pct']} %{told}", found.get("effective_on"), found.get("valid_to"))
         )
     return page(
         request,
         "tariff.html",
-        title=f"{found['imposing_country']} tariff on {found['product']} from "
-        f"{found['target_country']}",
+        title=_tariff_title(found),
         api=f"/v1/tariffs/{tariff_id}",
         moment=moment,
         tariff=found,
         impacts=_rows(impacts),
         timeline=timeline(rates, _drawn_on(found, moment)),
     )
+
+
+def _tariff_title(found: dict[str, Any]) -> str:
+    """What tells a tariff from the others on the same trade: its rate, its dates, and
+    whether the source told it as past."""
+    title: str = f"{found['imposing_country']} tariff on {found['product']} from "
+    title += found["target_country"]
+    title += f", {found['rate_pct']} %" if found.get("rate_pct") is not None else ", no rate"
+    if found.get("effective_on"):
+        title += f" from {found['effective_on']}"
+    if found.get("valid_to"):
+        title += f" to {found['valid_to']}"
+    if found.get("told_as") == "past":
+        title += " (told as past)"
+    return title
 
 
 @router.get("/restructuring-plans/{plan_id}")
@@ -403,10 +435,17 @@ def restructuring_plan(
     found = _json(
         company_facts.get_restructuring_plan(session=session, plan_id=plan_id, as_of=moment.as_of)
     )
+    try:
+        company_name = companies.get_company(
+            session=session, slug=found["company"], as_of=moment.as_of
+        ).name
+    except NotFound:  # its company retracted since: the slug still names it
+        company_name = found["company"]
     return page(
         request,
         "plan.html",
-        title=f"{found['company']}: {found['name']}",
+        title=f"{company_name}: {found['name']}",
+        company_name=company_name,
         api=f"/v1/restructuring-plans/{plan_id}",
         moment=moment,
         plan=found,

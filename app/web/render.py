@@ -170,6 +170,18 @@ def money(value: Mapping[str, Any] | None) -> str:
     return text
 
 
+# The counted resources whose singular is not their name less its "s".
+_ONE = {"companies": "company"}
+
+
+def counted(name: str, total: int) -> str:
+    """A resource's name in words, as many as ``total``: "1 company", "2 restructuring plans"."""
+    words = name.replace("-", " ")
+    if total != 1:
+        return words
+    return _ONE.get(name, words.removesuffix("s"))
+
+
 def fact_value(value: object) -> str:
     """A fact's value in words: a string as is, an object as its fields."""
     if isinstance(value, Mapping):
@@ -288,6 +300,7 @@ TEMPLATES.env.filters.update(
     marked=marked,
     anchor=quote_anchor,
     quoted=quoted,
+    counted=counted,
 )
 TEMPLATES.env.globals.update(
     span=span,
