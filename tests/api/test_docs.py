@@ -151,3 +151,11 @@ def test_neither_docs_page_nor_their_bundles_load_anything_from_another_origin(
     # Swagger UI's one default load elsewhere, the validator badge on a host other than
     # localhost, is turned off.
     assert '"validatorUrl": null' in client.get("/docs").text
+
+
+def test_redoc_starts_with_no_inline_script_and_its_csp_allows_none(client: TestClient) -> None:
+    page = client.get("/redoc")
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/redoc/redoc.standalone.js">']
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
