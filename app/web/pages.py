@@ -439,7 +439,7 @@ def restructuring_plan(
         company_name = companies.get_company(
             session=session, slug=found["company"], as_of=moment.as_of
         ).name
-    except NotFound:  # its company retracted since: the slug still names it
+    except NotFound:  # its company not in the record at that time: its slug still names it
         company_name = found["company"]
     return page(
         request,
@@ -508,7 +508,7 @@ def problem_page(
             "moment": sent,
             "time_fields": fields,
             "hidden": hidden,
-            "at_a_time": body["status"] == 404 and sent,
+            "at_a_time": body["status"] == 404 and bool(sent),
         },
         status_code=body["status"],
         headers=headers,
