@@ -27,6 +27,7 @@ from app.api.routes import (
 )
 from app.core.config import get_settings
 from app.core.db import bind_engine, get_engine, get_read_engine
+from app.core.docs import SWAGGER_UI_PARAMETERS, install_redoc
 from app.core.errors import document_problems, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware
 from app.core.http_semantics import HttpSemanticsMiddleware, reject_unknown_query
@@ -106,6 +107,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     """The app, serving the database of the settings, or ``engine``."""
     settings = get_settings()
     app = FastAPIOffline(
+        redoc_url=None,  # served by install_redoc, with a bundle that loads nothing elsewhere
+        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
         title="Autofacts",
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query)],
@@ -159,6 +162,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.compiled_routing = settings.compiled_routing
     for router in ROUTERS:
         app.include_router(router)
+    install_redoc(app)
     install_pages(app)  # after the API: its routes match first
     if settings.compiled_routing:
         index_routes(app)

@@ -5,7 +5,9 @@ controls in its URL, and stays small."""
 import datetime as dt
 import re
 from collections.abc import Iterator
+from html import unescape
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -90,7 +92,7 @@ def test_each_page_shows_its_facts_and_links_to_its_json_and_the_docs(
 def test_every_link_of_a_page_answers(client: TestClient, path: str) -> None:
     page = client.get(path, headers=HTML).text
     for href in set(links(page).hrefs):
-        if href.startswith(("#", "http", "https://autofacts.dev")):
+        if href.startswith(("#", "http")):
             continue
         target = href.split("#", 1)[0]
         answer = client.get(target, headers=HTML)
@@ -114,12 +116,100 @@ def test_every_link_of_a_page_answers_at_another_time(client: TestClient, path: 
         assert client.get(target, headers=HTML).status_code == 200, (path, href)
 
 
-def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
-    page = client.get("/").text
-    counts = dict(
-        (name, int(number.replace(",", "")))
-        for number, name in re.findall(r"<strong>([\d,]+)</strong> ([a-z ]+)</a>", page)
+# The time parameters each explorer page takes (search has no valid time).
+TAKES = {"/search": ("known_at", "as_of")}
+EVERY_TIME = ("valid_at", "known_at", "as_of")
+NOT_PAGES = ("/v1/", "/docs", "/redoc", "/static/", "/openapi.json")
+# "Now" leaves the time, and the brand keeps what the page it is on took (search: no valid
+# time), by design.
+LEFT_AS_IS = ("Now", "Autofacts")
+
+
+class _Anchors(HTMLParser):
+    """Each link of a page with its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str]] = []
+        self._open: list[str] | None = None
+        self._href = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a" and dict(attrs).get("href"):
+            self._href, self._open = str(dict(attrs)["href"]), []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            self.found.append((self._href, "".join(self._open).strip()))
+            self._open = None
+
+
+def test_every_link_between_pages_keeps_the_time_the_reader_chose(client: TestClient) -> None:
+    """Crawled from the home page at a chosen time: every link to another explorer page
+    carries the time parameters that page takes."""
+    chosen = {"valid_at": "2025-06-01", "known_at": "2025-12-01"}
+    start = "/?" + urlencode(chosen)
+    seen, queue, checked = {start}, [start], 0
+    while queue:
+        path = queue.pop()
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 200, path
+        parser = _Anchors()
+        parser.feed(answer.text)
+        for href, text in parser.found:
+            if not href.startswith("/") or href.startswith(NOT_PAGES) or text in LEFT_AS_IS:
+                continue
+            target = urlsplit(href)
+            given = dict(parse_qsl(target.query))
+            wanted = {k: v for k, v in chosen.items() if k in TAKES.get(target.path, EVERY_TIME)}
+            assert given.items() >= wanted.items(), (path, href, text)
+            checked += 1
+            following = href.split("#", 1)[0]
+            if following not in seen:
+                seen.add(following)
+                queue.append(following)
+    assert checked > 100 and len(seen) > 15, (checked, len(seen))
+
+
+def test_a_statement_names_who_said_it_and_links_to_what_it_is_about(client: TestClient) -> None:
+    """The partnership's own page (no search that finds nothing), and names, not slugs."""
+    page = client.get("/statements/1?known_at=2025-12-01", headers=HTML).text
+    partnership = client.get("/v1/partnerships/3").json()
+    assert client.get("/v1/statements/1").json()["about_partnership"] == partnership["slug"]
+    attribution = re.search(r"<p>— (.*?)</p>", page, re.S)
+    assert attribution is not None
+    anchors = _Anchors()
+    anchors.feed(attribution.group(1))
+    assert anchors.found[:2] == [
+        ("/executives/ivan-espinosa?known_at=2025-12-01", "Ivan Espinosa"),
+        ("/partnerships/3?known_at=2025-12-01", unescape(partnership["title"])),
+    ]
+
+
+def test_a_quote_that_carries_its_own_quotation_marks_gets_no_more(client: TestClient) -> None:
+    page = client.get("/partnerships/3", headers=HTML).text
+    assert "“&#34;" not in page and "&#34;”" not in page
+    assert "“We are not talking about integration or capital ties.”" in page
+
+
+def _counts(page: str) -> dict[str, int]:
+    """The home page's counts by resource (its link's path), and each said in words that
+    agree with its number."""
+    found = re.findall(
+        r'<a href="/v1/([a-z-]+)\?[^"]*"><strong>([\d,]+)</strong> ([a-z ]+)</a>', page
     )
+    for name, number, words in found:
+        one = {"companies": "company"}.get(name, name.replace("-", " ").removesuffix("s"))
+        assert words == (one if number == "1" else name.replace("-", " ")), (number, words)
+    return {name: int(number.replace(",", "")) for name, number, _ in found}
+
+
+def test_the_home_page_is_no_longer_a_404_and_counts_each_resource(client: TestClient) -> None:
+    counts = _counts(client.get("/").text)
     assert counts["companies"] == client.get("/v1/companies?count=true").json()["total"]
     assert counts["facts"] == client.get("/v1/facts?count=true").json()["total"]
     assert set(counts) >= {"companies", "executives", "partnerships", "tariffs", "sources"}
@@ -147,8 +237,6 @@ def test_the_source_highlights_every_quoted_span_and_each_fact_links_back(
     article = re.search(r'<article class="article"[^>]*>(.*?)</article>', page, re.S)
     assert article is not None
     plain = re.sub(r"<[^>]+>", "", article.group(1))
-    from html import unescape
-
     assert unescape(plain) == text
 
 
@@ -206,14 +294,54 @@ def test_a_problem_is_a_page_for_a_browser_and_json_for_everyone_else(
     assert api.headers["content-type"] == "application/problem+json"
 
 
+def _time_form(page: str) -> str:
+    form = re.search(r'<form class="time".*?</form>', page, re.S)
+    assert form is not None, "no time controls"
+    return form.group()
+
+
+def test_a_problem_at_a_chosen_time_keeps_the_time_controls_and_a_way_back_to_now(
+    client: TestClient,
+) -> None:
+    """Partnership 3 does not hold in mid-2024: a 404 that says the time is why, and lets
+    the reader change it or go back to now; a refused value can be corrected in place."""
+    missing = client.get("/partnerships/3?valid_at=2024-06-01&known_at=&as_of=", headers=HTML)
+    assert missing.status_code == 404
+    form = _time_form(missing.text)
+    assert 'name="valid_at" value="2024-06-01"' in form
+    assert '<a href="/partnerships/3">Now</a>' in form
+    assert "not in our record for the time chosen" in missing.text
+    assert client.get("/partnerships/3", headers=HTML).status_code == 200
+    # Without a time, a 404 is only that.
+    plain = client.get("/companies/tesla", headers=HTML)
+    assert plain.status_code == 404
+    assert "time chosen" not in plain.text
+    # A refused value stays in its field, escaped.
+    bad = client.get('/companies/nissan?as_of=<b>"x', headers=HTML)
+    assert bad.status_code == 422
+    form = _time_form(bad.text)
+    assert 'name="as_of" value="&lt;b&gt;&#34;x"' in form
+    assert '<a href="/companies/nissan">Now</a>' in form
+    # Search keeps its words and takes no valid time.
+    future = client.get("/search?q=nissan&as_of=2999-01-01", headers=HTML)
+    assert future.status_code == 422
+    form = _time_form(future.text)
+    assert 'name="valid_at"' not in form
+    assert '<input type="hidden" name="q" value="nissan">' in form
+    assert '<a href="/search?q=nissan">Now</a>' in form
+    # A path that is no page has no time to keep.
+    assert 'class="time"' not in client.get("/no-such-page?valid_at=2024-01-01", headers=HTML).text
+    # The problem's type is shown, not linked: its host serves no page.
+    assert "autofacts.dev" not in " ".join(links(missing.text).hrefs)
+    assert "<code>https://autofacts.dev/problems/not-found</code>" in missing.text
+
+
 def test_search_pages_filter_by_type_and_follow_cursors(client: TestClient) -> None:
     first = client.get("/search?q=nissan&type=partnership", headers=HTML)
     assert first.status_code == 200
     assert "<mark>Nissan</mark>" in first.text
     api = client.get("/v1/search?q=nissan&type=partnership").json()
     titles = re.findall(r'<li><a href="[^"]+">([^<]+)</a> <span class="type">', first.text)
-    from html import unescape
-
     assert [unescape(t) for t in titles] == [hit["title"] for hit in api["data"]]
     # Cursor pages: small pages of every type, followed to the end.
     every = client.get("/v1/search?q=nissan&limit=200").json()["data"]
@@ -468,13 +596,6 @@ def test_a_tariff_page_reads_and_shows_its_first_impacts_and_links_to_them_all(
 # -- the home page's counts -------------------------------------------------------------------
 
 
-def _counts(page: str) -> dict[str, int]:
-    return {
-        name: int(number.replace(",", ""))
-        for number, name in re.findall(r"<strong>([\d,]+)</strong> ([a-z ]+)</a>", page)
-    }
-
-
 def test_the_counts_are_counted_once_per_data_version(seeded_engine: Engine) -> None:
     """Kept per data version: counted again under another, and never kept without one."""
     first, second = object(), object()  # versions no database gives
@@ -517,3 +638,82 @@ def test_the_home_page_counts_what_a_write_added(curator: Curator) -> None:
     assert after["companies"] == before["companies"] + 1
     assert after["companies"] == client.get("/v1/companies?count=true").json()["total"]
     assert after["facts"] == client.get("/v1/facts?count=true").json()["total"]
+
+
+def test_the_latest_changes_link_to_the_page_now_and_as_it_was_before(curator: Curator) -> None:
+    """A correction shows on the home page as a link to the corrected page and one to the
+    page as served the microsecond before it (the as_of at a change shows its after)."""
+    client = curator.client
+    assert '<a href="/v1/changes">' in client.get("/", headers=HTML).text
+    patched = client.patch(
+        "/v1/companies/nissan",
+        json={"name": "Nissan Motor"},
+        headers={**curator.headers, "Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    home = client.get("/?after=patch", headers=HTML).text
+    changes = re.search(r'id="changes-h".*?</section>', home, re.S)
+    assert changes is not None
+    anchors = _Anchors()
+    anchors.feed(changes.group())
+    found = dict((text, href.replace("&amp;", "&")) for href, text in anchors.found)
+    assert found["companies nissan"] == "/companies/nissan"
+    assert found["The change feed"] == "/v1/changes"
+    before = found["as it was before"]
+    assert before.startswith("/companies/nissan?as_of=")
+    occurred = client.get("/v1/changes").json()["data"][-1]["occurred_at"]
+    instant = dt.datetime.fromisoformat(dict(parse_qsl(urlsplit(before).query))["as_of"])
+    assert dt.datetime.fromisoformat(occurred) - instant == dt.timedelta(microseconds=1)
+    assert "<h1>Nissan</h1>" in client.get(before, headers=HTML).text
+    assert "<h1>Nissan Motor</h1>" in client.get("/companies/nissan", headers=HTML).text
+
+
+def test_the_as_of_field_takes_any_keyboard_and_its_hint_fits(client: TestClient) -> None:
+    field = re.search(r'<input type="text" name="as_of"[^>]*>', client.get("/").text)
+    assert field is not None
+    assert "inputmode" not in field.group()  # a digits-only keypad has no "-", ":" or "T"
+    placeholder = re.search(r'placeholder="([^"]*)"', field.group())
+    size = re.search(r'size="(\d+)"', field.group())
+    assert placeholder is not None and size is not None
+    assert len(placeholder.group(1)) <= int(size.group(1))
+
+
+def test_labels_read_as_words(client: TestClient) -> None:
+    """Enum values in words, a list with nothing in it says so, names where the page has
+    them, and a space before each separator."""
+    assert "in_talks" not in client.get("/partnerships/3", headers=HTML).text
+    early = client.get("/?as_of=2026-01-01", headers=HTML).text
+    for heading in ("Companies", "Partnerships", "Tariffs"):
+        section = early.split(f">{heading}</h2>", 1)[1]
+        assert section.split("</ul>", 1)[0].endswith('<li class="none">Nothing recorded.</li>')
+    plan = client.get("/restructuring-plans/1", headers=HTML).text
+    assert "<h1>Nissan: recovery plan</h1>" in plan
+    assert '<a href="/companies/nissan">Nissan</a>' in plan
+    source = client.get(f"/sources/{SOURCE}", headers=HTML).text
+    assert re.search(r"</a>· ", source) is None
+    assert "</a> · <strong>" in source
+
+
+def test_a_tariff_told_as_past_is_not_now_and_each_tariff_has_its_own_title(
+    client: TestClient,
+) -> None:
+    titles = set()
+    for tariff_id in (1, 2, 3):
+        page = client.get(f"/tariffs/{tariff_id}", headers=HTML).text
+        title = re.search(r"<h1>(.*?)</h1>", page)
+        assert title is not None
+        titles.add(title.group(1))
+        main = page.split('<main id="main">', 1)[1]
+        past = client.get(f"/v1/tariffs/{tariff_id}").json()["told_as"] == "past"
+        assert (" now" in re.sub(r"<[^>]+>", "", main)) is not past, tariff_id
+    assert len(titles) == 3, titles
+
+
+def test_the_search_page_refuses_a_type_search_does_not_have(client: TestClient) -> None:
+    for bad in ("bogus", "<b>"):
+        page = client.get("/search", params={"q": "nissan", "type": bad}, headers=HTML)
+        assert page.status_code == 422
+        assert "type must be" in page.text
+        assert "<b>" not in page.text.split('<main id="main">', 1)[1]
+    assert client.get("/v1/search?q=nissan&type=bogus").status_code == 422
+    assert client.get("/search?q=nissan&type=", headers=HTML).status_code == 200

@@ -180,3 +180,22 @@ def test_search_from_the_header_shows_highlighted_results(server: LiveServer, pa
     page.locator("ol.hits a").first.click()
     assert "/statements/" in page.url
     assert not page.errors, page.errors
+
+
+def test_the_docs_load_nothing_from_another_origin(server: LiveServer, page: Any) -> None:
+    """Swagger UI and ReDoc work offline: every request either page makes is to the app
+    (ReDoc's attribution logo came from cdn.redoc.ly; only the CSP stopped it)."""
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    for path, shown in (("/docs", ".opblock"), ("/redoc", "text=API docs by Redocly")):
+        requested.clear()
+        page.errors.clear()
+        page.goto(server.base_url + path, wait_until="networkidle")
+        page.wait_for_selector(shown)
+        page.wait_for_load_state("networkidle")
+        # ReDoc's search runs in a worker made from a blob of the page's own origin.
+        own = (server.base_url, f"blob:{server.base_url}/", "data:")
+        elsewhere = [u for u in requested if not u.startswith(own)]
+        assert not elsewhere, (path, elsewhere)
+        assert f"{server.base_url}/openapi.json" in requested, path
+        assert not page.errors, (path, page.errors)

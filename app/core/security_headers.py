@@ -13,6 +13,10 @@ DOCS_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+# ReDoc's page starts from its bundle alone (app/core/docs.py): no inline script to allow.
+# Its styles stay inline, as the bundle writes them at run time.
+REDOC_CSP = DOCS_CSP.replace("script-src 'self' 'unsafe-inline'", "script-src 'self'")
+REDOC_PATHS = ("/redoc",)
 # The explorer's pages: their own stylesheet and script, forms that stay on the site; no
 # inline script or style (timelines are SVG attributes, not style attributes).
 PAGES_CSP = (
@@ -27,8 +31,8 @@ class SecurityHeadersMiddleware:
     """Add ``nosniff``, ``no-referrer``, ``DENY`` framing, a CSP and (over HTTPS) HSTS.
 
     The API gets a CSP that allows nothing; the interactive docs get one that allows their
-    own same-origin assets and the inline start-up script; the explorer's pages their own
-    stylesheet and script.
+    own same-origin assets and Swagger UI's inline start-up script (ReDoc has none); the
+    explorer's pages their own stylesheet and script.
     """
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
@@ -42,6 +46,7 @@ class SecurityHeadersMiddleware:
             common.append((b"strict-transport-security", HSTS.encode()))
         self.api_headers = [*common, (b"content-security-policy", API_CSP.encode())]
         self.docs_headers = [*common, (b"content-security-policy", DOCS_CSP.encode())]
+        self.redoc_headers = [*common, (b"content-security-policy", REDOC_CSP.encode())]
         self.page_headers = [*common, (b"content-security-policy", PAGES_CSP.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,7 +54,9 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if path.startswith(DOCS_PATHS):
+        if path.startswith(REDOC_PATHS):
+            extra = self.redoc_headers
+        elif path.startswith(DOCS_PATHS):
             extra = self.docs_headers
         elif is_page(path):
             extra = self.page_headers

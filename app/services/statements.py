@@ -87,6 +87,40 @@ def _public(
     )
 
 
+def named_in(session: Session, said: Sequence[StatementPublic]) -> dict[str, dict[str, Any]]:
+    """What statements name, by slug, for a page to show and link: each executive's and
+    company's name, each partnership's ``(id, title)``. One query per kind whatever the
+    number of statements; the current rows, as the slugs themselves are."""
+    slugs: dict[str, set[str]] = {"executive": set(), "company": set(), "partnership": set()}
+    for one in said:
+        for kind, slug in (
+            ("executive", one.speaker_executive),
+            ("company", one.speaker_company),
+            ("company", one.about_company),
+            ("partnership", one.about_partnership),
+        ):
+            if slug is not None:
+                slugs[kind].add(slug)
+    named: dict[str, dict[str, Any]] = {kind: {} for kind in slugs}
+    for kind, model, label in (
+        ("executive", Executive, Executive.name),
+        ("company", Company, Company.name),
+    ):
+        if slugs[kind]:
+            rows = session.exec(
+                select(model.slug, label).where(col(model.slug).in_(slugs[kind]), is_current(model))
+            )
+            named[kind] = dict(rows.all())
+    if slugs["partnership"]:
+        partnerships = session.exec(
+            select(Partnership.slug, Partnership.id, Partnership.title).where(
+                col(Partnership.slug).in_(slugs["partnership"]), is_current(Partnership)
+            )
+        )
+        named["partnership"] = {slug: (id_, title) for slug, id_, title in partnerships.all()}
+    return named
+
+
 def _current_id(model: Any, slug: str) -> Any:
     """The id of the entity a slug names now (a scalar subquery: none matches nothing)."""
     return select(model.id).where(model.slug == slug, is_current(model)).scalar_subquery()

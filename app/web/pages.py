@@ -9,6 +9,7 @@ database work never holds the event loop (search: the search threads, as /v1/sea
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from app.api.routes.statements import StatementId
 from app.api.routes.tariffs import TariffId
 from app.core.data_version import DataVersionDep
 from app.core.db import SessionDep
+from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import CURSOR_PATTERN, MAX_LIMIT, PageParams
 from app.core.routing import ReadRoute
 from app.core.temporal import AsOf
@@ -38,7 +40,7 @@ from app.models.fact import FactFilters
 from app.models.partnership import PartnershipFilters
 from app.models.search import DocumentType
 from app.models.source import SourceFilters
-from app.models.statement import StatementFilters
+from app.models.statement import StatementFilters, StatementPublic
 from app.models.tariff import ImpactFilters, TariffFilters
 from app.services import (
     changes,
@@ -53,7 +55,16 @@ from app.services import (
     tariffs,
 )
 from app.services import search as search_service
-from app.web.render import TEMPLATES, Moment, MomentDep, highlighted, page, timeline, url
+from app.web.render import (
+    TEMPLATES,
+    TIME_FIELDS,
+    Moment,
+    MomentDep,
+    highlighted,
+    page,
+    timeline,
+    url,
+)
 
 router = APIRouter(
     route_class=ReadRoute, include_in_schema=False, default_response_class=HTMLResponse
@@ -67,11 +78,18 @@ SEARCH_PAGE = 20
 # A tariff may hit a thousand companies: its page shows the first, its JSON has them all.
 FIRST_IMPACTS = PageParams(limit=20)
 LATEST_CHANGES = 10
+# Search has recorded and reported time, no valid time (see /v1/search).
+SEARCH_TIME = ("known_at", "as_of")
 
 
 def _json(model: BaseModel) -> Any:
     """What ``/v1`` would send for ``model``: templates read the API's own shapes."""
     return model.model_dump(mode="json", exclude_unset=True)
+
+
+def _statements(session: Session, said: Sequence[StatementPublic]) -> dict[str, Any]:
+    """Statements as a page lists them, with the names and pages of what they name."""
+    return {"statements": [_json(s) for s in said], "named": statements.named_in(session, said)}
 
 
 def _rows(result: Any) -> dict[str, Any]:
@@ -145,10 +163,9 @@ async def search(
 def _search(
     *, request: Request, session: Session, moment: Moment, q: str, type: str, cursor: str | None
 ) -> HTMLResponse:
-    doc_type = DocumentType(type) if type in DocumentType.__members__.values() else None
+    doc_type = _document_type(type)
     result = None
     if q.strip():
-        # Search has recorded and reported time, no valid time (see /v1/search).
         recorded = AsOf(known_at=moment.as_of.known_at, as_of=moment.as_of.as_of)
         result = search_service.search(
             session=session,
@@ -164,7 +181,7 @@ def _search(
         title=f"Search: {q}" if q else "Search",
         api=url("/v1/search", query) if q.strip() else "/v1/search?q=",
         moment=moment,
-        time_fields=("known_at", "as_of"),
+        time_fields=SEARCH_TIME,
         q=q,
         type=query["type"],
         types=[t.value for t in DocumentType],
@@ -172,6 +189,19 @@ def _search(
         cursor=cursor,
         result=None if result is None else _json(result),
     )
+
+
+def _document_type(text: str) -> DocumentType | None:
+    """The type filter: none when empty (the form's "any"), else one /v1/search takes."""
+    if not text:
+        return None
+    try:
+        return DocumentType(text)
+    except ValueError:
+        named = ", ".join(f"'{t.value}'" for t in DocumentType)
+        raise InvalidParameter(
+            f"type must be empty or one of {named}.", loc=["query", "type"], type_="enum"
+        ) from None
 
 
 @router.get("/companies/{slug}")
@@ -240,11 +270,12 @@ def company(
         moment=moment,
         company=_json(found),
         sections=sections,
-        statements=_rows(
+        **_statements(
+            session,
             statements.list_company_statements(
                 session=session, slug=slug, as_of=as_of, page=EVERY, include=CITATIONS
-            )
-        )["data"],
+            ).data,
+        ),
     )
 
 
@@ -296,7 +327,10 @@ def partnership(
         page=EVERY,
         include=CITATIONS,
     )
-    history = [(s["status"], s["valid_from"], s["valid_to"]) for s in found["status_history"]]
+    history = [
+        (s["status"].replace("_", " "), s["valid_from"], s["valid_to"])
+        for s in found["status_history"]
+    ]
     return page(
         request,
         "partnership.html",
@@ -304,7 +338,7 @@ def partnership(
         api=f"/v1/partnerships/{partnership_id}",
         moment=moment,
         partnership=found,
-        statements=_rows(said)["data"],
+        **_statements(session, said.data),
         timeline=timeline(history, _drawn_on(found, moment)),
     )
 
@@ -331,7 +365,7 @@ def executive(
         api=f"/v1/executives/{slug}",
         moment=moment,
         executive=found,
-        statements=_rows(said)["data"],
+        **_statements(session, said.data),
         timeline=timeline(roles, _drawn_on(found, moment)),
     )
 
@@ -354,28 +388,43 @@ def tariff(
         include=CITATIONS,
     )
     # The rates the tariff states, each as long as the source lets us say: the baseline
-    # before the trade war and any previous rate end on no stated day; the current rate
-    # starts on effective_on, or on no stated day.
+    # before the trade war and any previous rate end on no stated day; the tariff's rate
+    # starts on effective_on, or on no stated day, and is "now" only when told as present.
     rates = []
     if found.get("baseline_rate_pct") is not None:
         rates.append((f"{found['baseline_rate_pct']} % before the trade war", None, None))
     if found.get("previous_rate_pct") is not None:
         rates.append((f"{found['previous_rate_pct']} % previously", None, None))
     if found.get("rate_pct") is not None:  # a tariff the source names without its rate
+        told = " now" if found.get("told_as") != "past" else ""
         rates.append(
-            (f"{found['rate_pct']} % now", found.get("effective_on"), found.get("valid_to"))
+            (f"{found['rate_pct']} %{told}", found.get("effective_on"), found.get("valid_to"))
         )
     return page(
         request,
         "tariff.html",
-        title=f"{found['imposing_country']} tariff on {found['product']} from "
-        f"{found['target_country']}",
+        title=_tariff_title(found),
         api=f"/v1/tariffs/{tariff_id}",
         moment=moment,
         tariff=found,
         impacts=_rows(impacts),
         timeline=timeline(rates, _drawn_on(found, moment)),
     )
+
+
+def _tariff_title(found: dict[str, Any]) -> str:
+    """What tells a tariff from the others on the same trade: its rate, its dates, and
+    whether the source told it as past."""
+    title: str = f"{found['imposing_country']} tariff on {found['product']} from "
+    title += found["target_country"]
+    title += f", {found['rate_pct']} %" if found.get("rate_pct") is not None else ", no rate"
+    if found.get("effective_on"):
+        title += f" from {found['effective_on']}"
+    if found.get("valid_to"):
+        title += f" to {found['valid_to']}"
+    if found.get("told_as") == "past":
+        title += " (told as past)"
+    return title
 
 
 @router.get("/restructuring-plans/{plan_id}")
@@ -386,10 +435,17 @@ def restructuring_plan(
     found = _json(
         company_facts.get_restructuring_plan(session=session, plan_id=plan_id, as_of=moment.as_of)
     )
+    try:
+        company_name = companies.get_company(
+            session=session, slug=found["company"], as_of=moment.as_of
+        ).name
+    except NotFound:  # its company not in the record at that time: its slug still names it
+        company_name = found["company"]
     return page(
         request,
         "plan.html",
-        title=f"{found['company']}: {found['name']}",
+        title=f"{company_name}: {found['name']}",
+        company_name=company_name,
         api=f"/v1/restructuring-plans/{plan_id}",
         moment=moment,
         plan=found,
@@ -401,16 +457,15 @@ def statement(
     request: Request, statement_id: StatementId, session: SessionDep, moment: MomentDep
 ) -> HTMLResponse:
     """A statement: who said it, about what, in the source's words."""
-    found = _json(
-        statements.get_statement(session=session, statement_id=statement_id, as_of=moment.as_of)
-    )
+    found = statements.get_statement(session=session, statement_id=statement_id, as_of=moment.as_of)
     return page(
         request,
         "statement.html",
         title=f"Statement {statement_id}",
         api=f"/v1/statements/{statement_id}",
         moment=moment,
-        statement=found,
+        statement=_json(found),
+        named=statements.named_in(session, [found]),
     )
 
 
@@ -422,10 +477,27 @@ def _drawn_on(fact: dict[str, Any], moment: Any) -> dt.date:
     return dt.date.fromisoformat(fact["known_from"])
 
 
+# Longer than any value a page takes (as_of's 40): a refused value is shown, not all of it.
+SHOWN_VALUE = 60
+
+
 def problem_page(
     request: Request, body: dict[str, Any], headers: dict[str, str] | None
 ) -> Response:
-    """A problem drawn as a page (app/core/errors.py asks for it when a browser does)."""
+    """A problem drawn as a page (app/core/errors.py asks for it when a browser does).
+
+    On one of the pages (a 404 at a time the entity does not hold, a 422 for a time value)
+    the time controls stay, holding what was sent, with their "Now" link: the reader
+    corrects the value in place."""
+    fields: tuple[str, ...] = ()
+    sent: dict[str, str] = {}
+    hidden: dict[str, str] = {}
+    if request.scope.get("endpoint") in PAGE_ENDPOINTS:
+        fields = SEARCH_TIME if request.scope["endpoint"] is search else TIME_FIELDS
+        given = request.query_params
+        sent = {n: given[n][:SHOWN_VALUE] for n in (*fields, "validity") if given.get(n)}
+        if request.scope["endpoint"] is search and given.get("q"):
+            hidden = {"q": given["q"]}
     return TEMPLATES.TemplateResponse(
         request,
         "problem.html",
@@ -433,8 +505,10 @@ def problem_page(
             "title": body["title"],
             "problem": body,
             "api_url": None,
-            "moment": {},
-            "time_fields": (),
+            "moment": sent,
+            "time_fields": fields,
+            "hidden": hidden,
+            "at_a_time": body["status"] == 404 and bool(sent),
         },
         status_code=body["status"],
         headers=headers,
@@ -442,6 +516,9 @@ def problem_page(
 
 
 STATIC = FilePath(__file__).parent / "static"
+
+
+PAGE_ENDPOINTS = frozenset(getattr(route, "endpoint", None) for route in router.routes)
 
 
 def install_pages(app: FastAPI) -> None:

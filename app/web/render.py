@@ -7,7 +7,7 @@ module decides how it looks, never what it is.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
@@ -170,6 +170,18 @@ def money(value: Mapping[str, Any] | None) -> str:
     return text
 
 
+# The counted resources whose singular is not their name less its "s".
+_ONE = {"companies": "company"}
+
+
+def counted(name: str, total: int) -> str:
+    """A resource's name in words, as many as ``total``: "1 company", "2 restructuring plans"."""
+    words = name.replace("-", " ")
+    if total != 1:
+        return words
+    return _ONE.get(name, words.removesuffix("s"))
+
+
 def fact_value(value: object) -> str:
     """A fact's value in words: a string as is, an object as its fields."""
     if isinstance(value, Mapping):
@@ -188,6 +200,18 @@ def span(valid_from: str | None, valid_to: str | None) -> str:
     if valid_from is None and valid_to is None:
         return "when: not stated"
     return f"from {valid_from or 'an unstated date'} to {valid_to or 'an unstated end'}"
+
+
+# Double marks only: a quote may well end on an apostrophe ("the makers'").
+_QUOTE_MARKS = '"“”«»„'
+
+
+def quoted(words: str) -> str:
+    """Words in quotation marks, unless they already begin or end with one (a quote may
+    take in the source's own marks): never two marks side by side."""
+    if words[:1] in _QUOTE_MARKS or words[-1:] in _QUOTE_MARKS:
+        return words
+    return f"“{words}”"
 
 
 def marked(snippet: str) -> Markup:
@@ -218,6 +242,48 @@ def record_url(record: Mapping[str, Any]) -> str | None:
     return None if pattern is None else pattern.format(**record)
 
 
+# The page that shows what each resource of the change log belongs to: the resource's
+# own, named by its log id, or the page of the fact it is part of, read from its image.
+_CHANGE_PAGES = {
+    "companies": "/companies/{}",
+    "executives": "/executives/{}",
+    "partnerships": "/partnerships/{}",
+    "tariffs": "/tariffs/{}",
+    "restructuring-plans": "/restructuring-plans/{}",
+    "statements": "/statements/{}",
+    "sources": "/sources/{}",
+}
+_PART_PAGES: dict[str, tuple[str, Callable[[Mapping[str, Any]], Any]]] = {
+    "executive-roles": ("/executives/{}", lambda shown: shown["executive"]["slug"]),
+    "tariff-impacts": ("/tariffs/{}", lambda shown: shown["tariff"]["id"]),
+    "financial-results": ("/companies/{}", lambda shown: shown["company"]),
+    "plants": ("/companies/{}", lambda shown: shown["company"]),
+}
+
+
+def change_page(change: Mapping[str, Any]) -> str | None:
+    """The explorer page a logged change shows on, if there is one."""
+    pattern = _CHANGE_PAGES.get(change["resource"])
+    if pattern is not None:
+        return pattern.format(change["resource_id"])
+    part = _PART_PAGES.get(change["resource"])
+    shown = change.get("after") or change.get("before")
+    if part is None or not isinstance(shown, Mapping):
+        return None
+    try:
+        return part[0].format(part[1](shown))
+    except (KeyError, TypeError):
+        return None
+
+
+def just_before(occurred_at: str) -> str:
+    """The ``as_of`` of the instant before a change: ``as_of`` at the change itself shows
+    what it wrote, one microsecond earlier what it replaced."""
+    instant = dt.datetime.fromisoformat(occurred_at).astimezone(dt.UTC)
+    earlier = instant - dt.timedelta(microseconds=1)
+    return earlier.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def search_url(hit: Mapping[str, Any]) -> str:
     """The page of a search hit: its API address without ``/v1``."""
     return str(hit["url"]).removeprefix("/v1")
@@ -228,10 +294,22 @@ def quote_anchor(citation: Mapping[str, Any]) -> str:
 
 
 TEMPLATES.env.filters.update(
-    money=money, number=number, fact_value=fact_value, marked=marked, anchor=quote_anchor
+    money=money,
+    number=number,
+    fact_value=fact_value,
+    marked=marked,
+    anchor=quote_anchor,
+    quoted=quoted,
+    counted=counted,
 )
 TEMPLATES.env.globals.update(
-    span=span, url=url, subject_url=subject_url, record_url=record_url, search_url=search_url
+    span=span,
+    url=url,
+    subject_url=subject_url,
+    record_url=record_url,
+    search_url=search_url,
+    change_page=change_page,
+    just_before=just_before,
 )
 
 # -- a source's text with its cited spans ------------------------------------------------------

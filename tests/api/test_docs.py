@@ -125,3 +125,37 @@ def test_request_bodies_document_the_values_they_accept(client: TestClient) -> N
     rate = tariff["properties"]["rate_pct"]["anyOf"]
     assert [option["type"] for option in rate] == ["string", "null"]
     assert "pattern" in tariff["properties"]["effective_on"]["anyOf"][0]
+
+
+# What a bundle would load by itself: an image's src, a stylesheet's url(), a fetch.
+_LOADS = re.compile(r"""(?:src:|url\(|fetch\()\s*["']?(https?://[^"')\s]+)""")
+
+
+def test_neither_docs_page_nor_their_bundles_load_anything_from_another_origin(
+    client: TestClient,
+) -> None:
+    """The CSP would block such a load; nothing should try one (SPEC: the docs work offline,
+    with no CDN)."""
+    bundles = []
+    for path in ("/docs", "/redoc"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert not _LOADS.findall(page.text), path
+        bundles += [a for a in re.findall(r'src="([^"]+\.js)"', page.text)]
+        bundles += [a for a in re.findall(r'href="([^"]+\.css)"', page.text)]
+    assert len(bundles) == 3, bundles  # Swagger UI script and style, ReDoc script
+    for bundle in bundles:
+        answer = client.get(bundle)
+        assert answer.status_code == 200, bundle
+        assert not _LOADS.findall(answer.text), bundle
+    # Swagger UI's one default load elsewhere, the validator badge on a host other than
+    # localhost, is turned off.
+    assert '"validatorUrl": null' in client.get("/docs").text
+
+
+def test_redoc_starts_with_no_inline_script_and_its_csp_allows_none(client: TestClient) -> None:
+    page = client.get("/redoc")
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/redoc/redoc.standalone.js">']
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
