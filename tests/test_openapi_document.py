@@ -291,3 +291,20 @@ def test_created_resources_link_to_their_operations(client: TestClient) -> None:
                         if p["in"] == "path"
                     }
                     assert set(link["parameters"]) == declared, link
+
+
+def test_no_link_takes_a_fixed_item_of_a_response_array(client: TestClient) -> None:
+    """A link's value names the row the answer is about. An item of an array at a fixed
+    index (`$response.body#/scope/0/id`) is whichever row happens to come first there, not
+    the one just created, so a client following it would change another row."""
+    document = client.get("/openapi.json").json()
+    values = [
+        value
+        for item in document["paths"].values()
+        for operation in item.values()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+        for value in link["parameters"].values()
+    ]
+    assert "$request.body#/company" in values
+    assert not [value for value in values if re.search(r"/\d+(/|$)", value)]
