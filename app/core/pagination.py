@@ -562,8 +562,12 @@ def _position(statement: S, spec: ListSpec, sort: str, after: bool) -> _PageStat
 _prepared_position = lru_cache(maxsize=1024)(_position)
 
 
-def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:
+def set_link_header(
+    request: Request, response: Response, next_cursor: str | None, *, param: str = "cursor"
+) -> None:
+    """``Link: <…>; rel="next"``: this request's URL with ``next_cursor`` as ``param``
+    (the change feed's is ``since``); none on the last page."""
     if next_cursor is None:
         return
-    url = request.url.include_query_params(cursor=next_cursor)
+    url = request.url.include_query_params(**{param: next_cursor})
     response.headers["Link"] = f'<{url}>; rel="next"'
