@@ -95,6 +95,23 @@ def test_facets_follow_the_filters(client: TestClient, seeded_engine: Engine) ->
     assert sum(f["count"] for f in body["facets"]["certainty"]) == len(facts)
 
 
+def test_every_list_leaves_out_what_was_not_asked_for(client: TestClient) -> None:
+    """``total`` and ``facets`` are opt-in: absent, not null, unless asked for."""
+    lists = _facet_lists(client)
+    assert {path for path, _, _ in lists} >= {"/v1/sources", "/v1/companies"}
+    for path, names, _ in lists:
+        assert set(client.get(path).json()) == {"data", "next_cursor"}, path
+        counted = client.get(path, params={"count": "true"}).json()
+        assert set(counted) == {"data", "next_cursor", "total"}, path
+        asked = client.get(path, params={"count": "true", "facet": names}).json()
+        assert set(asked) == {"data", "next_cursor", "total", "facets"}, path
+
+
+def test_a_source_row_keeps_its_null_fields(client: TestClient) -> None:
+    (source,) = client.get("/v1/sources").json()["data"]
+    assert source["url"] is None
+
+
 @pytest.mark.parametrize("path", LISTS)
 def test_every_list_counts_and_refuses_unknown_facets(client: TestClient, path: str) -> None:
     rows = _all(client, path)
