@@ -308,3 +308,19 @@ def test_no_link_takes_a_fixed_item_of_a_response_array(client: TestClient) -> N
     ]
     assert "$request.body#/company" in values
     assert not [value for value in values if re.search(r"/\d+(/|$)", value)]
+
+
+def test_a_request_body_s_defaults_are_told_not_declared(client: TestClient) -> None:
+    """openapi-typescript makes a property with a `default` required, so in a request body
+    the default is said in words: the smallest body the API takes must type-check. What a
+    response declares is untouched (a response always carries those fields)."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    inputs = [name for name in schemas if name.endswith("In")]
+    assert {"CompanyIn", "ExecutiveIn", "PartnershipIn", "ExclusionIn"} <= set(inputs)
+    for name in inputs:
+        for prop in schemas[name].get("properties", {}).values():
+            assert "default" not in prop, name
+    told_as = schemas["CompanyIn"]["properties"]["told_as"]
+    assert told_as["description"].endswith("Left out, it is `present`.")
+    assert schemas["PartnershipIn"]["properties"]["scope"]["description"] == "Left out, it is `[]`."
+    assert schemas["CompanyPublic"]["properties"]["told_as"]["default"] == "present"
