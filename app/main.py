@@ -30,7 +30,7 @@ from app.api.routes import (
 from app.core.config import get_settings
 from app.core.db import bind_engine, get_engine, get_read_engine
 from app.core.errors import document_problems, install_error_handlers, problem_responses
-from app.core.etags import EtagMiddleware
+from app.core.etags import EtagMiddleware, document_etags
 from app.core.http_semantics import HttpSemanticsMiddleware, reject_unknown_query
 from app.core.limits import (
     BodySizeLimitMiddleware,
@@ -186,6 +186,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             document_problems(schema)
             _document_public_reads(schema)
             _document_request_defaults(schema)
+            document_etags(schema)
             document_text_limits(schema)
             document_links(schema)
             # Served by the API it describes, its paths are relative to where it was fetched
