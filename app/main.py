@@ -1,8 +1,10 @@
 """The ASGI application: routers, middleware, error handlers."""
 
 import gc
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -29,7 +31,7 @@ from app.core.config import get_settings
 from app.core.db import bind_engine, get_engine, get_read_engine
 from app.core.docs import SWAGGER_UI_PARAMETERS, install_redoc
 from app.core.errors import document_problems, install_error_handlers, problem_responses
-from app.core.etags import EtagMiddleware
+from app.core.etags import EtagMiddleware, document_etags
 from app.core.http_semantics import HttpSemanticsMiddleware, reject_unknown_query
 from app.core.limits import (
     BodySizeLimitMiddleware,
@@ -187,6 +189,8 @@ def _register_problem_schema(app: FastAPI) -> None:
             _document_unparseable_bodies(schema)
             document_problems(schema)
             _document_public_reads(schema)
+            _document_request_defaults(schema)
+            document_etags(schema)
             document_text_limits(schema)
             document_links(schema)
             # Served by the API it describes, its paths are relative to where it was fetched
@@ -204,6 +208,45 @@ def _document_public_reads(schema: dict) -> None:  # type: ignore[type-arg]
     for item in schema.get("paths", {}).values():
         for operation in item.values():
             operation.setdefault("security", [])
+
+
+_SCHEMA_REF = "#/components/schemas/"
+
+
+def _document_request_defaults(schema: dict) -> None:  # type: ignore[type-arg]
+    """A property of a request body that has a default is one the client may leave out,
+    but generators read a ``default`` as "always there" (openapi-typescript makes such a
+    property required, so the smallest body the API takes would not type-check). In the
+    schemas only requests use, the default is said in the property's description
+    instead; a response's schema keeps it (there it is always sent)."""
+    components = schema.get("components", {}).get("schemas", {})
+
+    def reached(node: Any, found: set[str]) -> set[str]:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith(_SCHEMA_REF) and ref[len(_SCHEMA_REF) :] not in found:
+                found.add(ref[len(_SCHEMA_REF) :])
+                reached(components[ref[len(_SCHEMA_REF) :]], found)
+            for value in node.values():
+                reached(value, found)
+        elif isinstance(node, list):
+            for value in node:
+                reached(value, found)
+        return found
+
+    operations = [op for item in schema.get("paths", {}).values() for op in item.values()]
+    requests = reached([op.get("requestBody", {}) for op in operations], set())
+    responses = reached([op.get("responses", {}) for op in operations], set())
+    responses = reached(schema.get("components", {}).get("responses", {}), responses)
+    for name in requests - responses:
+        for prop in components[name].get("properties", {}).values():
+            if "default" in prop:
+                value = prop.pop("default")
+                default = value if isinstance(value, str) else json.dumps(value)
+                said = f"Left out, it is `{default}`."
+                prop["description"] = (
+                    f"{prop['description']} {said}" if "description" in prop else said
+                )
 
 
 def _document_unparseable_bodies(schema: dict) -> None:  # type: ignore[type-arg]

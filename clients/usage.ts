@@ -59,6 +59,36 @@ export function explain(problem: Problem): string {
   );
 }
 
+// What a frontend sends to create: only the required fields. A field with a default the
+// server fills in (`told_as`, an executive's `roles`) is one a body may leave out.
+type JsonRequest<Operation> = Operation extends {
+  requestBody: { content: { "application/json": infer Body } };
+}
+  ? Body
+  : never;
+type CompanyIn = JsonRequest<paths["/v1/companies"]["post"]>;
+type ExecutiveIn = JsonRequest<paths["/v1/executives"]["post"]>;
+
+const citations = [
+  {
+    source: "2025-11-14-honda-nissan",
+    quote: "Honda and Nissan, longtime potential dance partners",
+  },
+];
+export const newCompany: CompanyIn = {
+  slug: "toyota",
+  name: "Toyota",
+  kind: "automaker",
+  certainty: "reported",
+  citations,
+};
+export const newExecutive: ExecutiveIn = {
+  slug: "ivan-espinosa",
+  name: "Ivan Espinosa",
+  certainty: "confirmed",
+  citations,
+};
+
 // The types are exact, not `any`: each line below must be refused. tsc fails on an
 // expect-error directive with nothing to refuse, so a schema that degraded to `any` or
 // `unknown` is caught too.
@@ -75,5 +105,12 @@ export function refused(page: CompanyList, money: Money, problem: Problem): void
   const query: CompanyListQuery = { limit: "2" };
   // @ts-expect-error `include` takes the names it documents, no others
   const include: CompanyListQuery = { include: ["everything"] };
-  void [amount, items, cursor, status, query, include];
+  // @ts-expect-error a company's body needs its citations
+  const uncited: CompanyIn = {
+    slug: "toyota",
+    name: "Toyota",
+    kind: "automaker",
+    certainty: "reported",
+  };
+  void [amount, items, cursor, status, query, include, uncited];
 }

@@ -291,3 +291,50 @@ def test_created_resources_link_to_their_operations(client: TestClient) -> None:
                         if p["in"] == "path"
                     }
                     assert set(link["parameters"]) == declared, link
+
+
+def test_no_link_takes_a_fixed_item_of_a_response_array(client: TestClient) -> None:
+    """A link's value names the row the answer is about. An item of an array at a fixed
+    index (`$response.body#/scope/0/id`) is whichever row happens to come first there, not
+    the one just created, so a client following it would change another row."""
+    document = client.get("/openapi.json").json()
+    values = [
+        value
+        for item in document["paths"].values()
+        for operation in item.values()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+        for value in link["parameters"].values()
+    ]
+    assert "$request.body#/company" in values
+    assert not [value for value in values if re.search(r"/\d+(/|$)", value)]
+
+
+def test_a_request_body_s_defaults_are_told_not_declared(client: TestClient) -> None:
+    """openapi-typescript makes a property with a `default` required, so in a request body
+    the default is said in words: the smallest body the API takes must type-check. What a
+    response declares is untouched (a response always carries those fields)."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    inputs = [name for name in schemas if name.endswith("In")]
+    assert {"CompanyIn", "ExecutiveIn", "PartnershipIn", "ExclusionIn"} <= set(inputs)
+    for name in inputs:
+        for prop in schemas[name].get("properties", {}).values():
+            assert "default" not in prop, name
+    told_as = schemas["CompanyIn"]["properties"]["told_as"]
+    assert told_as["description"].endswith("Left out, it is `present`.")
+    assert schemas["PartnershipIn"]["properties"]["scope"]["description"] == "Left out, it is `[]`."
+    assert schemas["CompanyPublic"]["properties"]["told_as"]["default"] == "present"
+
+
+def test_the_url_pattern_means_the_same_to_every_regex_engine(client: TestClient) -> None:
+    r"""``\s`` takes NEL (U+0085) for a space in Python and pydantic, not in ECMA-262 (a
+    client's, schemathesis'), which takes U+FEFF instead: a URL holding either was valid
+    to one and refused by the other. The pattern names both, so every reading refuses
+    them."""
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["SourceCreate"]
+    url = next(s for s in schema["properties"]["url"]["anyOf"] if "pattern" in s)
+    pattern = url["pattern"]
+    assert "\\x85" in pattern and "\\ufeff" in pattern
+    for space in ("\x85", "\ufeff", "\u00a0", " "):
+        assert not re.fullmatch(pattern[1:-1], f"https://a{space}b")
+    assert re.fullmatch(pattern[1:-1], "https://asia.nikkei.com/a?b=c#d")

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.core.errors import BodyConflicts, BodyInvalid
+from app.core.errors import BodyConflicts, BodyInvalid, echo
 
 
 class Precision(StrEnum):
@@ -89,7 +89,7 @@ def _day_text(value: object) -> object:
         return value  # from Python, or a YAML facts file
     if isinstance(value, str) and _ISO_DAY.fullmatch(value):
         return value
-    raise ValueError(f"{value!r} is not a date of the form YYYY-MM-DD")
+    raise ValueError(f"{echo(repr(value))} is not a date of the form YYYY-MM-DD")
 
 
 Day = Annotated[dt.date, BeforeValidator(_day_text)]

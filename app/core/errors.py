@@ -170,11 +170,22 @@ def domain_error_response(request: Request, exc: DomainError) -> Response:
     )
 
 
+# What a problem repeats of the request (a parameter's name, a key of the body, a value) is
+# cut to this many characters: names of any length would otherwise come back in full.
+ECHO_LIMIT = 100
+
+
+def echo(text: str) -> str:
+    """``text``, from the request, as a problem may repeat it: cut with an ellipsis."""
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 1] + "\u2026"
+
+
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
-    # pydantic's `input` and `ctx` can hold arbitrary objects and echo hostile input back.
+    # pydantic's `input` and `ctx` can hold arbitrary objects and echo hostile input back;
+    # a name in `loc` may be a query parameter's or a body key's, anything the client sent.
     return [
         {
-            "loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]],
+            "loc": [echo(str(p)) if not isinstance(p, int) else p for p in e["loc"]],
             "msg": e["msg"],
             "type": e["type"],
         }

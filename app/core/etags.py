@@ -8,6 +8,7 @@ Every other JSON GET (lists, search, facts) is tagged by ``EtagMiddleware`` from
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
@@ -160,3 +161,28 @@ def _without(
     raw: Iterable[tuple[bytes, bytes]], names: frozenset[bytes]
 ) -> list[tuple[bytes, bytes]]:
     return [(name, value) for name, value in raw if name.lower() not in names]
+
+
+_ETAG_HEADER = {
+    "description": "The strong ETag of this answer: send it as `If-None-Match` to be "
+    "answered 304 while it is unchanged, or as `If-Match` to guard a write. Every JSON "
+    "answer carries one (NDJSON and CSV streams do not).",
+    "schema": {"type": "string", "examples": ['"1f2e3d4c5b6a79880716253443526170"']},
+}
+
+
+def document_etags(schema: dict[str, Any]) -> None:
+    """Declare, on every GET of an OpenAPI document, the ``ETag`` of its 200 and the 304
+    that answers a matching ``If-None-Match``: a generated client that sends one must know
+    a bodiless 304 is an answer, not an unexpected status."""
+    for item in schema.get("paths", {}).values():
+        operation = item.get("get")
+        if operation is None or "200" not in operation.get("responses", {}):
+            continue
+        responses = operation["responses"]
+        responses["200"].setdefault("headers", {})["ETag"] = _ETAG_HEADER
+        responses["304"] = {
+            "description": "Not Modified: `If-None-Match` names the answer's current ETag. "
+            "No body; the ETag and Cache-Control are sent again.",
+            "headers": {"ETag": _ETAG_HEADER},
+        }

@@ -21,14 +21,20 @@ and no unknown query parameter.
   tree, the one the OpenAPI document is built from, so the rule and the document cannot
   drift apart. Routes outside the document (the docs pages, ``/metrics``, whose scrapers
   may filter with ``name[]=``) are left alone.
+* A query parameter that takes one value, given twice (``country=JP&country=CN``), is a
+  422 problem naming it, as an unknown one is: "the last one wins" would answer a question
+  the client did not ask. Parameters the document declares as arrays (``include``,
+  ``facet``) are repeated by design.
 
 Each path's methods and each route's query names are read once per app, from its routes,
 the first time they are needed.
 """
 
+import types
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 from weakref import WeakKeyDictionary
 
 from fastapi.exceptions import RequestValidationError
@@ -44,15 +50,24 @@ from app.core.errors import problem_response
 
 # The order methods are listed in an ``Allow`` header.
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# The unknown query parameters a 422 names, at most: each error repeats what the operation
+# takes, so three hundred of them made a 2 kB request a 119 kB answer.
+MAX_UNKNOWN_NAMED = 10
 
 
 @dataclass(frozen=True)
 class _RouteTable:
     # Every route (as included) that a path can match, with the methods it answers.
     methods: tuple[tuple[Any, frozenset[str]], ...]
-    # id of a route as routing puts it in ``scope["route"]`` -> the query names its
+    # id of a route as routing puts it in ``scope["route"]`` -> the query parameters its
     # operation declares; None for a route outside the OpenAPI document.
-    query_names: dict[int, frozenset[str] | None]
+    query_names: dict[int, "_Query | None"]
+
+
+@dataclass(frozen=True)
+class _Query:
+    names: frozenset[str]  # every query parameter the operation declares
+    lists: frozenset[str]  # those that take several values (the parameter repeated)
 
 
 _tables: "WeakKeyDictionary[Any, _RouteTable]" = WeakKeyDictionary()
@@ -67,7 +82,7 @@ def _table(app: Any, *, stale: bool = False) -> _RouteTable:
 
 def _read_routes(app: Any) -> _RouteTable:
     methods: list[tuple[Any, frozenset[str]]] = []
-    query_names: dict[int, frozenset[str] | None] = {}
+    query_names: dict[int, _Query | None] = {}
     for context in iter_route_contexts(app.router.routes):
         route = context.original_route
         if isinstance(route, Mount):
@@ -79,22 +94,44 @@ def _read_routes(app: Any) -> _RouteTable:
             methods.append((context, frozenset(context.methods)))
         if isinstance(route, APIRoute):
             documented = bool(getattr(context, "include_in_schema", route.include_in_schema))
+            declared = dict(_query_parameters(context.dependant))
             query_names[id(route)] = (
-                frozenset(_query_names(context.dependant)) if documented else None
+                _Query(
+                    names=frozenset(declared),
+                    lists=frozenset(name for name, is_list in declared.items() if is_list),
+                )
+                if documented
+                else None
             )
     return _RouteTable(tuple(methods), query_names)
 
 
-def _query_names(dependant: Any) -> Iterable[str]:
+def _query_parameters(dependant: Any) -> Iterable[tuple[str, bool]]:
+    """(name, whether it takes several values) of each query parameter of ``dependant``."""
     for param in dependant.query_params:
         annotation = param.field_info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             # A parameter model: its fields are the query parameters.
-            yield from (f.alias or name for name, f in annotation.model_fields.items())
+            for name, f in annotation.model_fields.items():
+                yield f.alias or name, _takes_several(f.annotation)
         else:
-            yield param.alias
+            yield param.alias, _takes_several(annotation)
     for sub in dependant.dependencies:
-        yield from _query_names(sub)
+        yield from _query_parameters(sub)
+
+
+_SEVERAL = (list, tuple, set, frozenset)
+
+
+def _takes_several(annotation: Any) -> bool:
+    """Whether a parameter of this type reads every value given (``list[str] | None``):
+    what FastAPI reads with ``getlist``, and the document declares as an array."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_several(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_takes_several(arg) for arg in get_args(annotation))
+    return (origin or annotation) in _SEVERAL
 
 
 def allowed_methods(scope: Scope) -> list[str]:
@@ -122,20 +159,28 @@ def allowed_methods(scope: Scope) -> list[str]:
 
 
 async def reject_unknown_query(request: Request) -> None:
-    """A 422 naming each query parameter the matched operation does not declare."""
+    """A 422 naming each query parameter the matched operation does not declare (the
+    first ``MAX_UNKNOWN_NAMED``; a problem cuts each name short, see ``echo``), and each
+    one that takes a single value but was given more than once."""
     if not request.scope.get("query_string"):
         return
     route = request.scope.get("route")
     names = _table(request.app).query_names
     if id(route) not in names:
         names = _table(request.app, stale=True).query_names  # a route added since
-    accepted = names.get(id(route))
-    if accepted is None:
+    query = names.get(id(route))
+    if query is None:
         return
-    unknown = [name for name in request.query_params if name not in accepted]
-    if not unknown:
+    given = Counter(name for name, _ in request.query_params.multi_items())
+    unknown = [name for name in given if name not in query.names]
+    repeated = [
+        name
+        for name, times in given.items()
+        if times > 1 and name in query.names and name not in query.lists
+    ]
+    if not unknown and not repeated:
         return
-    takes = ", ".join(sorted(accepted)) or "none"
+    takes = ", ".join(sorted(query.names)) or "none"
     raise RequestValidationError(
         [
             {
@@ -143,7 +188,15 @@ async def reject_unknown_query(request: Request) -> None:
                 "loc": ("query", name),
                 "msg": f"Unknown query parameter (this operation takes: {takes}).",
             }
-            for name in unknown
+            for name in unknown[:MAX_UNKNOWN_NAMED]
+        ]
+        + [
+            {
+                "type": "repeated_parameter",
+                "loc": ("query", name),
+                "msg": "Given more than once; this parameter takes one value.",
+            }
+            for name in repeated
         ]
     )
 

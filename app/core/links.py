@@ -19,22 +19,13 @@ ANSWERED_WITH_PARENT = frozenset(
     {"/v1/partnerships/{partnership_id}/members", "/v1/partnerships/{partnership_id}/scope"}
 )
 # Links no path shows: (from path, method, status) -> (to path, {parameter: expression}).
+# A link's value must name the row the answer is about: an answer with the parent
+# partnership lists its rows in arrays, and no fixed index there is the row just created
+# (`scope/0` is the oldest scope row; an exclusion lands in `excluded`), so none is linked.
 EXTRA_LINKS: dict[tuple[str, str, str], list[tuple[str, dict[str, str]]]] = {
     ("/v1/partnerships", "post", "201"): [
-        *(
-            (
-                f"/v1/partnerships/{{partnership_id}}/{part}",
-                {"partnership_id": "$response.body#/id"},
-            )
-            for part in ("members", "scope", "statuses")
-        ),
-        (
-            "/v1/partnerships/{partnership_id}/members/{company_slug}",
-            {
-                "partnership_id": "$response.body#/id",
-                "company_slug": "$response.body#/members/0/slug",
-            },
-        ),
+        (f"/v1/partnerships/{{partnership_id}}/{part}", {"partnership_id": "$response.body#/id"})
+        for part in ("members", "scope", "statuses")
     ],
     ("/v1/partnerships/{partnership_id}/members", "post", "201"): [
         (
@@ -42,15 +33,6 @@ EXTRA_LINKS: dict[tuple[str, str, str], list[tuple[str, dict[str, str]]]] = {
             {
                 "partnership_id": "$request.path.partnership_id",
                 "company_slug": "$request.body#/company",
-            },
-        ),
-    ],
-    ("/v1/partnerships/{partnership_id}/scope", "post", "201"): [
-        (
-            "/v1/partnerships/{partnership_id}/scope/{scope_id}",
-            {
-                "partnership_id": "$request.path.partnership_id",
-                "scope_id": "$response.body#/scope/0/id",
             },
         ),
     ],

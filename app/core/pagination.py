@@ -278,6 +278,7 @@ def fetch_page(
     *,
     bindings: dict[str, Any] | None = None,
     current_filters: dict[str, Any] | None = None,
+    facets_as: dict[str, ColumnElement[Any]] | None = None,
 ) -> Fetched[Any]:
     """Run the filtered ``statement`` as one keyset page (rows are what it selects; with
     several columns, the first must be the entity the sort keys belong to).
@@ -290,7 +291,11 @@ def fetch_page(
     ``current_filters``: given when ``statement`` reads the current rows (no ``known_at``,
     ``as_of`` or ``valid_at``) with these equality filters and no others; when the list's tally
     covers them and the facets asked for, the total and facets are summed from it (a
-    country facet over 100k companies: a few hundred tally rows, not 100k index entries)."""
+    country facet over 100k companies: a few hundred tally rows, not 100k index entries).
+
+    ``facets_as``: what a facet counts when the list shows another value than its column
+    holds, such as a partnership's status on ``valid_at`` (its column keeps the current
+    one). A facet counts what the rows show, never what they keep."""
     facet_columns = _facet_columns(spec, params.facets)
     sort, column = _sort(spec, params)
     after = _after(params.cursor, sort, column) if params.cursor is not None else {}
@@ -315,7 +320,7 @@ def fetch_page(
         next_cursor = encode_cursor([sort, _jsonable(last_key), getattr(last, spec.id_column.key)])
     tally = spec.tally
     if tally is not None and (
-        current_filters is None or not tally.covers([*current_filters, *facet_columns])
+        facets_as or current_filters is None or not tally.covers([*current_filters, *facet_columns])
     ):
         tally = None
     total = None
@@ -325,18 +330,35 @@ def fetch_page(
         counting = statement.with_only_columns(func.count(), maintain_column_froms=True)
         total = session.execute(counting.order_by(None), bindings).scalar_one()
     facets = None
+    facet_rows: Select[Any] = statement
+    if facets_as and any(name in facets_as for name in facet_columns):
+        facet_rows, facet_columns = _shown(statement, facet_columns, facets_as)
     if facet_columns and tally is not None:
         facets = {
             name: _tallied_facet(session, tally, name, current_filters or {})
             for name in facet_columns
         }
     elif len(facet_columns) > 1 and not is_sqlite(session):
-        facets = _facets_in_one_scan(session, statement, facet_columns, bindings)
+        facets = _facets_in_one_scan(session, facet_rows, facet_columns, bindings)
     elif facet_columns:
         facets = {
-            name: _facet(session, statement, c, bindings) for name, c in facet_columns.items()
+            name: _facet(session, facet_rows, c, bindings) for name, c in facet_columns.items()
         }
     return Fetched(rows=rows, next_cursor=next_cursor, total=total, facets=facets)
+
+
+def _shown(
+    statement: S,
+    columns: dict[str, InstrumentedAttribute[Any]],
+    facets_as: dict[str, ColumnElement[Any]],
+) -> tuple[Select[Any], dict[str, Any]]:
+    """``statement``'s rows as a derived table of the facet values they show (``facets_as``
+    where given, else the column), and its columns to count by: a value computed per row
+    (a correlated subquery) is then grouped by as a column is."""
+    shown = [facets_as.get(name, column).label(name) for name, column in columns.items()]
+    rows = statement.with_only_columns(*shown, maintain_column_froms=True)
+    table = rows.order_by(None).subquery("shown")
+    return select(table), {name: table.c[name] for name in columns}
 
 
 def _tallied_total(session: Session, tally: Tally, filters: dict[str, Any]) -> int:
@@ -540,8 +562,12 @@ def _position(statement: S, spec: ListSpec, sort: str, after: bool) -> _PageStat
 _prepared_position = lru_cache(maxsize=1024)(_position)
 
 
-def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:
+def set_link_header(
+    request: Request, response: Response, next_cursor: str | None, *, param: str = "cursor"
+) -> None:
+    """``Link: <…>; rel="next"``: this request's URL with ``next_cursor`` as ``param``
+    (the change feed's is ``since``); none on the last page."""
     if next_cursor is None:
         return
-    url = request.url.include_query_params(cursor=next_cursor)
+    url = request.url.include_query_params(**{param: next_cursor})
     response.headers["Link"] = f'<{url}>; rel="next"'

@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Query
+from pydantic import AfterValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Date, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -61,10 +63,33 @@ AS_OF_QUERY: dict[str, Any] = {
     "(`2026-12-07T03:14:15.926535Z`) or a date (YYYY-MM-DD), meaning the end of that UTC "
     "day (today's date: now). Every correction, retraction and re-creation stays "
     "reachable. Refused when in the future.",
-    # Without the group names, which ECMA-262 and Python spell differently.
-    "pattern": "^(?:{})$".format(re.sub(r"\?P<[a-z]+>", "?:", _INSTANT.pattern)),
     "examples": ["2026-12-07T03:14:15.926535Z"],
 }
+_MALFORMED_AS_OF = (
+    "as_of must be an RFC 3339 timestamp (2026-12-07T03:14:15Z) or a date (YYYY-MM-DD)"
+)
+
+
+def _instant_text(value: str) -> str:
+    # Checked here, not by a `pattern` constraint: pydantic's message for that quotes the
+    # whole pattern (some 700 characters) back to the client.
+    if _INSTANT.fullmatch(value) is None:
+        raise PydanticCustomError("as_of_format", _MALFORMED_AS_OF)
+    return value
+
+
+InstantText = Annotated[
+    str,
+    AfterValidator(_instant_text),
+    # Without the group names, which ECMA-262 and Python spell differently.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^(?:{})$".format(re.sub(r"\?P<[a-z]+>", "?:", _INSTANT.pattern)),
+        }
+    ),
+]
+"""An ``as_of`` as a URL writes it; the document gives its exact pattern."""
 
 
 # The instant a request's as_of names, for the rows' public shapes (app/models/base.py): a
@@ -83,10 +108,7 @@ def recorded_instant(text: str | None) -> dt.datetime | None:
         return None
     found = _INSTANT.fullmatch(text)
     if found is None:
-        raise InvalidParameter(
-            "as_of must be an RFC 3339 timestamp (2026-12-07T03:14:15Z) or a date (YYYY-MM-DD).",
-            loc=["query", "as_of"],
-        )
+        raise InvalidParameter(_MALFORMED_AS_OF + ".", loc=["query", "as_of"])
     now = dt.datetime.now(dt.UTC)
     day = dt.date.fromisoformat(found["day"])
     if found["time"] is None:
@@ -152,7 +174,7 @@ async def as_of_params(
             examples=["certain"],
         ),
     ] = None,
-    as_of: Annotated[str | None, Query(**AS_OF_QUERY)] = None,
+    as_of: Annotated[InstantText | None, Query(**AS_OF_QUERY)] = None,
 ) -> AsOf:
     # Without valid_at, validity has no date to be told on and is ignored rather than
     # refused: the OpenAPI document cannot say that one parameter needs another, and every
@@ -168,7 +190,7 @@ AsOfDep = Annotated[AsOf, Depends(as_of_params)]
 
 async def recorded_params(
     known_at: Annotated[Day | None, Query(**KNOWN_AT_QUERY)] = None,
-    as_of: Annotated[str | None, Query(**AS_OF_QUERY)] = None,
+    as_of: Annotated[InstantText | None, Query(**AS_OF_QUERY)] = None,
 ) -> AsOf:
     """``known_at`` and ``as_of`` alone, for what has recorded and reported time but no
     valid time of its own (search: a document is a resource's text, not a fact that held

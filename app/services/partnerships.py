@@ -313,7 +313,10 @@ def _list(
         statement = statement.where(entity_in(Partnership, as_of, member_of))
     if filters.certainty is not None:
         statement = statement.where(Partnership.certainty == filters.certainty)
-    fetched = fetch_page(session, statement, PARTNERSHIP_LIST, page)
+    # Under valid_at, known_at or as_of the status shown comes from the history, and so
+    # must the status the facet counts.
+    shown = {"status": _status_as_of(as_of)} if _asks_for_the_past(as_of) else None
+    fetched = fetch_page(session, statement, PARTNERSHIP_LIST, page, facets_as=shown)
     rows = fetched.rows
     data = to_public(
         session,

@@ -20,13 +20,20 @@ from app.core.db import make_engine
 from app.importer import import_facts, load_file
 from app.models import Company, Fact
 from app.tools.dataset import generate
+from tests.conftest import Curator
 from tests.helpers import (
+    SEED_DAY,
     assert_problem,
     client_for,
+    concrete_path,
+    just_before,
+    last_write_at,
     migrate,
     plan_of,
     record_queries,
     scratch_engine,
+    today,
+    walk_pages,
 )
 
 LISTS = [
@@ -88,12 +95,114 @@ def test_facets_follow_the_filters(client: TestClient, seeded_engine: Engine) ->
     assert sum(f["count"] for f in body["facets"]["certainty"]) == len(facts)
 
 
+def test_every_list_leaves_out_what_was_not_asked_for(client: TestClient) -> None:
+    """``total`` and ``facets`` are opt-in: absent, not null, unless asked for."""
+    lists = _facet_lists(client)
+    assert {path for path, _, _ in lists} >= {"/v1/sources", "/v1/companies"}
+    for path, names, _ in lists:
+        assert set(client.get(path).json()) == {"data", "next_cursor"}, path
+        counted = client.get(path, params={"count": "true"}).json()
+        assert set(counted) == {"data", "next_cursor", "total"}, path
+        asked = client.get(path, params={"count": "true", "facet": names}).json()
+        assert set(asked) == {"data", "next_cursor", "total", "facets"}, path
+
+
+def test_a_source_row_keeps_its_null_fields(client: TestClient) -> None:
+    (source,) = client.get("/v1/sources").json()["data"]
+    assert source["url"] is None
+
+
 @pytest.mark.parametrize("path", LISTS)
 def test_every_list_counts_and_refuses_unknown_facets(client: TestClient, path: str) -> None:
     rows = _all(client, path)
     assert client.get(path, params={"count": "true"}).json()["total"] == len(rows)
     assert_problem(client.get(path, params={"facet": "no_such_column"}), 422, field="facet")
     assert_problem(client.get(path, params={"count": "maybe"}), 422, field="count")
+
+
+TALKS_QUOTE = "Honda and Nissan already signed an agreement in 2024"
+
+
+def _cited(**fields: Any) -> dict[str, Any]:
+    citations = [{"source": "2025-11-14-honda-nissan", "quote": TALKS_QUOTE}]
+    return {"certainty": "reported", "citations": citations, **fields}
+
+
+def _facet_lists(client: TestClient) -> list[tuple[str, list[str], set[str]]]:
+    """(path on seed rows, facet names, time parameters taken) of every list the OpenAPI
+    document gives a ``facet``."""
+    document = client.get("/openapi.json").json()
+    found = []
+    for path, item in document["paths"].items():
+        parameters = {p["name"]: p for p in item.get("get", {}).get("parameters", [])}
+        if "facet" in parameters:
+            names = parameters["facet"]["schema"]["items"]["enum"]
+            times = {"valid_at", "known_at", "as_of"} & set(parameters)
+            found.append((concrete_path(path), names, times))
+    return found
+
+
+# Facets whose value a row shows nested: a fact's subject and record, a company's
+# executive's role (an item of a company's executives is an executive and one role).
+SHOWN_AT = {"subject_type": ("subject", "type"), "fact_type": ("record", "type")}
+
+
+def _shown(row: dict[str, Any], name: str) -> Any:
+    keys = SHOWN_AT.get(name) or ((name,) if name in row else ("role", name))
+    for key in keys:
+        row = row[key]
+    return row
+
+
+def test_every_facet_counts_the_rows_the_list_shows_at_any_time(curator: Curator) -> None:
+    """A facet counts the values the list's rows show under the same filters and time
+    parameters: a partnership's status on ``valid_at``, ``known_at`` or ``as_of`` is the one
+    its history gives then, not its current one."""
+    client, headers = curator.client, curator.headers
+    statuses = [
+        _cited(status="proposed", valid_from="2024-01-01", valid_to="2025-06-01"),
+        _cited(status="signed", valid_from="2025-06-01"),
+    ]
+    body = _cited(slug="facet-test", title="Facet test", members=["honda"], statuses=statuses)
+    created = client.post("/v1/partnerships", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    changed = client.post(
+        f"/v1/partnerships/{created.json()['id']}/statuses",
+        json=_cited(status="active", valid_from="2025-09-01"),
+        headers=headers,
+    )
+    assert changed.status_code == 201, changed.text
+    before_change = just_before(last_write_at(client))
+    times = [
+        {},
+        {"valid_at": "2025-01-01"},
+        {"valid_at": "2025-07-01"},
+        {"valid_at": SEED_DAY},
+        {"known_at": SEED_DAY},
+        {"known_at": today().isoformat()},
+        {"as_of": before_change},
+        {"as_of": before_change, "valid_at": "2025-01-01"},
+    ]
+    lists = _facet_lists(client)
+    assert any(path == "/v1/partnerships" for path, _, _ in lists)
+    for path, names, takes in lists:
+        for time in times:
+            if not set(time) <= takes:
+                continue
+            for status in [None, "proposed"] if "status" in names else [None]:
+                params = {**time, **({"status": status} if status else {})}
+                rows = walk_pages(client, path, params, limit=200)
+                page = client.get(path, params={**params, "facet": names, "limit": 1})
+                facets = page.json()["facets"]
+                for name in names:
+                    counted = {f["value"]: f["count"] for f in facets[name]}
+                    shown = Counter(_shown(row, name) for row in rows)
+                    assert counted == shown, (path, params, name)
+    # The partnership's history is what the check above walked through.
+    on = {"facet": "status", "status": "proposed", "valid_at": "2025-01-01"}
+    proposed = client.get("/v1/partnerships", params=on).json()
+    assert [row["slug"] for row in proposed["data"]] == ["facet-test"]
+    assert proposed["facets"]["status"] == [{"value": "proposed", "count": 1}]
 
 
 @pytest.mark.parametrize("path", LISTS)

@@ -5,6 +5,7 @@ import json
 import threading
 from collections import Counter
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -395,6 +396,31 @@ def test_the_feed_records_every_write_in_order_and_mirrors_the_api(curator: Cura
     tail = curator.client.get("/v1/changes", params={"since": cursor}).json()
     assert tail["data"] == [] and tail["next_cursor"] == cursor
     assert_problem(curator.client.get("/v1/changes", params={"since": "junk"}), 422, field="since")
+
+
+def test_the_feed_links_to_its_next_page_while_it_has_more(curator: Curator) -> None:
+    """Like every list, the feed sends ``Link: <…>; rel="next"`` (its cursor is ``since``)
+    exactly when there is a next page, ``has_more``; at the end ``next_cursor`` is still
+    given, to poll with, but there is no next page to link to."""
+    for slug in ("toyota", "mazda"):
+        created = curator.client.post(
+            "/v1/companies", json=_toyota(slug=slug), headers=curator.headers
+        )
+        assert created.status_code == 201, created.text
+    url: str | None = "/v1/changes?limit=1"
+    seen = []
+    while url is not None:
+        response = curator.client.get(url)
+        page = response.json()
+        seen += [change["resource_id"] for change in page["data"]]
+        link = response.headers.get("Link")
+        if not page["has_more"]:
+            assert link is None
+            break
+        assert link is not None and link.endswith('>; rel="next"'), link
+        url = link[1 : link.index(">")]
+        assert parse_qs(urlsplit(url).query) == {"limit": ["1"], "since": [page["next_cursor"]]}
+    assert seen == ["toyota", "mazda"]
 
 
 def test_a_write_failing_half_way_leaves_no_trace(

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
-from app.core.http_semantics import HttpSemanticsMiddleware
+from app.core.errors import ECHO_LIMIT
+from app.core.http_semantics import MAX_UNKNOWN_NAMED, HttpSemanticsMiddleware
 from tests.helpers import assert_problem
 
 # Headers that differ between two answers to the same request for reasons of their own.
@@ -221,6 +222,38 @@ def test_every_unknown_name_is_reported_and_known_ones_still_work(client: TestCl
     assert client.get("/v1/changes?limit=5").status_code == 200
     head = client.head("/v1/companies?countrry=ZZ")
     assert head.status_code == 422 and head.content == b""
+
+
+def test_a_problem_cuts_what_it_repeats_of_the_request_short(client: TestClient) -> None:
+    """Names of unknown parameters come back cut to ``ECHO_LIMIT`` characters, and only
+    the first ``MAX_UNKNOWN_NAMED`` of them: a 2 kB query made a 119 kB answer."""
+    many = "&".join(f"x{i}=1" for i in range(300))
+    response = client.get(f"/v1/companies?{many}")
+    body = assert_problem(response, 422)
+    assert [e["loc"] for e in body["errors"]] == [
+        ["query", f"x{i}"] for i in range(MAX_UNKNOWN_NAMED)
+    ]
+    assert len(response.content) < 10_000
+    long_name = "b" * 20_000
+    response = client.get(f"/v1/companies?{long_name}=1")
+    body = assert_problem(response, 422)
+    name = body["errors"][0]["loc"][1]
+    assert name == "b" * (ECHO_LIMIT - 1) + "\u2026"
+    assert len(response.content) < 2_000
+    # A value a message quotes is cut alike.
+    body = assert_problem(client.get("/v1/companies", params={"valid_at": "9" * 5000}), 422)
+    assert len(body["detail"]) < 400
+
+
+def test_a_malformed_as_of_is_told_in_words(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/companies?as_of=2026-12-07T15:04Z"), 422, field="as_of")
+    message = "as_of must be an RFC 3339 timestamp (2026-12-07T03:14:15Z) or a date (YYYY-MM-DD)"
+    assert body["errors"][0]["msg"] == message
+    assert len(body["detail"]) < 200
+    # The document still gives the exact pattern.
+    parameters = client.get("/openapi.json").json()["paths"]["/v1/companies"]["get"]["parameters"]
+    as_of = next(p for p in parameters if p["name"] == "as_of")
+    assert as_of["schema"]["anyOf"][0]["pattern"].startswith("^(?:")
 
 
 def test_an_unknown_query_parameter_on_a_write_is_a_422(client: TestClient) -> None:

@@ -109,3 +109,70 @@ def test_every_misspelt_boolean_is_a_422_naming_its_parameter(client: TestClient
 def test_true_and_false_are_the_booleans(client: TestClient) -> None:
     assert "total" in client.get("/v1/companies?count=true").json()
     assert "total" not in client.get("/v1/companies?count=false").json()
+
+
+def _query_parameters(client: TestClient) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(method, path with placeholders filled, query parameter, every other required query
+    parameter with a value) for each query parameter of the document."""
+    document = client.get("/openapi.json").json()
+    found = []
+    for path, item in document["paths"].items():
+        filled = path
+        while "{" in filled:
+            start, end = filled.index("{"), filled.index("}")
+            filled = filled[:start] + _placeholder(filled[start + 1 : end]) + filled[end + 1 :]
+        for method, operation in item.items():
+            query = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+            for parameter in query:
+                others = "".join(
+                    f"&{p['name']}=honda" for p in query if p["required"] and p is not parameter
+                )
+                found.append((method.upper(), filled, parameter, others))
+    return found
+
+
+def _takes_several(parameter: dict[str, Any]) -> bool:
+    schema = parameter["schema"]
+    return "array" in {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", [])}
+
+
+def test_a_single_value_parameter_given_twice_is_a_422_naming_it(curator: Curator) -> None:
+    """``country=JP&country=CN`` is ambiguous: rather than the last value winning, every
+    query parameter the document does not declare as an array refuses a second value, on
+    every operation, whatever the values."""
+    before = curator.counts()
+    single = [found for found in _query_parameters(curator.client) if not _takes_several(found[2])]
+    assert {"limit", "sort", "as_of", "country", "q", "since"} <= {
+        p["name"] for _, _, p, _ in single
+    }
+    for method, path, parameter, others in single:
+        name = parameter["name"]
+        for values in (("1", "1"), ("1", "2")):
+            url = f"{path}?{name}={values[0]}&{name}={values[1]}{others}"
+            response = curator.client.request(
+                method, url, headers=curator.headers, json=None if method == "GET" else {}
+            )
+            body = assert_problem(response, 422, field=name)
+            assert "more than once" in body["detail"], (method, url)
+    assert curator.counts() == before
+
+
+def test_a_list_parameter_takes_repeats(client: TestClient) -> None:
+    several = [found for found in _query_parameters(client) if _takes_several(found[2])]
+    assert {p["name"] for _, _, p, _ in several} == {"facet", "include"}
+    for method, path, parameter, others in several:
+        if method != "GET":
+            continue
+        schema = parameter["schema"]
+        values = (schema["items"]["enum"] * 2)[: min(2, schema["maxItems"])]
+        if len(values) < 2:
+            continue  # one value at most: a second is refused by the document's maxItems
+        name = parameter["name"]
+        response = client.get(f"{path}?{name}={values[0]}&{name}={values[1]}{others}")
+        assert response.status_code in (200, 404), (path, response.text)
+
+
+def test_the_last_value_never_wins(client: TestClient) -> None:
+    assert_problem(client.get("/v1/companies?country=JP&country=CN"), 422, field="country")
+    assert_problem(client.get("/v1/companies?limit=1&limit=3"), 422, field="limit")
+    assert client.get("/v1/companies?country=JP&facet=kind&facet=country").status_code == 200

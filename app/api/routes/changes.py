@@ -1,11 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.fields import UrlInteger
-from app.core.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
+from app.core.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, set_link_header
 from app.core.routing import ReadRoute
 from app.models.change import ChangePage
 from app.services import changes
@@ -17,6 +17,7 @@ router = APIRouter(route_class=ReadRoute, prefix="/v1/changes", tags=["changes"]
     "", summary="Follow the change log", response_model=ChangePage, responses=problem_responses(422)
 )
 def list_changes(
+    request: Request,
     response: Response,
     session: SessionDep,
     since: Annotated[
@@ -38,4 +39,7 @@ def list_changes(
     another service can mirror Autofacts: store `next_cursor`, call again with it."""
     # Revalidate every time: a poller must see a new change at once.
     response.headers["Cache-Control"] = "no-cache"
-    return changes.list_changes(session=session, since=since or None, limit=limit)
+    page = changes.list_changes(session=session, since=since or None, limit=limit)
+    # next_cursor is always given (a poller keeps it); a next page exists only with has_more.
+    set_link_header(request, response, page.next_cursor if page.has_more else None, param="since")
+    return page

@@ -63,6 +63,7 @@ async def source_filters(
     "",
     summary="List sources",
     response_model=Page[SourceSummary],
+    response_model_exclude_unset=True,
     responses=list_responses(),
 )
 def list_sources(
