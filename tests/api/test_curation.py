@@ -5,7 +5,7 @@ import json
 import threading
 from collections import Counter
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -402,12 +402,13 @@ def test_the_feed_links_to_its_next_page_while_it_has_more(curator: Curator) -> 
     """Like every list, the feed sends ``Link: <…>; rel="next"`` (its cursor is ``since``)
     exactly when there is a next page, ``has_more``; at the end ``next_cursor`` is still
     given, to poll with, but there is no next page to link to."""
+    since = feed_end(curator.client)  # after the seed's import
     for slug in ("toyota", "mazda"):
         created = curator.client.post(
             "/v1/companies", json=_toyota(slug=slug), headers=curator.headers
         )
         assert created.status_code == 201, created.text
-    url: str | None = "/v1/changes?limit=1"
+    url: str | None = "/v1/changes?" + urlencode({"limit": 1, "since": since})
     seen = []
     while url is not None:
         response = curator.client.get(url)
