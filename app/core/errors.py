@@ -202,6 +202,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = _clean_errors(exc.errors())
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        if any(e["type"] == "json_invalid" for e in errors):
+            # A body that cannot be read as JSON is not a value to correct but a request
+            # to mend: the 400 the document declares, as GitHub and Stripe answer it.
+            return problem_response(request, 400, detail, errors=errors)
         return problem_response(request, 422, detail, slug="validation-error", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -155,13 +155,19 @@ def test_bad_values_are_field_errors(curator: Curator, body: dict[str, Any]) -> 
     assert curator.counts() == before
 
 
-def test_bad_json_is_422(curator: Curator) -> None:
+def test_a_body_that_is_not_json_is_a_400_naming_where_it_breaks(curator: Curator) -> None:
+    """Not a value to correct (a 422) but a request that cannot be read: the 400 the
+    document declares for it."""
+    before = curator.counts()
     response = curator.client.post(
         "/v1/companies",
         content=b'{"slug": ',
         headers={**curator.headers, "Content-Type": "application/json"},
     )
-    assert_problem(response, 422)
+    problem = assert_problem(response, 400)
+    assert [error["type"] for error in problem["errors"]] == ["json_invalid"]
+    assert problem["errors"][0]["loc"][0] == "body"
+    assert curator.counts() == before
 
 
 # -- idempotency ---------------------------------------------------------------------------
