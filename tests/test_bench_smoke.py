@@ -4,6 +4,7 @@ every path with wrk for a second and prints the tables, then the long tail's mix
 distinct URLs and its isolation run. The full `make bench` is too long for CI; this keeps
 its code from rotting."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,13 @@ import pytest
 from tests.helpers import POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def has_row(report: str, name: str) -> bool:
+    """Whether the report has a table row named ``name``. A row whose measure got no answer
+    at first and was taken again carries the bench's "(retried)" mark: CI runs this beside
+    the rest of the suite, and on a busy host one wrk second can go unanswered."""
+    return re.search(rf"^\| {re.escape(name)}(?: \(retried\))? \|", report, re.M) is not None
 
 
 @pytest.mark.slow
@@ -42,9 +50,9 @@ def test_make_bench_runs_end_to_end() -> None:
     for database in databases.split(","):
         assert f"## {database}, the long tail" in done.stdout
         assert f"### {database}-uncached: response cache off" in done.stdout
-        assert f"| {database}-uncached | " in done.stdout  # the isolation run
+        assert has_row(done.stdout, f"{database}-uncached")  # the isolation run
     for mix in ("company details (random slugs)", "search (distinct words of names)"):
-        assert f"| {mix} |" in done.stdout
+        assert has_row(done.stdout, mix)
     if databases == "postgresql":
         assert "psycopg's asyncio pool (`bench/floor_async.py`)" in done.stdout
         assert "### postgresql: scale-out, cache off, one worker and two" in done.stdout
