@@ -3,7 +3,7 @@ query for a whole page of facts, never one per row."""
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from app.models.base import FactPublic
 from app.models.source import CitationPublic
 
 P = TypeVar("P", bound=FactPublic)
+R = TypeVar("R")
 
 
 def cited_sources(
@@ -237,3 +238,15 @@ def to_public(
         public.from_row(row, valid_at=valid_at, **fields)
         for row, fields in zip(rows, extras, strict=True)
     ]
+
+
+def by_parent(
+    rows: Sequence[R], items: Sequence[P], parent: Callable[[R], int]
+) -> dict[int, list[P]]:
+    """Rows' public models (``to_public`` of ``rows``, in their order) grouped under the id
+    of the row each belongs to: a partnership's scope, a tariff's impacts, an executive's
+    roles, read for a whole page at once."""
+    grouped: dict[int, list[P]] = defaultdict(list)
+    for row, item in zip(rows, items, strict=True):
+        grouped[parent(row)].append(item)
+    return grouped

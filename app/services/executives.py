@@ -1,6 +1,5 @@
 """Executives and their roles: the list, one executive, and a company's executives."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -39,7 +38,7 @@ from app.models.executive import (
     RoleIn,
 )
 from app.models.search import DocumentType
-from app.services.citations import Quote, to_public, verify_citations
+from app.services.citations import Quote, by_parent, to_public, verify_citations
 from app.services.companies import COMPANY, AnyCompany, find_company
 from app.services.writing import (
     Idempotency,
@@ -78,9 +77,8 @@ def _roles_by_executive(
     session: Session, executive_ids: Sequence[int], as_of: AsOf, *, with_citations: bool
 ) -> dict[int, list[ExecutiveRolePublicWithCompany]]:
     """The roles of many executives, with their companies, in one query."""
-    roles: dict[int, list[ExecutiveRolePublicWithCompany]] = defaultdict(list)
     if not executive_ids:
-        return roles
+        return {}
     statement = (
         select(ExecutiveRole, Company.slug, Company.name)
         .join(Company, entity_id(Company, as_of) == ExecutiveRole.company_id)
@@ -92,17 +90,19 @@ def _roles_by_executive(
         .order_by(col(ExecutiveRole.id))
     )
     rows = session.exec(statement).all()
-    public = to_public(
-        session,
-        [role for role, _, _ in rows],
-        ExecutiveRolePublicWithCompany,
-        with_citations=with_citations,
-        extra=[{"company": CompanyRef(slug=slug, name=name)} for _, slug, name in rows],
-        valid_at=as_of.valid_at,
+    roles = [role for role, _, _ in rows]
+    return by_parent(
+        roles,
+        to_public(
+            session,
+            roles,
+            ExecutiveRolePublicWithCompany,
+            with_citations=with_citations,
+            extra=[{"company": CompanyRef(slug=slug, name=name)} for _, slug, name in rows],
+            valid_at=as_of.valid_at,
+        ),
+        lambda role: role.executive_id,
     )
-    for (role, _, _), item in zip(rows, public, strict=True):
-        roles[role.executive_id].append(item)
-    return roles
 
 
 def _executives_public(

@@ -50,7 +50,7 @@ from app.models.partnership import (
     span_text,
 )
 from app.models.search import DocumentType
-from app.services.citations import Quote, to_public, verify_citations
+from app.services.citations import Quote, by_parent, to_public, verify_citations
 from app.services.companies import find_company
 from app.services.writing import (
     Idempotency,
@@ -230,8 +230,7 @@ def _details(
         )
         .order_by(col(PartnershipScope.id))
     ).all()
-    scope: dict[int, list[PartnershipScopePublic]] = defaultdict(list)
-    for scope_row, area in zip(
+    scope = by_parent(
         scope_rows,
         to_public(
             session,
@@ -240,9 +239,8 @@ def _details(
             with_citations=True,
             valid_at=as_of.valid_at,
         ),
-        strict=True,
-    ):
-        scope[scope_row.partnership_id].append(area)
+        lambda row: row.partnership_id,
+    )
     status_rows = session.exec(
         select(PartnershipStatusChange)
         .where(
@@ -254,8 +252,7 @@ def _details(
             col(PartnershipStatusChange.id),
         )
     ).all()
-    history: dict[int, list[PartnershipStatusPublic]] = defaultdict(list)
-    for status_row, status in zip(
+    history = by_parent(
         status_rows,
         to_public(
             session,
@@ -264,9 +261,8 @@ def _details(
             with_citations=True,
             valid_at=as_of.valid_at,
         ),
-        strict=True,
-    ):
-        history[status_row.partnership_id].append(status)
+        lambda row: row.partnership_id,
+    )
     extra: list[dict[str, object]] = [
         {
             **own,

@@ -12,7 +12,6 @@ their own, stay separate tariffs, as the reads always served them.)
 """
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -40,7 +39,7 @@ from app.models.tariff import (
     TariffUpdate,
 )
 from app.services.changes import write_instant
-from app.services.citations import Quote, to_public, verify_citations
+from app.services.citations import Quote, by_parent, to_public, verify_citations
 from app.services.companies import AnyCompany, find_company
 from app.services.facts import project_facts
 from app.services.writing import (
@@ -179,8 +178,7 @@ def _tariffs_public(
             )
             .order_by(col(TariffImpact.id))
         ).all()
-        by_tariff: dict[int, list[TariffImpactPublic]] = defaultdict(list)
-        for impact, public in zip(
+        by_tariff = by_parent(
             impacts,
             _impacts_public(
                 session,
@@ -189,9 +187,8 @@ def _tariffs_public(
                 with_citations=with_citations,
                 valid_at=as_of.valid_at,
             ),
-            strict=True,
-        ):
-            by_tariff[impact.tariff_id].append(public)
+            lambda impact: impact.tariff_id,
+        )
         for fields, tariff in zip(extra, tariffs, strict=True):
             fields["impacts"] = by_tariff.get(_entity_id(tariff), [])
     return to_public(
