@@ -40,6 +40,7 @@ from app.core.limits import (
 )
 from app.core.links import document_links
 from app.core.observability import install_observability
+from app.core.openapi_examples import document_response_examples
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
 from app.core.response_cache import ResponseCache
 from app.core.routing import index_routes
@@ -193,6 +194,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             document_etags(schema)
             document_text_limits(schema)
             document_links(schema)
+            document_response_examples(schema)
             # Served by the API it describes, its paths are relative to where it was fetched
             # (FastAPI names the server only behind a proxy's root path).
             schema.setdefault("servers", [{"url": "/", "description": "This server."}])
