@@ -93,3 +93,20 @@ def test_the_examples_are_what_a_fresh_seed_answers(tmp_path: Path) -> None:
         "the examples no longer match what the seed answers: "
         "run `.venv/bin/python -m app.tools.response_examples` and commit the file"
     )
+
+
+def test_the_problem_examples_are_what_the_api_answers(client: TestClient) -> None:
+    """The errors the document shows are real answers too, where a request makes them."""
+    document = client.get("/openapi.json").json()
+    requests = {
+        404: ("GET", "/v1/companies/tesla", {}),
+        422: ("GET", "/v1/companies", {"limit": 500}),
+    }
+    shown = {
+        content["example"]["status"]: content["example"]
+        for response in document["components"]["responses"].values()
+        for content in response["content"].values()
+    }
+    assert requests.keys() <= shown.keys()
+    for status, (method, path, params) in requests.items():
+        assert client.request(method, path, params=params).json() == shown[status]

@@ -254,6 +254,7 @@ class _ProblemResponse:
     description: str
     example: str  # the detail of its example
     headers: tuple[tuple[str, str], ...] = ()  # (header, what it says)
+    instance: str = "/v1/companies/nissan"  # the path its example answers
 
 
 _RETRY_AFTER = ("Retry-After", "Seconds to wait before trying again.")
@@ -269,7 +270,12 @@ _PROBLEMS: dict[int, _ProblemResponse] = {
         "A valid API key is required: Authorization: Bearer <key>.",
         (("WWW-Authenticate", 'The scheme to use: `Bearer realm="autofacts"`.'),),
     ),
-    404: _ProblemResponse("NotFound", "No such resource.", "No company with slug 'tesla'."),
+    404: _ProblemResponse(
+        "NotFound",
+        "No such resource.",
+        "No company with slug 'tesla'.",
+        instance="/v1/companies/tesla",
+    ),
     405: _ProblemResponse(
         "MethodNotAllowed",
         "The path does not take this method.",
@@ -298,6 +304,7 @@ _PROBLEMS: dict[int, _ProblemResponse] = {
         "ValidationError",
         "A parameter or the body is not valid; `errors` says where and why.",
         "query.limit: Input should be less than or equal to 200",
+        instance="/v1/companies",
     ),
     429: _ProblemResponse(
         "TooManyRequests", "Over the rate limit.", "Too many requests.", (_RETRY_AFTER,)
@@ -373,7 +380,7 @@ def _response_component(status: int) -> dict[str, Any]:
         "title": phrase,
         "status": status,
         "detail": problem.example,
-        "instance": "/v1/companies/nissan",
+        "instance": problem.instance,
     }
     if status == 422:
         example["errors"] = [
