@@ -863,8 +863,10 @@ class _Plan:
         return shown
 
     def _write_citations(self, created: Counter[str]) -> set[_Row]:
-        """Add each row's quotes that it does not have yet. Returns the stored rows whose
-        ``known_from`` moved earlier: a source older than those that had said it."""
+        """Add each row's quotes: a new row's as the file gives them (a quote given twice,
+        twice, as the API writes a body's), a stored row's that it does not have yet.
+        Returns the stored rows whose ``known_from`` moved earlier: a source older than
+        those that had said it."""
         rows = self.parents + self.children
         stored: dict[str, list[int]] = {}
         for row in rows:
@@ -884,9 +886,10 @@ class _Plan:
                 source_id = quote.source.row.id
                 assert source_id is not None, "sources are flushed with the first rows"
                 span = (source_id, quote.start, quote.end)
-                if span in have:
-                    continue
-                have.add(span)
+                if not row.created:
+                    if span in have:
+                        continue
+                    have.add(span)
                 # The stored quote is the source's own span, whatever whitespace the file had.
                 self.session.add(
                     Citation(

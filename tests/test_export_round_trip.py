@@ -179,6 +179,8 @@ def _write_through_the_api(curator: Curator) -> None:
         "citations": _cite("posted a net loss of 90 billion yen ($0.6B USD) for the first half"),
     }
     _write(curator, post, "/v1/companies/nissan/financial-results", result)
+    # The same quote twice: the API keeps both citations, and so must the file.
+    greensburg = _cite("Honda will build hybrids at a new plant in Greensburg, Indiana")
     plant = {
         "company": "honda",
         "name": "Greensburg",
@@ -186,7 +188,7 @@ def _write_through_the_api(curator: Curator) -> None:
         "region": "Indiana",
         "country": "US",
         "certainty": "reported",
-        "citations": _cite("Honda will build hybrids at a new plant in Greensburg, Indiana"),
+        "citations": greensburg * 2,
     }
     _write(curator, post, "/v1/companies/honda/plants", plant)
     _write(curator, patch, "/v1/companies/byd", {"certainty": "reported"})
@@ -261,6 +263,10 @@ def test_what_the_api_wrote_round_trips(curator: Curator, tmp_path: Path) -> Non
     assert members["honda-nissan-pooling"]["nissan"] > {"company", "valid_from", "certainty"}
     (tariff,) = [t for t in file.tariffs if t.past_rates]
     assert [(str(p.rate_pct), p.ended_on) for p in tariff.past_rates] == [("15", "2026-01-01")]
+
+    # Imported where it came from, it adds nothing: every row matches its stored twin.
+    with Session(curator.engine) as session:
+        assert import_facts(session, file).total == 0
 
     with scratch_engine(tmp_path) as copy:
         with Session(copy) as session:
