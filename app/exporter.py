@@ -421,15 +421,14 @@ class _Writer:
         tariff's past rates), which are current but for being versions."""
         by_parent: dict[int, list[M]] = defaultdict(list)
         parent_column = col(getattr(model, parent))
+        id_column = col(model.id)  # type: ignore[attr-defined]
         current = (
             col(model.known_to).is_(None)  # type: ignore[attr-defined]
             if parent == "version_of"
             else is_current(model)
         )
         for chunk in _chunks(parent_ids):
-            statement = (
-                select(model).where(parent_column.in_(chunk), current).order_by(col(model.id))  # type: ignore[attr-defined]
-            )
+            statement = select(model).where(parent_column.in_(chunk), current).order_by(id_column)
             for row in self.session.exec(statement):
                 by_parent[getattr(row, parent)].append(row)
         return by_parent
