@@ -246,6 +246,8 @@ class PartnershipEntry(PartnershipIn):
     that a member that differs from its partnership is written as it is. Not a body of
     the API, whose members are slugs."""
 
+    # Wider than the body's list of slugs (a slug reads as a MemberEntry), which the
+    # type checker takes for an incompatible override.
     members: list[MemberEntry] = Field(  # type: ignore[assignment]
         min_length=1, description="Company slugs, or members as objects."
     )
