@@ -20,10 +20,16 @@ the database holds of each; ``autofacts export`` prints it):
   rows (``known_to`` closed): only current rows are exported, as the format has neither
   ``known_to`` nor ``version_of``; a current row keeps its id across corrections, so the
   file holds each fact as it now stands. A current row under a retracted parent is left
-  out with it; one that names a retracted company refuses the export.
+  out with it; one that names a retracted company refuses the export. (A tariff's past
+  rates, versions that are still our word, are written: ``past_rates``.)
 - ``valid_from``/``valid_to`` of companies, executives, scope areas, tariff impacts, plans,
-  results and plants, and ``valid_to`` of tariffs: the format has no field for them.
-- a partnership member's own certainty, dates and quotes: members share the partnership's.
+  results and plants, and ``valid_to`` of a tariff's current rate: the format has no field
+  for them, nor does the API write them.
+
+A partnership member is written as its company's slug where it states what its
+partnership does (certainty, told_as, dates, quotes), and as an object of every field where
+it does not: one added by ``POST …/members``, or kept as it was by a correction of its
+partnership.
 
 And what the import derives rather than reads, so it is reproduced only as the importer
 would have written it: ``known_from`` (the earliest publication among a row's quotes),
@@ -85,10 +91,10 @@ from app.models.base import ToldAs
 from app.models.company import CompanyIn
 from app.models.company_facts import PlanIn, PlantIn, ResultIn
 from app.models.executive import ExecutiveIn
-from app.models.partnership import PartnershipIn
+from app.models.partnership import PartnershipEntry
 from app.models.source import SourceIn
 from app.models.statement import StatementIn
-from app.models.tariff import TariffIn
+from app.models.tariff import TariffEntry
 
 FORMAT = "autofacts/v1"
 STDOUT = "-"
@@ -262,29 +268,12 @@ def _left_out(session: Session) -> list[str]:
     undated.append((Tariff, ["valid_to"]))
     for model, columns in undated:
         dated = or_(*(col(getattr(model, column)).is_not(None) for column in columns))
-        if found := count(rows(model).where(col(model.known_to).is_(None), dated)):
+        # A tariff's past rates are written, with their end (``past_rates``).
+        if found := count(rows(model).where(is_current(model), dated)):
             notes.append(
                 f"{_table(model)}: {'/'.join(columns)} of {_plural(found)} (no such field in "
                 "the format)"
             )
-    member, partnership = PartnershipMember, Partnership
-    differs = count(
-        rows(member)
-        .join(partnership, col(member.partnership_id) == col(partnership.id))
-        .where(
-            col(member.known_to).is_(None),
-            or_(
-                col(member.certainty) != col(partnership.certainty),
-                col(member.valid_from).is_distinct_from(col(partnership.valid_from)),
-                col(member.valid_to).is_distinct_from(col(partnership.valid_to)),
-            ),
-        )
-    )
-    if differs:
-        notes.append(
-            f"partnership_member: certainty or dates of {_plural(differs)} that differ from "
-            "their partnership's (members share the partnership's)"
-        )
     return notes
 
 
@@ -368,8 +357,8 @@ class _Writer:
         self._section("sources", SourceIn, self._sources())
         self._section("companies", CompanyIn, self._companies())
         self._section("executives", ExecutiveIn, self._executives())
-        self._section("partnerships", PartnershipIn, self._partnerships())
-        self._section("tariffs", TariffIn, self._tariffs())
+        self._section("partnerships", PartnershipEntry, self._partnerships())
+        self._section("tariffs", TariffEntry, self._tariffs())
         self._section("restructuring_plans", PlanIn, self._plans())
         self._section("financial_results", ResultIn, self._results())
         self._section("plants", PlantIn, self._plants())
@@ -427,15 +416,19 @@ class _Writer:
     def _children(
         self, model: type[M], parent: str, parent_ids: Sequence[int]
     ) -> dict[int, list[M]]:
-        """The current rows of ``model`` under these parents, by parent id, each list by id."""
+        """The current rows of ``model`` under these parents, by parent id, each list by id.
+        Under ``version_of``: the versions of these rows that are still our word (a
+        tariff's past rates), which are current but for being versions."""
         by_parent: dict[int, list[M]] = defaultdict(list)
         parent_column = col(getattr(model, parent))
+        id_column = col(model.id)  # type: ignore[attr-defined]
+        current = (
+            col(model.known_to).is_(None)  # type: ignore[attr-defined]
+            if parent == "version_of"
+            else is_current(model)
+        )
         for chunk in _chunks(parent_ids):
-            statement = (
-                select(model)
-                .where(parent_column.in_(chunk), is_current(model))
-                .order_by(col(model.id))  # type: ignore[attr-defined]
-            )
+            statement = select(model).where(parent_column.in_(chunk), current).order_by(id_column)
             for row in self.session.exec(statement):
                 by_parent[getattr(row, parent)].append(row)
         return by_parent
@@ -534,6 +527,7 @@ class _Writer:
             statuses = self._children(PartnershipStatusChange, "partnership_id", ids)
             areas = self._children(PartnershipScope, "partnership_id", ids)
             citations = self._citations(batch)
+            member_citations = self._citations([m for ms in members.values() for m in ms])
             status_citations = self._citations([s for ss in statuses.values() for s in ss])
             area_citations = self._citations([a for aa in areas.values() for a in aa])
             for partnership in batch:
@@ -561,10 +555,23 @@ class _Writer:
                     "excluded": [],
                 }
                 for member in members.get(partnership.id or 0, []):
-                    entry["members"].append(self._company(member.company_id, where))
-                    # The import gives each member the partnership's quotes.
-                    self.written[_table(PartnershipMember)] += 1
-                    self.written[_table(Citation)] += len(entry["citations"])
+                    company = self._company(member.company_id, where)
+                    stated = {
+                        "company": company,
+                        "valid_from": _partial(member.valid_from, member.valid_from_precision),
+                        "valid_to": _partial(member.valid_to, member.valid_to_precision),
+                        **self._fact(member, member_citations),
+                    }
+                    # A slug alone where the member is what its partnership states (as the
+                    # seed and POST /v1/partnerships write members): its dates, certainty
+                    # and quotes. Else every field, as any other entry.
+                    inherited = {
+                        "company": company,
+                        "valid_from": entry["announced_on"],
+                        "valid_to": entry["ended_on"],
+                        **{name: entry[name] for name in ("certainty", "told_as", "citations")},
+                    }
+                    entry["members"].append(company if stated == inherited else stated)
                 for area in areas.get(partnership.id or 0, []):
                     fact = self._fact(area, area_citations)
                     if area.certainty == Certainty.excluded:
@@ -584,8 +591,10 @@ class _Writer:
         for batch in self._rows(Tariff):
             ids = [tariff.id for tariff in batch if tariff.id is not None]
             impacts = self._children(TariffImpact, "tariff_id", ids)
+            past_rates = self._children(Tariff, "version_of", ids)
             citations = self._citations(batch)
             impact_citations = self._citations([i for ii in impacts.values() for i in ii])
+            past_citations = self._citations([p for pp in past_rates.values() for p in pp])
             for tariff in batch:
                 where = (
                     f"tariff {tariff.imposing_country}→{tariff.target_country} {tariff.product!r}"
@@ -610,6 +619,17 @@ class _Writer:
                             **self._fact(impact, impact_citations),
                         }
                         for impact in impacts.get(tariff.id or 0, [])
+                    ],
+                    "past_rates": [
+                        {
+                            "rate_pct": _decimal(past.rate_pct),
+                            "previous_rate_pct": _decimal(past.previous_rate_pct),
+                            "baseline_rate_pct": _decimal(past.baseline_rate_pct),
+                            "effective_on": _partial(past.valid_from, past.valid_from_precision),
+                            "ended_on": _partial(past.valid_to, past.valid_to_precision),
+                            **self._fact(past, past_citations),
+                        }
+                        for past in past_rates.get(tariff.id or 0, [])
                     ],
                 }
 

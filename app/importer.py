@@ -64,7 +64,7 @@ from app.models.company_facts import PlanIn, PlantIn, ResultIn
 from app.models.executive import ExecutiveIn, RoleIn
 from app.models.partnership import (
     ExclusionIn,
-    PartnershipIn,
+    PartnershipEntry,
     ScopeIn,
     latest_status,
     overlap_error,
@@ -74,7 +74,7 @@ from app.models.partnership import (
 from app.models.search import DocumentType
 from app.models.source import SourceIn
 from app.models.statement import StatementIn
-from app.models.tariff import ImpactIn, TariffIn
+from app.models.tariff import ImpactIn, TariffEntry
 from app.services.changes import write_instant
 from app.services.citations import load_citations
 from app.services.companies import COMPANIES
@@ -118,8 +118,8 @@ class FactsFile(InputModel):
     sources: list[SourceIn] = Field(default=[])
     companies: list[CompanyIn] = Field(default=[])
     executives: list[ExecutiveIn] = Field(default=[])
-    partnerships: list[PartnershipIn] = Field(default=[])
-    tariffs: list[TariffIn] = Field(default=[])
+    partnerships: list[PartnershipEntry] = Field(default=[])
+    tariffs: list[TariffEntry] = Field(default=[])
     restructuring_plans: list[PlanIn] = Field(default=[])
     financial_results: list[ResultIn] = Field(default=[])
     plants: list[PlantIn] = Field(default=[])
@@ -383,7 +383,7 @@ class _Plan:
                 self.sources[slug] = _Source(slug, row.text, row.published_on, row, False)
 
     def _companies(self, file: FactsFile) -> None:
-        referenced = {slug for p in file.partnerships for slug in p.members}
+        referenced = {member.company for p in file.partnerships for member in p.members}
         referenced |= {
             e.company
             for e in _walk(file)
@@ -508,7 +508,7 @@ class _Plan:
                 fields=fields,
             )
 
-    def _partnership(self, where: str, partnership: PartnershipIn) -> None:
+    def _partnership(self, where: str, partnership: PartnershipEntry) -> None:
         dates, fields = _dates(
             partnership.announced_on, partnership.ended_on, "announced_on", "ended_on"
         )
@@ -519,18 +519,29 @@ class _Plan:
             (parse_partial_date(s.valid_from)[0] if s.valid_from else None, s.status)
             for s in partnership.statuses
         )
-        for i, slug in enumerate(partnership.members):
+        for i, member in enumerate(partnership.members):
             at = f"{where}.members[{i}]"
-            # Membership is stated by the partnership's own quotes, and holds as long.
+            # What a member leaves out is the partnership's: its quotes, and its dates.
+            given = member.model_fields_set
+            member_dates, member_fields = _dates(
+                *member.span(partnership),
+                "valid_from" if "valid_from" in given else "announced_on",
+                "valid_to" if "valid_to" in given else "ended_on",
+            )
             self._child(
                 at,
                 PartnershipMember,
                 ("partnership_id", "company_id"),
-                partnership,
-                dates,
-                refs={"partnership_id": row, "company_id": self._company(at, slug)},
-                fields=fields,
-                quotes=row.quotes,
+                member.fact(partnership),
+                member_dates,
+                refs={
+                    "partnership_id": row,
+                    "company_id": self._company(
+                        at if given == {"company"} else f"{at}.company", member.company
+                    ),
+                },
+                fields=member_fields,
+                quotes=row.quotes if member.citations is None else None,
             )
         for i, status in enumerate(partnership.statuses):
             status_dates, status_fields = _dates(
@@ -559,7 +570,7 @@ class _Plan:
                 refs={"partnership_id": row},
             )
 
-    def _tariff(self, where: str, tariff: TariffIn) -> None:
+    def _tariff(self, where: str, tariff: TariffEntry) -> None:
         dates, fields = _dates(tariff.effective_on, None, "effective_on", "effective_on")
         values = tariff.model_dump(
             include={
@@ -575,6 +586,22 @@ class _Plan:
         # one tariff, told apart by their rate and start (either may be unknown, not both).
         key = ("imposing_country", "target_country", "product", "valid_from", "rate_pct")
         row = self._row(where, Tariff, key, tariff, values | dates, fields=fields)
+        for i, past in enumerate(tariff.past_rates):
+            past_dates, past_fields = _dates(
+                past.effective_on, past.ended_on, "effective_on", "ended_on"
+            )
+            rates = past.model_dump(include={"rate_pct", "previous_rate_pct", "baseline_rate_pct"})
+            # A version of the tariff, as a rate change keeps it: the tariff's own id is
+            # its ``version_of``, and it is known apart by when it began and its rate.
+            self._child(
+                f"{where}.past_rates[{i}]",
+                Tariff,
+                (_VERSION_OF, "valid_from", "rate_pct"),
+                past,
+                {**values, **rates, **past_dates},
+                refs={_VERSION_OF: row},
+                fields=past_fields,
+            )
         for i, impact in enumerate(tariff.impacts):
             at = f"{where}.impacts[{i}]"
             values = impact.model_dump(include={"fiscal_year", "metric", "direction", "kind"})
@@ -676,18 +703,24 @@ class _Plan:
         """Find each planned row's stored twin by natural key (one query per table and
         hundred rows), refusing a row the file states twice or that the store states
         otherwise. Companies were matched with the references."""
-        by_model: dict[type[SQLModel], dict[tuple[Any, ...], _Row]] = {}
+        by_kind: dict[tuple[type[SQLModel], tuple[str, ...]], dict[tuple[Any, ...], _Row]] = {}
         for row in rows:
             if row.model is Company:
                 continue
-            planned = by_model.setdefault(row.model, {})
+            planned = by_kind.setdefault((row.model, row.key), {})
             identity = row.identity()
             if identity in planned:
                 self.problem(row.path, f"states again what {planned[identity].path} states")
             else:
                 planned[identity] = row
-        for model, planned in by_model.items():
-            names = next(iter(planned.values())).key
+        for (model, names), planned in by_kind.items():
+            # A tariff's past rate is a version of it that is still our word: current,
+            # though not the current row (``is_current``).
+            current = (
+                col(model.known_to).is_(None)  # type: ignore[attr-defined]
+                if _VERSION_OF in names
+                else is_current(model)
+            )
             # A row under a parent that is not stored yet cannot be stored either.
             keys = [k for k in planned if not any(isinstance(v, _Row) for v in k)]
             for batch in _batches(keys, 100):  # SQLite caps an expression's depth at 1000
@@ -697,7 +730,7 @@ class _Plan:
                         for k in batch
                     )
                 )
-                for stored in self.session.exec(select(model).where(condition, is_current(model))):
+                for stored in self.session.exec(select(model).where(condition, current)):
                     identity = tuple(getattr(stored, n) for n in names)
                     if (twin := planned.get(identity)) is not None:
                         twin.obj = stored
@@ -818,6 +851,8 @@ class _Plan:
         for row in self.parents + self.children:
             resource, parent = _LOGGED_AS[row.model]
             obj = row.obj if parent is None else row.refs[parent].obj
+            if _VERSION_OF in row.refs:
+                obj = row.refs[_VERSION_OF].obj
             if obj is not None and obj.id is not None:
                 held[resource.name][1][obj.id] = obj
         shown: dict[tuple[str, str | int], BaseModel] = {}
@@ -828,8 +863,10 @@ class _Plan:
         return shown
 
     def _write_citations(self, created: Counter[str]) -> set[_Row]:
-        """Add each row's quotes that it does not have yet. Returns the stored rows whose
-        ``known_from`` moved earlier: a source older than those that had said it."""
+        """Add each row's quotes: a new row's as the file gives them (a quote given twice,
+        twice, as the API writes a body's), a stored row's that it does not have yet.
+        Returns the stored rows whose ``known_from`` moved earlier: a source older than
+        those that had said it."""
         rows = self.parents + self.children
         stored: dict[str, list[int]] = {}
         for row in rows:
@@ -849,9 +886,10 @@ class _Plan:
                 source_id = quote.source.row.id
                 assert source_id is not None, "sources are flushed with the first rows"
                 span = (source_id, quote.start, quote.end)
-                if span in have:
-                    continue
-                have.add(span)
+                if not row.created:
+                    if span in have:
+                        continue
+                    have.add(span)
                 # The stored quote is the source's own span, whatever whitespace the file had.
                 self.session.add(
                     Citation(
@@ -876,6 +914,8 @@ class _Plan:
         for row in self.parents + self.children:
             if (row.created or row in earlier) and row.model in _DOCUMENTS:
                 doc_type, column = _DOCUMENTS[row.model]
+                if _VERSION_OF in row.refs:
+                    column = _VERSION_OF
                 touched[doc_type].add(getattr(row.obj, column))
         for source in self.sources.values():
             if source.is_new and source.row.id is not None:
@@ -961,6 +1001,10 @@ _LOGGED_AS: dict[type[SQLModel], tuple[Resource[Any, Any, Any], str | None]] = {
     **{model: (resource, None) for model, resource in COMPANY_FACTS.items()},
     Statement: (STATEMENTS, None),
 }
+# A row that refers to another by this column is a version of it (a tariff's past rate):
+# part of that resource, logged and indexed as it.
+_VERSION_OF = "version_of"
+
 # Parents before what refers to them, so a consumer replaying the feed meets each first.
 _LOGGED_ORDER = (SOURCES, *dict.fromkeys(resource for resource, _ in _LOGGED_AS.values()))
 

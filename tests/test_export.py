@@ -227,7 +227,19 @@ def every_field() -> Data:
             {
                 "slug": "acme-beta-deal",
                 "title": "NO",
-                "members": ["acme", "beta", "2025"],
+                "members": [
+                    "acme",
+                    "beta",
+                    # A member that says otherwise than its partnership.
+                    {
+                        "company": "2025",
+                        "valid_from": "2024-06",
+                        "valid_to": None,
+                        "certainty": "unconfirmed",
+                        "told_as": "past",
+                        "citations": [*cite(A_MAKER), *cite(B_ODD, source="b-side")],
+                    },
+                ],
                 "announced_on": "2024-03-01",
                 "ended_on": "2025-06",
                 "notes": 'Line one.\nLine two: "quoted" — dash.\n',
@@ -300,6 +312,18 @@ def every_field() -> Data:
                         "amount": {"amount": "-12.3456", "currency": "EUR", "usd": None},
                         "certainty": "reported",
                         "citations": cite(A_LOSS),
+                    }
+                ],
+                "past_rates": [
+                    {
+                        "rate_pct": "100",
+                        "previous_rate_pct": None,
+                        "baseline_rate_pct": "0",
+                        "effective_on": "2024",
+                        "ended_on": "2025-06-30",
+                        "certainty": "reported",
+                        "told_as": "past",
+                        "citations": cite(A_TAX),
                     }
                 ],
             },
@@ -412,6 +436,8 @@ def _assert_every_field(model: type[BaseModel], entry: Any, where: str) -> None:
     """``entry`` names every field of the importer's ``model``, recursively (but a source's
     ``text_file``, the export giving ``text``, an exclusion's implied certainty, and a
     citation's id and offsets)."""
+    if model.__name__ == "MemberEntry" and isinstance(entry, str):
+        return  # a member that says what its partnership says: its company's slug
     assert isinstance(entry, dict), where
     expected = set(model.model_fields) - {"text_file"}
     if model.__name__ == "ExclusionIn":
@@ -512,8 +538,19 @@ def test_every_field_round_trips(empty_db_engine: Engine, tmp_path: Path) -> Non
             )
             result = session.exec(select(FinancialResult)).one()
             assert (result.amount, result.usd) == (Decimal("0.0001"), Decimal("0.0001"))
-            tariffs = session.exec(select(Tariff).order_by(col(Tariff.id))).all()
+            rows = session.exec(select(Tariff).order_by(col(Tariff.id))).all()
+            tariffs = [t for t in rows if t.version_of is None]
             assert [t.rate_pct for t in tariffs] == [Decimal("0.125"), None]
+            # A past rate: a version of its tariff that is still our word, as a rate
+            # change through the API keeps it.
+            (past,) = [t for t in rows if t.version_of is not None]
+            assert (past.version_of, past.known_to, past.rate_pct) == (
+                tariffs[0].id,
+                None,
+                Decimal(100),
+            )
+            assert (past.valid_from, past.valid_from_precision) == (dt.date(2024, 1, 1), "year")
+            assert (past.valid_to, past.product) == (dt.date(2025, 6, 30), "2025")
             # Told as past: over by its source's date, anchored on no day of it.
             assert [(t.holds_on is None, t.ended_by) for t in tariffs] == [
                 (False, None),
@@ -550,11 +587,44 @@ def test_every_field_round_trips(empty_db_engine: Engine, tmp_path: Path) -> Non
                 ("merger", Certainty.excluded),
             ]
             members = session.exec(
-                select(PartnershipMember).where(PartnershipMember.partnership_id == deal.id)
+                select(PartnershipMember)
+                .where(PartnershipMember.partnership_id == deal.id)
+                .order_by(col(PartnershipMember.id))
             ).all()
-            assert {(m.certainty, m.valid_from) for m in members} == {
-                (Certainty.confirmed, dt.date(2024, 3, 1))
-            }
+            # Two state what the partnership states; the third, its own.
+            assert [
+                (m.certainty, m.valid_from, m.valid_to, m.ended_by, m.known_from) for m in members
+            ] == [
+                (
+                    Certainty.confirmed,
+                    dt.date(2024, 3, 1),
+                    dt.date(2025, 6, 1),
+                    None,
+                    deal.known_from,
+                ),
+                (
+                    Certainty.confirmed,
+                    dt.date(2024, 3, 1),
+                    dt.date(2025, 6, 1),
+                    None,
+                    deal.known_from,
+                ),
+                (
+                    Certainty.unconfirmed,
+                    dt.date(2024, 6, 1),
+                    None,
+                    dt.date(2024, 3, 1),
+                    dt.date(2024, 3, 1),
+                ),
+            ]
+            member_quotes = session.exec(
+                select(Citation.quote)
+                .where(
+                    Citation.fact_type == "partnership_member", Citation.fact_id == members[2].id
+                )
+                .order_by(col(Citation.id))
+            ).all()
+            assert member_quotes == [A_MAKER, "Beta\u2019s \u201cyear\u201d\r\nwas\u2028odd"]
 
             # Citations keep the source's own span and its offsets, line breaks included.
             acme = session.exec(select(Company).where(Company.slug == "acme")).one()
@@ -599,14 +669,19 @@ def test_past_states_are_left_out_and_reported(empty_db_engine: Engine, tmp_path
         "company: 1 row superseded or retracted (known_to set)",
         "partnership_scope: 1 row superseded or retracted (known_to set)",
         "company: valid_from/valid_to of 1 row (no such field in the format)",
-        "partnership_member: certainty or dates of 1 row that differ from their "
-        "partnership's (members share the partnership's)",
     ]
     assert report.written["partnership_scope"] == 2
     companies = [(c.slug, c.name) for c in load_file(path).companies[:2]]
     assert companies == [("acme", "Acme Corrected"), ("beta", "Beta")]
     areas = [a.area for a in load_file(path).partnerships[0].scope]
     assert areas == ["switches\nand more"]
+    # A member that no longer states what its partnership does is written whole.
+    member = load_file(path).partnerships[0].members[0]
+    assert (member.company, member.certainty, member.valid_from) == (
+        "acme",
+        Certainty.unconfirmed,
+        "2024-03-01",
+    )
 
     # What is written still loads.
     with scratch_engine(tmp_path) as second, Session(second) as session:

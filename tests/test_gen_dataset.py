@@ -240,18 +240,13 @@ def test_the_rows_are_those_the_importer_writes_for_the_same_facts(
 
 def _rows(engine: Engine, table: Any) -> list[tuple[Any, ...]]:
     """The rows of ``table``, in id order; without their id and sorted when it is one of
-    UNNUMBERED. Of the citations of partnership members, which a facts file cannot carry
-    (members share the partnership's quotes, see app/exporter.py), only how many."""
+    UNNUMBERED."""
     with engine.connect() as connection:
         found = connection.execute(_data(table)).all()
     if table.name not in UNNUMBERED:
         return [tuple(row) for row in found]
-    tail = []
-    if table.name == "citation":
-        tail = [("partnership_member", sum(r.fact_type == "partnership_member" for r in found))]
-        found = [row for row in found if row.fact_type != "partnership_member"]
     columns = [c.name for c in table.columns if c.name not in ("id", *RECORDED)]
-    return sorted((tuple(row._mapping[c] for c in columns) for row in found), key=repr) + tail
+    return sorted((tuple(row._mapping[c] for c in columns) for row in found), key=repr)
 
 
 # When a row was recorded is the instant of the load that wrote it, not data of the seed:

@@ -378,6 +378,50 @@ REFUSALS = [
         id="unknown-member",
     ),
     pytest.param(
+        _set("partnerships.1.members.1", {"company": "mitsubishi", "certainty": "reported"}),
+        "partnerships[1].members[1].company: unknown company 'mitsubishi'",
+        id="unknown-member-object",
+    ),
+    pytest.param(
+        _set("partnerships.1.members.0", {"company": "honda", "certainty": None}),
+        "partnerships[1].members[0].certainty: may be left out (the partnership's), not null",
+        id="member-certainty-null",
+    ),
+    pytest.param(
+        _set(
+            "partnerships.1.members.0",
+            {"company": "honda", "citations": [{"source": ARTICLE, "quote": "jointly fly"}]},
+        ),
+        f"partnerships[1].members[0].citations[0].quote: not found in source '{ARTICLE}'",
+        id="member-quote-not-in-source",
+    ),
+    pytest.param(
+        _set("partnerships.1.members.0", {"company": "honda", "certainty": "excluded"}),
+        "partnerships[1].members[0].certainty: is 'excluded' here but",
+        id="member-contradicts-stored-row",
+    ),
+    pytest.param(
+        _set("partnerships.1.members.0", {"company": "honda", "valid_to": "2024"}),
+        "partnerships[1].members[0].valid_to: is '2024-01-01' here but null in the database",
+        id="member-dates-contradict-stored-row",
+    ),
+    pytest.param(
+        _set(
+            "tariffs.0.past_rates",
+            [
+                {
+                    "rate_pct": "2.5",
+                    "effective_on": "2025-06",
+                    "ended_on": "2025-06-01",
+                    "certainty": "reported",
+                    "citations": [{"source": ARTICLE, "quote": "lowered to 15 percent"}],
+                }
+            ],
+        ),
+        "tariffs[0].past_rates[0].ended_on:",
+        id="past-rate-ends-before-it-begins",
+    ),
+    pytest.param(
         _set("companies.0.citations.0.source", "2025-11-15-elsewhere"),
         "companies[0].citations[0].source: unknown source '2025-11-15-elsewhere'",
         id="unknown-source",

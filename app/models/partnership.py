@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator, model_validator
 from sqlalchemy import Text
 from sqlmodel import Field
 
@@ -27,6 +27,8 @@ from app.models.base import (
     FactBase,
     FactIn,
     FactPublic,
+    InputModel,
+    ToldAs,
     current_unique,
     enum_column,
 )
@@ -191,6 +193,64 @@ class PartnershipIn(FactIn):
                         )
                     )
         return statuses
+
+
+class MemberEntry(InputModel):
+    """A member in the facts file: a company slug alone, or an object saying what of the
+    membership differs from the partnership. A field left out is the partnership's
+    (certainty, told_as, citations; ``valid_from``/``valid_to`` its ``announced_on``/
+    ``ended_on``); a date given as null is unknown. Through the API a member may come to
+    differ: ``POST …/members`` states it with quotes and a certainty of its own, and a
+    correction of the partnership leaves its members as they were."""
+
+    company: Slug = Field(max_length=100)
+    certainty: Certainty | None = None
+    told_as: ToldAs | None = None
+    valid_from: PartialDate | None = None
+    valid_to: PartialDate | None = Field(default=None, description=END_DESCRIPTION)
+    citations: list[CitationIn] | None = Field(default=None, min_length=1)
+
+    _ordered = ordered_range("valid_from", "valid_to")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _slug_alone(cls, value: Any) -> Any:
+        return {"company": value} if isinstance(value, str) else value
+
+    @field_validator("certainty", "told_as", "citations")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out (the partnership's), not null")
+        return value
+
+    def fact(self, partnership: FactIn) -> FactIn:
+        """How sure, how told and with which quotes the membership is stated."""
+        return FactIn(
+            certainty=self.certainty or partnership.certainty,
+            told_as=self.told_as or partnership.told_as,
+            citations=self.citations or partnership.citations,
+        )
+
+    def span(self, partnership: "PartnershipIn") -> tuple[str | None, str | None]:
+        """When the membership held: its own dates where it gives them."""
+        given = self.model_fields_set
+        return (
+            self.valid_from if "valid_from" in given else partnership.announced_on,
+            self.valid_to if "valid_to" in given else partnership.ended_on,
+        )
+
+
+class PartnershipEntry(PartnershipIn):
+    """A partnership in the facts file: a member may be an object (``MemberEntry``), so
+    that a member that differs from its partnership is written as it is. Not a body of
+    the API, whose members are slugs."""
+
+    # Wider than the body's list of slugs (a slug reads as a MemberEntry), which the
+    # type checker takes for an incompatible override.
+    members: list[MemberEntry] = Field(  # type: ignore[assignment]
+        min_length=1, description="Company slugs, or members as objects."
+    )
 
 
 class PartnershipScopePublic(FactPublic):

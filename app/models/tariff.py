@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import ConfigDict
 from sqlmodel import Field
 
-from app.core.dates import PartialDate
+from app.core.dates import END_DESCRIPTION, PartialDate, ordered_range
 from app.core.fields import CountryCode, MoneyAmount, NonEmpty, Percent, Slug
 from app.core.money import DecimalString, Money
 from app.core.patch import MergePatch
@@ -174,6 +174,27 @@ class TariffIn(FactIn):
     baseline_rate_pct: Percent | None = Field(default=None, description="Before the trade war.")
     effective_on: PartialDate | None = Field(default=None, description="Of the current rate.")
     impacts: list[ImpactIn] = Field(default=[])
+
+
+class PastRateIn(FactIn):
+    """A rate the tariff had until ``ended_on``, kept when a later one replaced it (a
+    ``PATCH`` giving a new ``rate_pct`` from a later ``effective_on``): ``valid_at`` before
+    that day answers it under the tariff's id."""
+
+    rate_pct: Percent | None = None
+    previous_rate_pct: Percent | None = None
+    baseline_rate_pct: Percent | None = Field(default=None, description="Before the trade war.")
+    effective_on: PartialDate | None = None
+    ended_on: PartialDate = Field(description=END_DESCRIPTION)
+
+    _ordered = ordered_range("effective_on", "ended_on")
+
+
+class TariffEntry(TariffIn):
+    """A tariff in the facts file: with the past rates a rate change kept. Not a body of
+    the API, where a new rate is a PATCH."""
+
+    past_rates: list[PastRateIn] = Field(default=[])
 
 
 # A component of its own in the API document: it shows an example, where MoneyIn has none.
