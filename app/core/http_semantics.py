@@ -27,7 +27,7 @@ and no unknown query parameter.
   ``facet``) are repeated by design.
 * A body that is not declared JSON is a 415 problem (RFC 9110 §15.5.16) naming the media
   types the operation reads, in ``Accept-Patch`` on a PATCH (RFC 5789 §2.2) and
-  ``Accept-Post`` on a POST (W3C LDP §7.1.2; RFC 9110 defines none for POST), checked by
+  ``Accept-Post`` on a POST (W3C LDP 1.0 §7.1; RFC 9110 defines none for POST), checked by
   ``require_json_body`` among a write's dependencies, once its key is verified: FastAPI
   would hand the route the bytes, and the 422 it then answers ("Input should be a valid
   dictionary") blames a body that may be right in every field.
