@@ -515,6 +515,8 @@ class _Plan:
         values = {"slug": partnership.slug, "title": partnership.title, "notes": partnership.notes}
         row = self._row(where, Partnership, ("slug",), partnership, values | dates, fields=fields)
         self.partnerships[partnership.slug] = row
+        if (contradiction := partnership.statuses_after_end()) is not None:
+            self.problem(f"{where}.ended_on", contradiction)
         row.derived["status"] = latest_status(
             (parse_partial_date(s.valid_from)[0] if s.valid_from else None, s.status)
             for s in partnership.statuses

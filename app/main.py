@@ -151,7 +151,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["*"],
-        expose_headers=["Link", "ETag", "X-Request-ID", *RATE_LIMIT_HEADERS],
+        expose_headers=[
+            "Link",
+            "ETag",
+            "X-Request-ID",
+            "Accept-Post",  # a 415's, naming the media types a write's body may be
+            "Accept-Patch",
+            *RATE_LIMIT_HEADERS,
+        ],
     )
     # Outermost, so that every response (CORS preflights, 413s, 429s) carries them.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
@@ -252,12 +259,16 @@ def _document_request_defaults(schema: dict) -> None:  # type: ignore[type-arg]
 
 
 def _document_unparseable_bodies(schema: dict) -> None:  # type: ignore[type-arg]
-    """Every operation that takes a body answers 400 to one that is not JSON at all (bytes
-    that do not decode); a body that is JSON but not the right shape is a 422."""
+    """Every operation that takes a body answers 415 to one not declared JSON
+    (``require_json_body``), 400 to one declared JSON that is not JSON at all (bytes that
+    do not decode); a body that is JSON but not the right shape is a 422."""
     for item in schema.get("paths", {}).values():
         for operation in item.values():
             if "requestBody" in operation:
-                operation["responses"].setdefault("400", problem_responses(400)[400])
+                for status in (400, 415):
+                    operation["responses"].setdefault(
+                        str(status), problem_responses(status)[status]
+                    )
 
 
 app = create_app()

@@ -296,6 +296,9 @@ def test_bad_bodies_are_a_4xx_problem(
         assert response.status_code == 413
     if kind in ("truncated", "not-utf8"):  # unreadable, not a value to correct
         assert response.status_code == 400
+    if content_type != "application/json":  # not declared JSON: the media types it takes
+        assert response.status_code == 415
+        assert response.headers["Accept-" + method.title()].endswith("application/json")
 
 
 def _valid_bodies(n: int) -> dict[str, dict[str, Any]]:

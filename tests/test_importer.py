@@ -672,6 +672,22 @@ def test_a_later_file_may_not_overlap_a_stored_status_history(
     assert any("statuses[1]" in p and "certainly overlap" in p for p in problems), problems
 
 
+def test_a_file_ending_a_partnership_before_its_status_began_is_refused(
+    empty_db_engine: Engine, tmp_path: Path
+) -> None:
+    """The API's rule for a body (an end certainly before a status began) holds a file's
+    entry too, named at its end."""
+    _import(empty_db_engine)
+    talks = copy.deepcopy(_seed_data()["partnerships"][2])
+    talks["slug"] = "honda-nissan-us-talks-ended"
+    talks["ended_on"] = "2024"  # the talks began some day of 2025
+    file = {"format": "autofacts/v1", "partnerships": [talks]}
+    (problem,) = _refusal(empty_db_engine, _write(tmp_path, file))
+    assert problem.startswith("partnerships[0].ended_on: 2024 is before statuses[0] (in_talks)")
+    talks["ended_on"] = "2025-06"  # in the year the talks began: they may have begun first
+    assert _import(empty_db_engine, _write(tmp_path, file)).created["partnership"] == 1
+
+
 # -- the change feed ---------------------------------------------------------------------------
 
 # The table whose rows each resource of the change log stands for (a partnership's members,

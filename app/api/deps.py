@@ -11,6 +11,7 @@ from sqlmodel import Session
 from app.core.db import SessionDep, begin_write
 from app.core.errors import InvalidParameter, Unauthorized
 from app.core.fields import MAX_ROW_ID
+from app.core.http_semantics import require_json_body
 from app.core.limits import is_storable_text
 from app.core.ratelimit import VERIFIED_KEY
 from app.services import api_keys
@@ -115,10 +116,12 @@ ActorDep = Annotated[str, Depends(require_writer)]
 def get_write_session(
     session: SessionDep,
     _actor: ActorDep,
+    _json: Annotated[None, Depends(require_json_body)],
     _no_nul: Annotated[None, Depends(reject_nul_in_body)],
 ) -> Session:
-    """The request's session as the only writer (``begin_write``), once the key is verified
-    and the body has no NUL: nothing that will be refused waits for the lock."""
+    """The request's session as the only writer (``begin_write``), once the key is verified,
+    the body is declared JSON and has no NUL: nothing that will be refused waits for the
+    lock. Every route that takes a body is a write, so every body is checked here."""
     begin_write(session)
     return session
 

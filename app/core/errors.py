@@ -50,12 +50,20 @@ class Problem(BaseModel):
 class DomainError(Exception):
     status: int = 500
     slug: str = "internal-error"
-    headers: ClassVar[dict[str, str] | None] = None
+    # Headers every error of the kind carries (a 401's challenge).
+    kind_headers: ClassVar[dict[str, str] | None] = None
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.headers = {**(self.kind_headers or {}), **(headers or {})} or None
 
 
 class NotFound(DomainError):
@@ -84,7 +92,7 @@ class InvalidParameter(DomainError):
 
 class Unauthorized(DomainError):
     status, slug = 401, "unauthorized"
-    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="autofacts"'}
+    kind_headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": 'Bearer realm="autofacts"'}
 
 
 class BodyInvalid(DomainError):
@@ -109,6 +117,13 @@ class BodyConflicts(BodyInvalid):
     named as a 422's are."""
 
     status, slug = 409, "conflict"
+
+
+class UnsupportedMediaType(DomainError):
+    """A body in a media type the operation does not read (RFC 9110 §15.5.16); its
+    headers name the ones it does."""
+
+    status, slug = 415, "unsupported-media-type"
 
 
 class ServiceUnavailable(DomainError):
@@ -299,6 +314,18 @@ _PROBLEMS: dict[int, _ProblemResponse] = {
     ),
     413: _ProblemResponse(
         "ContentTooLarge", "The body is larger than the API accepts.", "The body is too large."
+    ),
+    415: _ProblemResponse(
+        "UnsupportedMediaType",
+        "The body is not declared JSON: its `Content-Type` is neither `application/json` "
+        "nor an `application/…+json` type (a PATCH's `application/merge-patch+json`), or "
+        "there is none.",
+        "The body must be JSON: application/json (any application/…+json type is read as "
+        "JSON); its Content-Type is 'text/plain'.",
+        (
+            ("Accept-Post", "On a POST: the media types its body may be."),
+            ("Accept-Patch", "On a PATCH: the media types its body may be."),
+        ),
     ),
     422: _ProblemResponse(
         "ValidationError",

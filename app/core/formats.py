@@ -60,7 +60,7 @@ class NotAcceptable(DomainError):
     """An ``Accept`` header that allows none of the formats a list is served in."""
 
     status, slug = 406, "not-acceptable"
-    headers: ClassVar[dict[str, str]] = {"Vary": "Accept"}
+    kind_headers: ClassVar[dict[str, str] | None] = {"Vary": "Accept"}
 
 
 def negotiate(accept: str) -> ListFormat | None:

@@ -25,11 +25,18 @@ and no unknown query parameter.
   422 problem naming it, as an unknown one is: "the last one wins" would answer a question
   the client did not ask. Parameters the document declares as arrays (``include``,
   ``facet``) are repeated by design.
+* A body that is not declared JSON is a 415 problem (RFC 9110 §15.5.16) naming the media
+  types the operation reads, in ``Accept-Patch`` on a PATCH (RFC 5789 §2.2) and
+  ``Accept-Post`` on a POST (W3C LDP 1.0 §7.1; RFC 9110 defines none for POST), checked by
+  ``require_json_body`` among a write's dependencies, once its key is verified: FastAPI
+  would hand the route the bytes, and the 422 it then answers ("Input should be a valid
+  dictionary") blames a body that may be right in every field.
 
 Each path's methods and each route's query names are read once per app, from its routes,
 the first time they are needed.
 """
 
+import email.message
 import types
 from collections import Counter
 from collections.abc import Iterable
@@ -46,7 +53,7 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import problem_response
+from app.core.errors import UnsupportedMediaType, echo, problem_response
 
 # The order methods are listed in an ``Allow`` header.
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -198,6 +205,48 @@ async def reject_unknown_query(request: Request) -> None:
             }
             for name in repeated
         ]
+    )
+
+
+# The media types a write's body may be, by method, and the header a 415 names them in.
+# Any ``application/…+json`` is read (``is_json_media_type``); these are the ones to name.
+# A PATCH is a JSON merge patch (RFC 7396, app/core/patch.py).
+ACCEPTED_BODIES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "POST": ("Accept-Post", ("application/json",)),
+    "PATCH": ("Accept-Patch", ("application/merge-patch+json", "application/json")),
+}
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """Whether ``content_type`` declares JSON: ``application/json`` or any
+    ``application/…+json``, whatever its parameters (a charset). Read as FastAPI reads it
+    when it decides whether to parse a body, so that what passes here is what it parses."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+async def require_json_body(request: Request) -> None:
+    """A 415 for a body the matched operation takes that is not declared JSON: another
+    ``Content-Type`` (curl's default form encoding, ``text/plain``) or none. A request
+    without a body is left to the route, whose 422 says that one is required."""
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return
+    content_type = request.headers.get("content-type")
+    if (content_type is not None and is_json_media_type(content_type)) or not (
+        await request.body()
+    ):
+        return
+    # No route takes a body by PUT; were one to, no header is defined for it.
+    header, accepted = ACCEPTED_BODIES.get(request.method, (None, ("application/json",)))
+    said = "none" if content_type is None else repr(echo(content_type))
+    raise UnsupportedMediaType(
+        f"The body must be JSON: {' or '.join(accepted)} (any application/…+json type is "
+        f"read as JSON); its Content-Type is {said}.",
+        headers={header: ", ".join(accepted)} if header else None,
     )
 
 

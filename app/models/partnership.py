@@ -16,6 +16,7 @@ from app.core.dates import (
     PartialDate,
     PartialDay,
     certainly_overlap,
+    last_day,
     ordered_range,
     partial_day,
 )
@@ -129,6 +130,23 @@ def past_statuses(rows: Sequence[Any]) -> list[Any]:
     ]
 
 
+def began_after_end(end: PartialDay | None, began: PartialDay | None) -> bool:
+    """The one rule between a partnership's end and its statuses, for a body, a file, a
+    patched end and an added status: a status that certainly began after the partnership
+    ended (the end's last possible day before the status's first) would be reported and
+    yet hold on no day of the partnership (every ``valid_at`` a 404). An end in the period
+    a status began is taken: the status may have begun first."""
+    return end is not None and began is not None and last_day(*end) < began[0]
+
+
+def end_before_status_error(ended: str, statuses: Sequence[str]) -> str:
+    """Why ``began_after_end`` refuses, in one wording for each of them."""
+    return (
+        f"{ended} is before {' and '.join(statuses)} began: a partnership over before a "
+        "status began would report it and yet hold on no day of it"
+    )
+
+
 def overlap_error(status: str, span: str, other: str, other_span: str) -> str:
     """Why a status is refused, in one wording for a body, a file and the stored history."""
     return (
@@ -177,6 +195,17 @@ class PartnershipIn(FactIn):
     excluded: list[ExclusionIn] = Field(default=[])
 
     _ordered = ordered_range("announced_on", "ended_on")
+
+    def statuses_after_end(self) -> str | None:
+        """Why the end contradicts the body's own status history (``began_after_end``), or
+        None. Not a validator: the error is the end's, declared before the statuses."""
+        end = partial_day(self.ended_on)
+        later = [
+            f"statuses[{i}] ({status.status}) from {status.valid_from}"
+            for i, status in enumerate(self.statuses)
+            if began_after_end(end, partial_day(status.valid_from))
+        ]
+        return end_before_status_error(str(self.ended_on), later) if later else None
 
     @field_validator("statuses")
     @classmethod

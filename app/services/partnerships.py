@@ -12,8 +12,8 @@ from app.core.dates import (
     certainly_overlap,
     ends_by_start,
     format_partial_date,
-    last_day,
     parse_partial_date,
+    partial_day,
     refuse_patched_range,
     stored_day,
     stored_span,
@@ -45,6 +45,8 @@ from app.models.partnership import (
     PartnershipUpdate,
     ScopeIn,
     StatusChangeIn,
+    began_after_end,
+    end_before_status_error,
     latest_status,
     overlap_error,
     span_text,
@@ -450,6 +452,8 @@ def create_partnership(
             if area.area in areas:
                 errors.append(([*loc, "area"], f"{area.area!r} is stated at {areas[area.area]}"))
             areas.setdefault(area.area, ".".join(map(str, loc)))
+        if (contradiction := payload.statuses_after_end()) is not None:
+            errors.append((["ended_on"], contradiction))
         quotes = _verify_all(
             session,
             [
@@ -532,26 +536,18 @@ def update_partnership(
 def _refuse_end_before_statuses(
     session: Session, partnership: Partnership, changes: dict[str, Any]
 ) -> None:
-    """A patched end against the stored status history: a partnership certainly over
-    before one of its statuses began would report that status and yet hold on no day of
-    it (every ``valid_at`` then a 404). An end in the period a status began is taken: the
-    status may have begun first."""
+    """A patched end against the stored status history (``began_after_end``)."""
     end = stored_day(changes["valid_to"], changes["valid_to_precision"])
     assert end is not None, "a patched end is a date"
     later = [
-        row
+        f"stored status {row.status} (id {row.id}) from "
+        f"{format_partial_date(row.valid_from, row.valid_from_precision)}"
         for row in _current_children(session, PartnershipStatusChange, _entity_id(partnership))
-        if (start := stored_day(row.valid_from, row.valid_from_precision)) is not None
-        and last_day(*end) < start[0]
+        if began_after_end(end, stored_day(row.valid_from, row.valid_from_precision))
     ]
     if later:
-        began = " and ".join(
-            f"{row.status} (id {row.id}) from "
-            f"{format_partial_date(row.valid_from, row.valid_from_precision)}"
-            for row in later
-        )
-        ended = format_partial_date(*end)
-        raise BodyConflicts([(["ended_on"], f"{ended} is before stored status {began} began")])
+        ended = format_partial_date(*end) or ""
+        raise BodyConflicts([(["ended_on"], end_before_status_error(ended, later))])
 
 
 def delete_partnership(
@@ -606,6 +602,7 @@ def add_status(
                     f"({previous.status}) began."
                 )
         _refuse_overlap(session, partnership_id, payload, previous)
+        _refuse_status_after_end(partnership, payload)
         quotes = verify_citations(session, payload.citations)
         if previous is not None:
             # A correction, not an edit: as_of before this write still finds it open.
@@ -627,6 +624,15 @@ def add_status(
     return PARTNERSHIPS.change(
         session, actor, partnership_id, apply, status=201, body=payload, idempotency=idempotency
     )
+
+
+def _refuse_status_after_end(partnership: Partnership, payload: StatusChangeIn) -> None:
+    """An added status against the partnership's stored end (``began_after_end``)."""
+    end = (partnership.valid_to, partnership.valid_to_precision)
+    if began_after_end(stored_day(*end), partial_day(payload.valid_from)):
+        this = f"this status ({payload.status}) from {payload.valid_from}"
+        ended = f"The partnership's end, {format_partial_date(*end)},"
+        raise BodyConflicts([(["valid_from"], end_before_status_error(ended, [this]))])
 
 
 def _refuse_overlap(

@@ -9,7 +9,15 @@ from sqlmodel import Session
 
 from app.importer import import_facts, parse_facts
 from tests.conftest import Curator
-from tests.helpers import assert_problem, get_data, just_before, today, yesterday
+from tests.helpers import (
+    assert_problem,
+    changes_since,
+    feed_end,
+    get_data,
+    just_before,
+    today,
+    yesterday,
+)
 
 SOURCE = "2025-11-14-honda-nissan"
 US_TALKS = "honda-nissan-us-collaboration"
@@ -685,3 +693,91 @@ def test_an_end_after_every_status_began_is_taken(curator: Curator, ended_on: st
     )
     assert response.status_code == 200, response.text
     assert response.json()["ended_on"] == ended_on
+
+
+def _signed_from(valid_from: str) -> dict[str, Any]:
+    """A status every check but the dates takes: cited from the partnership's own source."""
+    return _signed(valid_from=valid_from, certainty="reported", citations=_cite(POOLING_QUOTE))
+
+
+def _from_march(ended_on: str) -> dict[str, Any]:
+    """A body whose talks began in June 2025, after a proposal in March, ending ``ended_on``."""
+    statuses = [
+        {"status": "proposed", "valid_from": "2025-03", "valid_to": "2025-06"},
+        {"status": "in_talks", "valid_from": "2025-06"},
+    ]
+    return _pooling(
+        announced_on="2024",
+        ended_on=ended_on,
+        statuses=[
+            s | {"certainty": "reported", "citations": _cite(POOLING_QUOTE)} for s in statuses
+        ],
+    )
+
+
+@pytest.mark.parametrize("ended_on", ["2024", "2025-05", "2025-05-31"])
+def test_a_body_ending_before_its_own_status_began_is_422(curator: Curator, ended_on: str) -> None:
+    """The rule a patched end meets, within one body: the body contradicts itself, so it
+    is a 422 naming the end, and the status it contradicts."""
+    since = feed_end(curator.client)
+    before = curator.counts()
+    response = curator.client.post(
+        "/v1/partnerships", json=_from_march(ended_on), headers=curator.headers
+    )
+    problem = assert_problem(response, 422, field="ended_on")
+    [error] = problem["errors"]
+    assert error["loc"] == ["body", "ended_on"]
+    assert "statuses[1] (in_talks) from 2025-06" in error["msg"]
+    # An end in 2024 is before the proposal too; one in May 2025 only before the talks.
+    assert ("statuses[0] (proposed)" in error["msg"]) is (ended_on == "2024")
+    assert curator.counts() == before
+    assert changes_since(curator.client, since) == []
+
+
+@pytest.mark.parametrize("ended_on", ["2025-06", "2025", "2026-01-01"])
+def test_a_body_ending_after_each_of_its_statuses_began_is_taken(
+    curator: Curator, ended_on: str
+) -> None:
+    response = curator.client.post(
+        "/v1/partnerships", json=_from_march(ended_on), headers=curator.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["ended_on"] == ended_on
+
+
+@pytest.mark.parametrize("valid_from", ["2025-10", "2026", "2025-10-01"])
+def test_a_status_beginning_after_the_stored_end_is_409(curator: Curator, valid_from: str) -> None:
+    """A status posted to a partnership that had ended before it began: the same
+    contradiction, against what is stored."""
+    partnership = _talks_from_march(curator)
+    url = f"/v1/partnerships/{partnership}"
+    ended = curator.client.patch(url, json={"ended_on": "2025-09"}, headers=curator.headers)
+    assert ended.status_code == 200, ended.text
+    old, since, before = curator.client.get(url), feed_end(curator.client), curator.counts()
+    response = curator.client.post(
+        f"{url}/statuses", json=_signed_from(valid_from), headers=curator.headers
+    )
+    problem = assert_problem(response, 409, field="valid_from")
+    [error] = problem["errors"]
+    assert error["loc"] == ["body", "valid_from"]
+    assert "2025-09" in error["msg"] and f"(signed) from {valid_from}" in error["msg"]
+    assert curator.counts() == before
+    assert changes_since(curator.client, since) == []
+    assert curator.client.get(url).json() == old.json()
+
+
+@pytest.mark.parametrize("valid_from", ["2025-09", "2025-09-30", "2025"])
+def test_a_status_beginning_before_the_stored_end_is_taken(
+    curator: Curator, valid_from: str
+) -> None:
+    # A status from the month the partnership ended may have begun before it did.
+    partnership = _talks_from_march(curator)
+    url = f"/v1/partnerships/{partnership}"
+    ended = curator.client.patch(url, json={"ended_on": "2025-09"}, headers=curator.headers)
+    assert ended.status_code == 200, ended.text
+    response = curator.client.post(
+        f"{url}/statuses",
+        json=_signed_from(valid_from),
+        headers=curator.headers,
+    )
+    assert response.status_code == 201, response.text

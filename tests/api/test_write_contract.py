@@ -2,6 +2,7 @@
 sent back, and identifiers and headers cannot be read two ways. Each test writes to a
 seeded database of its own."""
 
+import json
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from tests.helpers import assert_problem, changes_since, feed_end
 
 SOURCE = "2025-11-14-honda-nissan"
 BYD_QUOTE = "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
+AVENUES_QUOTE = "Among the avenues mentioned are co-development of platforms"
 # A write that waits for the lock on SQLite gives up after the busy timeout (5 s); one
 # refused before the lock answers in well under a second even on a loaded machine.
 PROMPT_SECONDS = 2.0
@@ -81,6 +83,163 @@ def test_a_keyed_write_still_waits_for_the_lock(curator: Curator) -> None:
         assert writer.is_alive(), "the keyed write did not wait for the lock"
     writer.join(30)
     assert [a.status_code for a in answers] == [201], answers[0].text if answers else None
+
+
+# -- a body is JSON, and says so ---------------------------------------------------------------
+
+# (path, body, what it writes to) of writes of several resources: each body one the write
+# takes as JSON.
+POSTS = [
+    ("/v1/companies", _company(), "/v1/companies"),
+    ("/v1/sources", {"slug": "a-note", "title": "A note", "published_on": "2025-12-01",
+     "text": "An article filed as a note."}, "/v1/sources"),
+    ("/v1/partnerships/1/scope", {"area": "platform co-development", "certainty": "reported",
+     "citations": [{"source": SOURCE, "quote": AVENUES_QUOTE}]}, "/v1/partnerships/1"),
+]  # fmt: skip
+PATCHES = [
+    (path, body, path)
+    for path, body in (
+        ("/v1/companies/nissan", {"name": "Nissan Motor"}),
+        ("/v1/sources/2025-11-14-honda-nissan", {"title": "Honda and Nissan, again"}),
+        ("/v1/partnerships/1", {"notes": "Corrected."}),
+    )
+]
+NOT_DECLARED_JSON = [
+    "text/plain",
+    "application/x-www-form-urlencoded",  # what curl sends with -d
+    "text/json",
+    "application/jsonx",
+    None,  # a body with no Content-Type
+]
+
+
+def _send(
+    curator: Curator, method: str, path: str, body: object, content_type: str | None
+) -> httpx.Response:
+    headers = dict(curator.headers)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    return curator.client.request(method, path, content=json.dumps(body), headers=headers)
+
+
+def _refused_unwritten(
+    curator: Curator,
+    method: str,
+    path: str,
+    body: object,
+    content_type: str | None,
+    written: str,
+) -> httpx.Response:
+    """``body`` sent as ``content_type``: a 415 that changes nothing (``written``, the
+    resource or list the write would change, reads the same)."""
+    since = feed_end(curator.client)
+    before, counts = curator.client.get(written), curator.counts()
+    assert before.status_code == 200
+    response = _send(curator, method, path, body, content_type)
+    problem = assert_problem(response, 415)
+    assert problem["type"].endswith("/unsupported-media-type")
+    assert problem["instance"] == path
+    assert repr(content_type) in problem["detail"] if content_type else "none" in problem["detail"]
+    assert curator.counts() == counts
+    assert changes_since(curator.client, since) == []
+    assert curator.client.get(written).json() == before.json()
+    return response
+
+
+@pytest.mark.parametrize("content_type", NOT_DECLARED_JSON)
+@pytest.mark.parametrize(("path", "body", "written"), POSTS)
+def test_a_post_whose_body_is_not_declared_json_is_415(
+    curator: Curator, path: str, body: object, written: str, content_type: str | None
+) -> None:
+    """The body may be right in every field: what is wrong is how it is labelled, which
+    FastAPI's 422 ("Input should be a valid dictionary") does not say."""
+    response = _refused_unwritten(curator, "POST", path, body, content_type, written)
+    assert response.headers["Accept-Post"] == "application/json"
+    assert "Accept-Patch" not in response.headers
+    # Labelled as what it is, the same bytes are taken.
+    assert _send(curator, "POST", path, body, "application/json").status_code == 201
+
+
+@pytest.mark.parametrize("content_type", NOT_DECLARED_JSON)
+@pytest.mark.parametrize(("path", "body", "written"), PATCHES)
+def test_a_patch_whose_body_is_not_declared_json_is_415(
+    curator: Curator, path: str, body: object, written: str, content_type: str | None
+) -> None:
+    response = _refused_unwritten(curator, "PATCH", path, body, content_type, written)
+    accepted = "application/merge-patch+json, application/json"
+    assert response.headers["Accept-Patch"] == accepted  # RFC 5789 §2.2
+    assert "Accept-Post" not in response.headers
+    assert accepted.split(", ")[0] in response.json()["detail"]
+    assert _send(curator, "PATCH", path, body, "application/merge-patch+json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json;charset=utf-8",
+        "application/json; charset=UTF-8",
+        "Application/JSON",
+        "application/merge-patch+json",
+        "application/merge-patch+json; charset=utf-8",
+        "application/vnd.autofacts+json",
+    ],
+)
+def test_json_is_taken_as_any_json_media_type(curator: Curator, content_type: str) -> None:
+    since = feed_end(curator.client)
+    slug = "chinese-manufacturers"
+    created = _send(curator, "POST", "/v1/companies", _company(slug), content_type)
+    assert created.status_code == 201, created.text
+    renamed = {"name": "Chinese automakers"}
+    patched = _send(curator, "PATCH", f"/v1/companies/{slug}", renamed, content_type)
+    assert patched.status_code == 200, patched.text
+    assert curator.client.get(f"/v1/companies/{slug}").json()["name"] == renamed["name"]
+    assert [c["operation"] for c in changes_since(curator.client, since)] == ["create", "update"]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json"])
+def test_a_write_without_a_body_is_still_the_422_naming_it(
+    curator: Curator, content_type: str | None
+) -> None:
+    """No body has no media type to refuse: the route's 422 says that one is required."""
+    before = curator.counts()
+    headers = dict(curator.headers)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    for method, path in (("POST", "/v1/companies"), ("PATCH", "/v1/companies/nissan")):
+        response = curator.client.request(method, path, headers=headers)
+        problem = assert_problem(response, 422, field="body")
+        assert problem["errors"][0]["type"] == "missing"
+    assert curator.counts() == before
+
+
+def test_the_key_is_checked_before_the_media_type(curator: Curator) -> None:
+    for method, (path, body, _) in (("POST", POSTS[0]), ("PATCH", PATCHES[0])):
+        response = curator.client.request(
+            method, path, content=json.dumps(body), headers={"Content-Type": "text/plain"}
+        )
+        assert_problem(response, 401)
+
+
+def test_every_operation_with_a_body_declares_its_415(curator: Curator) -> None:
+    document = curator.client.get("/openapi.json").json()
+    declared = document["components"]["responses"]["UnsupportedMediaType"]
+    assert set(declared["headers"]) == {"Accept-Post", "Accept-Patch"}
+    bodies = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if "requestBody" in operation
+    ]
+    assert {method for _, method, _ in bodies} == {"post", "patch"}
+    for path, method, operation in bodies:
+        reference = operation["responses"].get("415")
+        assert reference == {"$ref": "#/components/responses/UnsupportedMediaType"}, (
+            method,
+            path,
+        )
+    without = [op for item in document["paths"].values() for op in item.values()]
+    assert all("415" not in op["responses"] for op in without if "requestBody" not in op)
 
 
 # -- Idempotency-Key ---------------------------------------------------------------------------

@@ -174,7 +174,8 @@ def create_partnership(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Add a partnership with its members, dated statuses (at least one; the latest is its
-    status), scope and exclusions; every quote must be found in its source."""
+    status), scope and exclusions; every quote must be found in its source. An `ended_on`
+    certainly before one of the statuses began is a 422 naming `ended_on`."""
     return to_response(
         partnerships.create_partnership(
             session=session, actor=actor, payload=payload, idempotency=idempotency
@@ -244,7 +245,8 @@ def add_partnership_status(
 ) -> Response:
     """Add a dated status (`valid_from` is required): the current status ends on that date,
     and `valid_at`/`known_at`/`as_of` before it still answer the old one. 409 if it is the status
-    already, or if `valid_from` is not after the current status began."""
+    already, if `valid_from` is not after the current status began, or if it is certainly
+    after the partnership's `ended_on`."""
     return to_response(
         partnerships.add_status(
             session=session,
