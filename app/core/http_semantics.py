@@ -25,6 +25,14 @@ and no unknown query parameter.
   422 problem naming it, as an unknown one is: "the last one wins" would answer a question
   the client did not ask. Parameters the document declares as arrays (``include``,
   ``facet``) are repeated by design.
+* A GET of the API served in JSON alone (every one but the lists, which negotiate NDJSON
+  and CSV themselves: app/core/formats.py) is a 406 problem when ``Accept`` allows no
+  JSON (``refuse_unacceptable``, an app-wide dependency). Which GETs those are is read
+  from what each operation declares its 200 in, as the document says it; the explorer's
+  pages, outside ``/v1/``, are HTML and left alone. It costs a request that allows JSON
+  one scan of its headers (each ``Accept`` value is read once per process), and comes
+  before the route's own work, so the response cache never keeps such an answer: it keeps
+  200s, under the ``Accept`` they were asked with.
 
 Each path's methods and each route's query names are read once per app, from its routes,
 the first time they are needed.
@@ -47,6 +55,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
+from app.core.formats import admits_json, json_not_acceptable
+from app.core.surfaces import API_PREFIX
 
 # The order methods are listed in an ``Allow`` header.
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -62,6 +72,8 @@ class _RouteTable:
     # id of a route as routing puts it in ``scope["route"]`` -> the query parameters its
     # operation declares; None for a route outside the OpenAPI document.
     query_names: dict[int, "_Query | None"]
+    # ids of the API's GET routes that answer in JSON alone (refuse_unacceptable).
+    json_only: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ def _table(app: Any, *, stale: bool = False) -> _RouteTable:
 def _read_routes(app: Any) -> _RouteTable:
     methods: list[tuple[Any, frozenset[str]]] = []
     query_names: dict[int, _Query | None] = {}
+    json_only: set[int] = set()
     for context in iter_route_contexts(app.router.routes):
         route = context.original_route
         if isinstance(route, Mount):
@@ -103,7 +116,16 @@ def _read_routes(app: Any) -> _RouteTable:
                 if documented
                 else None
             )
-    return _RouteTable(tuple(methods), query_names)
+            if _serves_json_only(route, getattr(context, "path", route.path)):
+                json_only.add(id(route))
+    return _RouteTable(tuple(methods), query_names, frozenset(json_only))
+
+
+def _serves_json_only(route: APIRoute, path: str) -> bool:
+    """Whether ``route`` is a GET of the API whose 200 the document gives in JSON alone: a
+    list declares its NDJSON and CSV there too."""
+    ok = route.responses.get(200) or route.responses.get("200") or {}
+    return "GET" in (route.methods or ()) and path.startswith(API_PREFIX) and not ok.get("content")
 
 
 def _query_parameters(dependant: Any) -> Iterable[tuple[str, bool]]:
@@ -199,6 +221,20 @@ async def reject_unknown_query(request: Request) -> None:
             for name in repeated
         ]
     )
+
+
+async def refuse_unacceptable(request: Request) -> None:
+    """A 406 problem for a GET of the API served in JSON alone whose ``Accept`` allows no
+    JSON (module docstring). Several ``Accept`` fields are one list (RFC 9110 §5.3)."""
+    accept = [value for name, value in request.scope["headers"] if name == b"accept"]
+    if not accept or admits_json(b", ".join(accept).decode("latin-1")):
+        return
+    route = request.scope.get("route")
+    table = _table(request.app)
+    if id(route) not in table.query_names:
+        table = _table(request.app, stale=True)  # a route added since
+    if id(route) in table.json_only:
+        raise json_not_acceptable()
 
 
 class HttpSemanticsMiddleware:
