@@ -226,8 +226,11 @@ async def reject_unknown_query(request: Request) -> None:
 async def refuse_unacceptable(request: Request) -> None:
     """A 406 problem for a GET of the API served in JSON alone whose ``Accept`` allows no
     JSON (module docstring). Several ``Accept`` fields are one list (RFC 9110 §5.3)."""
-    accept = [value for name, value in request.scope["headers"] if name == b"accept"]
-    if not accept or admits_json(b", ".join(accept).decode("latin-1")):
+    accept = None
+    for name, value in request.scope["headers"]:
+        if name == b"accept":
+            accept = value if accept is None else accept + b", " + value
+    if accept is None or admits_json(accept.decode("latin-1")):
         return
     route = request.scope.get("route")
     table = _table(request.app)

@@ -139,7 +139,7 @@ class PlanIn(FactIn):
 
 class ResultIn(FactIn):
     body_example: ClassVar[BodyExample] = BodyExample(
-        "Nissan's loss reported earlier in 2025 (the seed holds it: a 409 there)",
+        "Nissan's loss of earlier this year (the seed holds it: a 409 there)",
         {
             "company": "nissan",
             "metric": "loss",
