@@ -32,7 +32,12 @@ from app.core.db import bind_engine, get_engine, get_read_engine
 from app.core.docs import SWAGGER_UI_PARAMETERS, install_redoc
 from app.core.errors import document_problems, install_error_handlers, problem_responses
 from app.core.etags import EtagMiddleware, document_etags
-from app.core.http_semantics import HttpSemanticsMiddleware, reject_unknown_query
+from app.core.formats import document_json_only
+from app.core.http_semantics import (
+    HttpSemanticsMiddleware,
+    refuse_unacceptable,
+    reject_unknown_query,
+)
 from app.core.limits import (
     BodySizeLimitMiddleware,
     ControlCharacterMiddleware,
@@ -64,7 +69,8 @@ came from.
 * Lists stream whole as NDJSON or CSV (`?format=`, or `Accept` with q-values; a 406 when
   it allows none of them). In CSV, a cell beginning with `=`, `+`, `-`, `@`, a tab or a
   carriage return is prefixed with `'` so that spreadsheets do not run it (OWASP, CSV
-  injection); JSON and NDJSON carry the exact text.
+  injection); JSON and NDJSON carry the exact text. Every other GET answers JSON alone:
+  a 406 when `Accept` allows no JSON (`application/json`, `application/*`, `*/*`).
 * `HEAD` works wherever `GET` does; `OPTIONS` and a 405's `Allow` list every method of
   the path.
 """
@@ -114,7 +120,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
         title="Autofacts",
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query)],
+        dependencies=[Depends(reject_unknown_query), Depends(refuse_unacceptable)],
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=[
@@ -195,6 +201,7 @@ def _register_problem_schema(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = original()
             _document_unparseable_bodies(schema)
+            document_json_only(schema)
             document_problems(schema)
             _document_public_reads(schema)
             _document_request_defaults(schema)

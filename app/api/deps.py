@@ -4,12 +4,13 @@ import json
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path, Request, Response
+from fastapi import Body, Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.core.db import SessionDep, begin_write
 from app.core.errors import InvalidParameter, Unauthorized
+from app.core.examples import BodyExample
 from app.core.fields import MAX_ROW_ID
 from app.core.http_semantics import require_json_body
 from app.core.limits import is_storable_text
@@ -19,15 +20,16 @@ from app.services.writing import Idempotency, Written
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
-CompanySlug = Annotated[
-    str,
-    Path(
-        max_length=100,
-        pattern=SLUG_PATTERN,
-        description="The company's slug.",
-        examples=["nissan"],
-    ),
-]
+
+def company_slug(example: str) -> Any:
+    """The path parameter of a company's slug; ``example`` names the seed's company the
+    operation's example is about."""
+    return Path(
+        max_length=100, pattern=SLUG_PATTERN, description="The company's slug.", examples=[example]
+    )
+
+
+CompanySlug = Annotated[str, company_slug("nissan")]
 
 
 def row_id(description: str, *, example: int = 1) -> Any:
@@ -35,6 +37,14 @@ def row_id(description: str, *, example: int = 1) -> Any:
     an INTEGER column's positive range (a larger number cannot be a row id, and SQLite
     refuses to bind it), written in digits."""
     return Path(ge=1, le=MAX_ROW_ID, description=description, examples=[example])
+
+
+def example_body(model: type[Any]) -> Any:
+    """A body parameter, as ``Annotated[CompanyIn, example_body(CompanyIn)]``, declaring
+    the model's ``body_example`` as the request body's one OpenAPI example: what Swagger
+    UI shows and pre-fills in "Try it out" (app/core/examples.py)."""
+    example: BodyExample = model.body_example
+    return Body(openapi_examples={"seed": {"summary": example.summary, "value": example.value}})
 
 
 # \u0000 in JSON, unless its backslash is itself escaped (an even run of backslashes).

@@ -6,6 +6,13 @@ type's q, and ``q=0`` meaning "not this". The acceptable type with the highest q
 on a tie or without the header; when none of JSON, NDJSON and CSV is acceptable the answer
 is a 406 problem. Every list answer says ``Vary: Accept``: its body depends on the header.
 
+Every other GET of the API (a resource, search, the change feed) is served in JSON alone:
+when ``Accept`` allows no JSON (``application/json``, ``application/*`` or ``*/*`` with a
+q above 0) it is a 406 problem too, rather than JSON the client said it cannot take
+(``refuse_unacceptable`` in app/core/http_semantics.py, one rule for them all). As with
+lists, ``application/problem+json`` is not JSON's media type (RFC 9110 §12.5.1 matches
+type and subtype): it names what errors come as, not the resource.
+
 A stream walks the list with keyset pages of ``EXPORT_BATCH`` rows, so memory stays flat
 however long the list; it starts at ``cursor`` if one is given and ignores ``limit``,
 ``count`` and ``facet``.
@@ -25,6 +32,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Query, Request, Response
@@ -34,6 +42,7 @@ from pydantic import BaseModel
 from app.core.accept import media_ranges, quality
 from app.core.errors import DomainError, problem_responses
 from app.core.pagination import Page, PageParams, set_link_header
+from app.core.surfaces import API_PREFIX
 
 EXPORT_BATCH = 500
 
@@ -76,6 +85,23 @@ def negotiate(accept: str) -> ListFormat | None:
     return chosen
 
 
+# Clients send a handful of distinct Accept values: each is read once.
+@lru_cache(maxsize=256)
+def admits_json(accept: str) -> bool:
+    """Whether an ``Accept`` value allows JSON; one with no well-formed range allows
+    anything, as for a list (``negotiate``)."""
+    ranges = media_ranges(accept)
+    return not ranges or quality(MEDIA_TYPES[ListFormat.json], ranges) > 0
+
+
+def json_not_acceptable() -> NotAcceptable:
+    """The 406 of a GET served in JSON alone (module docstring)."""
+    return NotAcceptable(
+        "The Accept header does not allow application/json, the one format this answer "
+        "is served in."
+    )
+
+
 async def list_format(
     request: Request,
     format: Annotated[
@@ -110,6 +136,18 @@ def list_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         MEDIA_TYPES[f]: {"schema": {"type": "string"}} for f in (ListFormat.ndjson, ListFormat.csv)
     }
     return {200: {"content": streamed}, **problem_responses(406, 422, *statuses)}
+
+
+def document_json_only(schema: dict[str, Any]) -> None:
+    """Declare the 406 of every GET of the API that an OpenAPI document gives in JSON alone,
+    as lists declare theirs (``list_responses``): what ``refuse_unacceptable`` answers."""
+    for path, item in schema.get("paths", {}).items():
+        operation = item.get("get")
+        if operation is None or not path.startswith(API_PREFIX):
+            continue
+        served = operation["responses"].get("200", {}).get("content", {})
+        if set(served) == {MEDIA_TYPES[ListFormat.json]}:
+            operation["responses"].setdefault("406", problem_responses(406)[406])
 
 
 def list_response(

@@ -31,6 +31,14 @@ and no unknown query parameter.
   ``require_json_body`` among a write's dependencies, once its key is verified: FastAPI
   would hand the route the bytes, and the 422 it then answers ("Input should be a valid
   dictionary") blames a body that may be right in every field.
+* A GET of the API served in JSON alone (every one but the lists, which negotiate NDJSON
+  and CSV themselves: app/core/formats.py) is a 406 problem when ``Accept`` allows no
+  JSON (``refuse_unacceptable``, an app-wide dependency). Which GETs those are is read
+  from what each operation declares its 200 in, as the document says it; the explorer's
+  pages, outside ``/v1/``, are HTML and left alone. It costs a request that allows JSON
+  one scan of its headers (each ``Accept`` value is read once per process), and comes
+  before the route's own work, so the response cache never keeps such an answer: it keeps
+  200s, under the ``Accept`` they were asked with.
 
 Each path's methods and each route's query names are read once per app, from its routes,
 the first time they are needed.
@@ -54,6 +62,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import UnsupportedMediaType, echo, problem_response
+from app.core.formats import admits_json, json_not_acceptable
+from app.core.surfaces import API_PREFIX
 
 # The order methods are listed in an ``Allow`` header.
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -69,6 +79,8 @@ class _RouteTable:
     # id of a route as routing puts it in ``scope["route"]`` -> the query parameters its
     # operation declares; None for a route outside the OpenAPI document.
     query_names: dict[int, "_Query | None"]
+    # ids of the API's GET routes that answer in JSON alone (refuse_unacceptable).
+    json_only: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ def _table(app: Any, *, stale: bool = False) -> _RouteTable:
 def _read_routes(app: Any) -> _RouteTable:
     methods: list[tuple[Any, frozenset[str]]] = []
     query_names: dict[int, _Query | None] = {}
+    json_only: set[int] = set()
     for context in iter_route_contexts(app.router.routes):
         route = context.original_route
         if isinstance(route, Mount):
@@ -110,7 +123,16 @@ def _read_routes(app: Any) -> _RouteTable:
                 if documented
                 else None
             )
-    return _RouteTable(tuple(methods), query_names)
+            if _serves_json_only(route, getattr(context, "path", route.path)):
+                json_only.add(id(route))
+    return _RouteTable(tuple(methods), query_names, frozenset(json_only))
+
+
+def _serves_json_only(route: APIRoute, path: str) -> bool:
+    """Whether ``route`` is a GET of the API whose 200 the document gives in JSON alone: a
+    list declares its NDJSON and CSV there too."""
+    ok = route.responses.get(200) or route.responses.get("200") or {}
+    return "GET" in (route.methods or ()) and path.startswith(API_PREFIX) and not ok.get("content")
 
 
 def _query_parameters(dependant: Any) -> Iterable[tuple[str, bool]]:
@@ -248,6 +270,23 @@ async def require_json_body(request: Request) -> None:
         f"read as JSON); its Content-Type is {said}.",
         headers={header: ", ".join(accepted)} if header else None,
     )
+
+
+async def refuse_unacceptable(request: Request) -> None:
+    """A 406 problem for a GET of the API served in JSON alone whose ``Accept`` allows no
+    JSON (module docstring). Several ``Accept`` fields are one list (RFC 9110 §5.3)."""
+    accept = None
+    for name, value in request.scope["headers"]:
+        if name == b"accept":
+            accept = value if accept is None else accept + b", " + value
+    if accept is None or admits_json(accept.decode("latin-1")):
+        return
+    route = request.scope.get("route")
+    table = _table(request.app)
+    if id(route) not in table.query_names:
+        table = _table(request.app, stale=True)  # a route added since
+    if id(route) in table.json_only:
+        raise json_not_acceptable()
 
 
 class HttpSemanticsMiddleware:

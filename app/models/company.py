@@ -7,6 +7,7 @@ from typing import ClassVar
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
+from app.core.examples import BodyExample, cited
 from app.core.fields import CountryCode, LongText, NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
@@ -77,6 +78,21 @@ class CompanyTally(SQLModel, table=True):
 
 
 class CompanyIn(FactIn):
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "BYD, as the article introduces it (the seed holds it: a 409 there)",
+        {
+            "slug": "byd",
+            "name": "BYD",
+            "country": "CN",
+            "kind": "automaker",
+            "description": "Gaining ground with aggressive pricing.",
+            "certainty": "confirmed",
+            "citations": cited(
+                "Chinese manufacturers like BYD are gaining ground with aggressive pricing"
+            ),
+        },
+    )
+
     slug: Slug = Field(max_length=100)
     name: NonEmpty = Field(max_length=200)
     country: CountryCode | None = None
@@ -104,6 +120,18 @@ class CompanyRef(PublicModel):
 
 class CompanyUpdate(MergePatch):
     """A correction: the old values stay answerable through ``as_of``."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Describe Nissan, citing the sentence that says it beside the quotes it had",
+        {
+            "description": "Continuing its recovery plan.",
+            "citations": cited(
+                "Honda and Nissan, longtime potential dance partners",
+                "the Japanese automakers are back at the table",
+                "Nissan is continuing its recovery plan",
+            ),
+        },
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "kind", "certainty", "citations"})
 

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from sqlmodel import Field
 
+from app.core.examples import BodyExample, cited
 from app.core.fields import Count, CountryCode, NonEmpty, Slug, Year
 from app.core.money import Money
 from app.core.patch import MergePatch
@@ -105,7 +106,27 @@ class PlantPublic(FactPublic):
 # company is another fact, so no update below can move one.
 
 
+_RECOVERY_PLAN = cited(
+    "Nissan is continuing its recovery plan, which includes eliminating 20,000 jobs and "
+    "reducing its number of global plants from 17 to 10 by 2028."
+)
+
+
 class PlanIn(FactIn):
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Nissan's recovery plan (the seed holds it: a 409 there)",
+        {
+            "company": "nissan",
+            "name": "recovery plan",
+            "job_cuts": 20000,
+            "plants_before": 17,
+            "plants_after": 10,
+            "target_year": 2028,
+            "certainty": "confirmed",
+            "citations": _RECOVERY_PLAN,
+        },
+    )
+
     company: Slug
     name: NonEmpty = Field(max_length=200)
     job_cuts: Count | None = None
@@ -117,6 +138,18 @@ class PlanIn(FactIn):
 
 
 class ResultIn(FactIn):
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Nissan's loss of earlier this year (the seed holds it: a 409 there)",
+        {
+            "company": "nissan",
+            "metric": "loss",
+            "amount": {"amount": "221900000000", "currency": "JPY", "usd": "1500000000"},
+            "certainty": "confirmed",
+            "told_as": "past",
+            "citations": cited("Despite a loss of 221.9 billion yen ($1.5B USD) earlier this year"),
+        },
+    )
+
     company: Slug
     period: NonEmpty | None = Field(
         default=None, max_length=40, description="As the source names it; null if it does not."
@@ -126,6 +159,19 @@ class ResultIn(FactIn):
 
 
 class PlantIn(FactIn):
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Honda's plant in Marysville, Ohio (the seed holds it: a 409 there)",
+        {
+            "company": "honda",
+            "name": "Honda plant in Marysville",
+            "city": "Marysville",
+            "region": "Ohio",
+            "country": "US",
+            "certainty": "confirmed",
+            "citations": cited("Honda plant in Marysville, Ohio"),
+        },
+    )
+
     company: Slug
     name: NonEmpty = Field(max_length=200)
     city: str | None = Field(default=None, max_length=200)
@@ -135,6 +181,17 @@ class PlantIn(FactIn):
 
 class RestructuringPlanUpdate(MergePatch):
     """A correction: the old values stay answerable through ``as_of``."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Restate the plan's figures, with the sentence that gives them",
+        {
+            "job_cuts": 20000,
+            "plants_before": 17,
+            "plants_after": 10,
+            "target_year": 2028,
+            "citations": _RECOVERY_PLAN,
+        },
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
 
@@ -152,6 +209,11 @@ class RestructuringPlanUpdate(MergePatch):
 class FinancialResultUpdate(MergePatch):
     """A correction: the old values stay answerable through ``as_of``."""
 
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Say the loss's period is not given",
+        {"period": None, "metric": "loss"},
+    )
+
     not_null: ClassVar[frozenset[str]] = frozenset({"metric", "amount", "certainty", "citations"})
 
     period: NonEmpty | None = Field(default=None, max_length=40)
@@ -165,6 +227,11 @@ class FinancialResultUpdate(MergePatch):
 
 class PlantUpdate(MergePatch):
     """A correction: the old values stay answerable through ``as_of``."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Restate where the Marysville plant is",
+        {"city": "Marysville", "region": "Ohio", "country": "US"},
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
 

@@ -8,6 +8,7 @@ from pydantic import computed_field
 from sqlmodel import Field
 
 from app.core.dates import END_DESCRIPTION, PartialDate, ordered_range
+from app.core.examples import BodyExample, cited
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
@@ -108,6 +109,19 @@ class ExecutiveRoleDetail(ExecutiveRolePublicWithCompany):
 class RoleIn(FactIn):
     """A title held at a company, from ``started_on`` until ``ended_on`` (exclusive)."""
 
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "CEO of Nissan since April 2025 (the seed holds the role: a 409 there)",
+        {
+            "company": "nissan",
+            "title": "CEO",
+            "started_on": "2025-04",
+            "certainty": "confirmed",
+            "citations": cited(
+                "new Nissan CEO Ivan Espinosa", "Espinosa, installed as CEO since April"
+            ),
+        },
+    )
+
     company: Slug
     title: NonEmpty = Field(max_length=200)
     started_on: PartialDate | None = None
@@ -117,6 +131,17 @@ class RoleIn(FactIn):
 
 
 class ExecutiveIn(FactIn):
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Ivan Espinosa and his role (the seed holds him: a 409 there)",
+        {
+            "slug": "ivan-espinosa",
+            "name": "Ivan Espinosa",
+            "certainty": "confirmed",
+            "citations": cited("new Nissan CEO Ivan Espinosa"),
+            "roles": [RoleIn.body_example.value],
+        },
+    )
+
     slug: Slug = Field(max_length=100)
     name: NonEmpty = Field(max_length=200)
     roles: list[RoleIn] = Field(default=[])
@@ -125,6 +150,15 @@ class ExecutiveIn(FactIn):
 class ExecutiveUpdate(MergePatch):
     """A correction: the old values stay answerable through ``as_of``. The slug is the
     executive's URL and never changes."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Cite a second sentence that names Ivan Espinosa",
+        {
+            "citations": cited(
+                "new Nissan CEO Ivan Espinosa", "Ivan Espinosa insists the brand remains agile"
+            )
+        },
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"name", "certainty", "citations"})
 
@@ -138,6 +172,14 @@ class ExecutiveUpdate(MergePatch):
 class ExecutiveRoleUpdate(MergePatch):
     """A correction of a role: the old values stay answerable through ``as_of``. The
     company is what the role is; a role at another company is another role."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Date the role from April 2025 on the sentence that says since when",
+        {
+            "started_on": "2025-04",
+            "citations": cited("Espinosa, installed as CEO since April"),
+        },
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"title", "certainty", "citations"})
 

@@ -20,6 +20,7 @@ from app.core.dates import (
     ordered_range,
     partial_day,
 )
+from app.core.examples import BodyExample, cited
 from app.core.fields import LongText, NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
@@ -159,14 +160,45 @@ def span_text(valid_from: str | None, valid_to: str | None) -> str:
     return f"{valid_from or '?'} to {valid_to or '?'}"
 
 
+_AGREEMENT_2024 = cited(
+    "Honda and Nissan already signed an agreement in 2024 on vehicle intelligence and "
+    "electrification technologies."
+)
+
+
 class StatusChangeIn(StatusIn):
     """A status change posted to the API: unlike a file's status history, whose first
     status may be undated, it needs the date it took effect."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "In talks since 2025 (the talks' current status on the seed: a 409 there)",
+        {
+            "status": "in_talks",
+            "valid_from": "2025",
+            "certainty": "confirmed",
+            "citations": cited(
+                "Nikkei Asia reports that new Nissan CEO Ivan Espinosa confirmed that active "
+                "discussions are underway."
+            ),
+        },
+    )
 
     valid_from: PartialDate
 
 
 class ScopeIn(FactIn):
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Powertrain sharing, one of the avenues of the U.S. talks (on the seed: a 409)",
+        {
+            "area": "powertrain sharing",
+            "certainty": "reported",
+            "citations": cited(
+                "Among the avenues mentioned are co-development of platforms, sharing of "
+                "powertrains and joint production in North America."
+            ),
+        },
+    )
+
     area: NonEmpty = Field(max_length=300)
 
 
@@ -179,6 +211,38 @@ class ExclusionIn(FactIn):
 
 class PartnershipIn(FactIn):
     """Members share the partnership's certainty, dates and citations."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "The 2024 agreement (the seed holds it: a 409 there)",
+        {
+            "slug": "honda-nissan-2024-agreement",
+            "title": "Honda\u2013Nissan agreement on vehicle intelligence and electrification "
+            "technologies",
+            "members": ["honda", "nissan"],
+            "certainty": "confirmed",
+            "citations": _AGREEMENT_2024,
+            "statuses": [
+                {
+                    "status": "signed",
+                    "valid_from": "2024",
+                    "certainty": "confirmed",
+                    "citations": _AGREEMENT_2024,
+                }
+            ],
+            "scope": [
+                {
+                    "area": "vehicle intelligence technologies",
+                    "certainty": "confirmed",
+                    "citations": _AGREEMENT_2024,
+                },
+                {
+                    "area": "electrification technologies",
+                    "certainty": "confirmed",
+                    "citations": _AGREEMENT_2024,
+                },
+            ],
+        },
+    )
 
     slug: Slug = Field(max_length=200)
     title: NonEmpty = Field(max_length=300)
@@ -353,6 +417,14 @@ class PartnershipUpdate(MergePatch):
     ``status`` are not patchable: a change of status is a dated row of its own
     (``POST /v1/partnerships/{id}/statuses``)."""
 
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Shorten the notes of the U.S. talks",
+        {
+            "notes": "A possible partnership for the American (and by extension North "
+            "American) market: flexible and targeted collaborations, not a revived merger."
+        },
+    )
+
     not_null: ClassVar[frozenset[str]] = frozenset({"title", "certainty", "citations"})
 
     title: NonEmpty | None = Field(default=None, max_length=300)
@@ -373,10 +445,19 @@ class PartnershipUpdate(MergePatch):
 class PartnershipMemberIn(BaseModel):
     """A company joining a partnership; it holds as long as the partnership does."""
 
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Nissan, a member of the U.S. talks (on the seed already: a 409)",
+        {
+            "company": "nissan",
+            "certainty": "confirmed",
+            "citations": cited("the Japanese automakers are back at the table"),
+        },
+    )
+
     model_config = ConfigDict(extra="forbid")
 
     company: Slug = Field(
-        max_length=100, description="The company's slug.", schema_extra={"examples": ["byd"]}
+        max_length=100, description="The company's slug.", schema_extra={"examples": ["nissan"]}
     )
     certainty: Certainty
     citations: list[CitationIn] = Field(min_length=1)
@@ -384,6 +465,11 @@ class PartnershipMemberIn(BaseModel):
 
 class PartnershipScopeUpdate(MergePatch):
     """A correction of one scope row; certainty ``excluded`` makes it an exclusion."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Name the unconfirmed scenario of the U.S. talks in fewer words",
+        {"area": "Nissan vehicles in Honda's North American plants"},
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"area", "certainty", "citations"})
 

@@ -20,6 +20,7 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.dates import Day
+from app.core.examples import BodyExample
 from app.core.fields import WEB_URL_PATTERN, NonEmpty
 from app.core.patch import MergePatch
 from app.models.base import InputModel, PublicModel
@@ -161,6 +162,24 @@ class SourceIn(InputModel):
 class SourceCreate(SourceIn):
     """A new article, its text inline: the API reads no files, so ``text_file`` is refused."""
 
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "The seed's article, its opening paragraph as the text (the slug is the seed's: a 409)",
+        {
+            "slug": "2025-11-14-honda-nissan",
+            "title": "Honda and Nissan, longtime potential dance partners, are again "
+            "considering getting closer",
+            "publisher": None,
+            "url": None,
+            "published_on": "2025-11-14",
+            "reported_by": "Nikkei Asia",
+            "text": "Honda and Nissan, longtime potential dance partners, are again considering "
+            "getting closer. A few months after abandoning the idea of a merger, the Japanese "
+            "automakers are back at the table to discuss a possible partnership that would "
+            "seem them jointly develop vehicles and powertrains for the American \u2013 and "
+            "by extension, the North American - market.",
+        },
+    )
+
     text: NonEmpty = Field(
         description="The article's full text. Quotes are verified against it and point into "
         "it by offset, so it never changes once stored. Line endings are stored as LF."
@@ -177,6 +196,11 @@ class SourceCreate(SourceIn):
 class SourceUpdate(MergePatch):
     """A source's metadata. Its text and publication date never change: quotes point into
     the text by offset, and what our sources knew when hangs on the date."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Say who reported the story",
+        {"reported_by": "Nikkei Asia"},
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"title"})
 

@@ -11,6 +11,7 @@ from sqlalchemy import Text
 from sqlmodel import Field
 
 from app.core.dates import PartialDate
+from app.core.examples import BodyExample, cited
 from app.core.fields import NonEmpty, Slug
 from app.core.patch import MergePatch
 from app.core.quotes import CitationIn
@@ -124,6 +125,21 @@ class StatementIn(FactIn):
     """A statement: ``quote`` must be found, verbatim, inside one of its citations' quotes,
     and the statement's source is that citation's."""
 
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Espinosa on the U.S. talks (the seed holds it: a 409 there)",
+        {
+            "speaker_executive": "ivan-espinosa",
+            "quote": "We are discussing how we can collaborate in the United States",
+            "speech": "direct",
+            "about_partnership": "honda-nissan-us-collaboration",
+            "certainty": "confirmed",
+            "citations": cited(
+                '"We are discussing how we can collaborate in the United States," explained '
+                "Espinosa"
+            ),
+        },
+    )
+
     # The schema says what the validator below checks, so that a client (or a fuzzer)
     # drawing from it gives exactly one speaker: not neither (both absent or null), not both.
     model_config = ConfigDict(
@@ -164,6 +180,11 @@ class StatementIn(FactIn):
 class StatementUpdate(MergePatch):
     """A correction: the old values stay answerable through ``as_of``. Who said it is what
     the statement is; words of someone else are another statement."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Say the words are about the U.S. talks, in direct speech",
+        {"speech": "direct", "about_partnership": "honda-nissan-us-collaboration"},
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"quote", "speech", "certainty", "citations"})
 

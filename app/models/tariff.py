@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 from sqlmodel import Field
 
 from app.core.dates import END_DESCRIPTION, PartialDate, ordered_range
+from app.core.examples import BodyExample, cited
 from app.core.fields import CountryCode, MoneyAmount, NonEmpty, Percent, Slug
 from app.core.money import DecimalString, Money
 from app.core.patch import MergePatch
@@ -142,7 +143,28 @@ class TariffPublic(FactPublic):
     )
 
 
+_TARIFF_HISTORY = cited(
+    "Washington raised the tariffs imposed on Japanese vehicles. Those were recently lowered "
+    "to 15 percent, but they remain well above the pre-trade-war rate of 2.5 percent."
+)
+
+
 class ImpactIn(FactIn):
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "The impact at Honda (the seed holds it: a 409 there)",
+        {
+            "company": "honda",
+            "kind": "estimate",
+            "amount": {"amount": "385000000000", "currency": "JPY", "usd": "2500000000"},
+            "certainty": "confirmed",
+            "citations": cited(
+                "Nissan estimates the tariffs will cause profits to fall by 275 billion yen "
+                "($1.8B USD) this fiscal year. At Honda, the estimated impact is 385 billion "
+                "yen ($2.5B USD)."
+            ),
+        },
+    )
+
     company: Slug
     fiscal_year: NonEmpty | None = Field(
         default=None, max_length=20, description="Null when the source does not say."
@@ -165,6 +187,19 @@ class TariffIn(FactIn):
     (imposing_country, target_country, product): a new rate is a PATCH. A facts file may
     give several undated periods of one tariff, told apart by ``rate_pct`` and
     ``effective_on``."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "The U.S. tariff on vehicles from Japan, now 15 % (the seed holds it: a 409 there)",
+        {
+            "imposing_country": "US",
+            "target_country": "JP",
+            "product": "vehicles",
+            "rate_pct": "15",
+            "baseline_rate_pct": "2.5",
+            "certainty": "confirmed",
+            "citations": _TARIFF_HISTORY,
+        },
+    )
 
     imposing_country: CountryCode
     target_country: CountryCode
@@ -218,6 +253,11 @@ class TariffUpdate(MergePatch):
     a new ``rate_pct`` with an ``effective_on`` later than the current one is a rate change,
     and ``valid_at`` before that day still answers the old rate."""
 
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Restate the pre-trade-war rate, with the passage that gives it",
+        {"baseline_rate_pct": "2.5", "citations": _TARIFF_HISTORY},
+    )
+
     not_null: ClassVar[frozenset[str]] = frozenset({"certainty", "citations"})
 
     rate_pct: Percent | None = Field(default=None, description='In percent, as a string: "10".')
@@ -239,6 +279,19 @@ class TariffUpdate(MergePatch):
 class TariffImpactUpdate(MergePatch):
     """A correction of an impact: the old values stay answerable through ``as_of``. The
     company is what the impact is about; an impact on another company is another impact."""
+
+    body_example: ClassVar[BodyExample] = BodyExample(
+        "Restate Nissan's impact as an estimated fall in profit",
+        {
+            "metric": "profit",
+            "direction": "decrease",
+            "kind": "estimate",
+            "citations": cited(
+                "Nissan estimates the tariffs will cause profits to fall by 275 billion yen "
+                "($1.8B USD) this fiscal year."
+            ),
+        },
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset({"kind", "amount", "certainty", "citations"})
 

@@ -11,6 +11,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from app.core.errors import ECHO_LIMIT
 from app.core.http_semantics import MAX_UNKNOWN_NAMED, HttpSemanticsMiddleware
+from app.core.response_cache import LOOKUPS
 from tests.helpers import assert_problem
 
 # Headers that differ between two answers to the same request for reasons of their own.
@@ -345,3 +346,101 @@ def test_the_response_cache_keeps_each_format_apart(client: TestClient) -> None:
     assert again.headers["content-type"] == "application/json"
     assert again.json() == first.json()
     assert not_csv.headers["content-type"] == "application/json"
+
+
+# -- Accept on the GETs served in JSON alone ---------------------------------------------------
+
+
+def _json_only_paths(client: TestClient) -> list[tuple[str, dict[str, Any]]]:
+    """Every GET of the API the document gives in JSON alone, with its operation, on the
+    seed rows its path parameters' examples name."""
+    found = []
+    for template, item in client.get("/openapi.json").json()["paths"].items():
+        operation = item.get("get")
+        if not template.startswith("/v1/") or operation is None:
+            continue
+        if set(operation["responses"]["200"]["content"]) == {"application/json"}:
+            path = template
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    example = str(parameter["schema"]["examples"][0])
+                    path = path.replace("{" + parameter["name"] + "}", example)
+            found.append((path + ("?q=Espinosa" if path == "/v1/search" else ""), operation))
+    return found
+
+
+def test_every_get_served_in_json_alone_refuses_an_accept_without_json(
+    client: TestClient,
+) -> None:
+    paths = _json_only_paths(client)
+    # Each resource, search and the change feed: not one of them escapes the rule.
+    assert {"/v1/companies/nissan", "/v1/search?q=Espinosa", "/v1/changes"} <= {
+        path for path, _ in paths
+    }
+    assert len(paths) >= 14
+    for path, operation in paths:
+        assert client.get(path).status_code == 200, path
+        assert "406" in operation["responses"], path
+        response = client.get(path, headers={"Accept": "text/csv"})
+        body = assert_problem(response, 406)
+        assert "application/json" in body["detail"], path
+        assert "Accept" in response.headers["vary"], path
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/json",
+        "application/*",
+        "*/*",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",  # a browser's
+        "text/csv, application/json;q=0.1",
+        "not a media range",  # disregarded, as RFC 9110 lets a server: no preference given
+    ],
+)
+def test_an_accept_that_allows_json_gets_json(client: TestClient, accept: str) -> None:
+    response = client.get("/v1/companies/nissan", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert "Accept" in response.headers["vary"]
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ["text/csv", "application/problem+json", "*/*;q=0", "application/json;q=0, */*", "text/*"],
+)
+def test_an_accept_that_allows_no_json_is_a_406(client: TestClient, accept: str) -> None:
+    # `application/problem+json` names what errors come as, not JSON itself; an explicit
+    # q=0 on JSON wins over the wildcard, as the most specific range decides.
+    assert_problem(client.get("/v1/companies/nissan", headers={"Accept": accept}), 406)
+    head = client.head("/v1/companies/nissan", headers={"Accept": accept})
+    assert head.status_code == 406
+    assert head.headers["content-type"] == "application/problem+json"
+
+
+def test_several_accept_fields_are_read_as_one_list(client: TestClient) -> None:
+    both = [("Accept", "text/csv"), ("Accept", "application/json")]
+    assert client.get("/v1/companies/nissan", headers=both).status_code == 200
+    neither = [("Accept", "text/csv"), ("Accept", "image/png")]
+    assert_problem(client.get("/v1/companies/nissan", headers=neither), 406)
+
+
+def test_the_response_cache_never_answers_json_to_an_accept_without_it(
+    client: TestClient,
+) -> None:
+    path = "/v1/executives/ivan-espinosa"
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    first, again = client.get(path, headers=browser), client.get(path, headers=browser)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    hits = LOOKUPS.labels("hit")._value.get()
+    for _ in range(2):  # the second one too: a 406 is never kept, a JSON answer never given
+        assert_problem(client.get(path, headers={"Accept": "text/csv"}), 406)
+    assert LOOKUPS.labels("hit")._value.get() == hits
+    assert client.get(path, headers=browser).json() == first.json()
+
+
+def test_the_explorer_pages_do_not_read_accept(client: TestClient) -> None:
+    response = client.get("/companies/nissan", headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")

@@ -9,6 +9,7 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    example_body,
     to_response,
 )
 from app.core.db import SessionDep
@@ -97,7 +98,7 @@ def get_company(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_company(
-    payload: CompanyIn,
+    payload: Annotated[CompanyIn, example_body(CompanyIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -118,7 +119,7 @@ def create_company(
 )
 def update_company(
     slug: CompanySlug,
-    patch: CompanyUpdate,
+    patch: Annotated[CompanyUpdate, example_body(CompanyUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,

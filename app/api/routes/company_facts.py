@@ -17,6 +17,8 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    company_slug,
+    example_body,
     row_id,
     to_response,
 )
@@ -50,6 +52,8 @@ CitationsInclude = Annotated[frozenset[str], Depends(include_param("citations"))
 
 ResultId = Annotated[int, row_id("The financial result's id."), UrlInteger]
 PlantId = Annotated[int, row_id("The plant's id."), UrlInteger]
+# The seed's one plant is Honda's: the plants' operations take it as their example.
+PlantOwnerSlug = Annotated[str, company_slug("honda")]
 
 
 async def impact_filters(
@@ -203,7 +207,7 @@ def list_company_financial_results(
 def list_company_plants(
     request: Request,
     response: Response,
-    slug: CompanySlug,
+    slug: PlantOwnerSlug,
     session: SessionDep,
     as_of: AsOfDep,
     page: Annotated[PageParams, Depends(page_params(company_facts.PLANT_LIST))],
@@ -257,7 +261,7 @@ def get_financial_result(
 )
 def create_financial_result(
     slug: CompanySlug,
-    payload: ResultIn,
+    payload: Annotated[ResultIn, example_body(ResultIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -280,7 +284,7 @@ def create_financial_result(
 def update_financial_result(
     slug: CompanySlug,
     result_id: ResultId,
-    patch: FinancialResultUpdate,
+    patch: Annotated[FinancialResultUpdate, example_body(FinancialResultUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,
@@ -331,7 +335,7 @@ def delete_financial_result(
 )
 @indexed_read
 def get_plant(
-    slug: CompanySlug,
+    slug: PlantOwnerSlug,
     plant_id: PlantId,
     response: Response,
     session: SessionDep,
@@ -351,8 +355,8 @@ def get_plant(
     responses=problem_responses(401, 404, 409, 413, 422),
 )
 def create_plant(
-    slug: CompanySlug,
-    payload: PlantIn,
+    slug: PlantOwnerSlug,
+    payload: Annotated[PlantIn, example_body(PlantIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -373,9 +377,9 @@ def create_plant(
     responses=problem_responses(401, 404, 409, 412, 413, 422),
 )
 def update_plant(
-    slug: CompanySlug,
+    slug: PlantOwnerSlug,
     plant_id: PlantId,
-    patch: PlantUpdate,
+    patch: Annotated[PlantUpdate, example_body(PlantUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,
@@ -400,7 +404,7 @@ def update_plant(
     responses=problem_responses(401, 404, 412, 422),
 )
 def delete_plant(
-    slug: CompanySlug,
+    slug: PlantOwnerSlug,
     plant_id: PlantId,
     session: WriteSessionDep,
     actor: ActorDep,

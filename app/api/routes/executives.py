@@ -10,6 +10,7 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    example_body,
     row_id,
     to_response,
 )
@@ -132,7 +133,7 @@ def get_executive(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_executive(
-    payload: ExecutiveIn,
+    payload: Annotated[ExecutiveIn, example_body(ExecutiveIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -154,7 +155,7 @@ def create_executive(
 )
 def update_executive(
     slug: ExecutiveSlug,
-    patch: ExecutiveUpdate,
+    patch: Annotated[ExecutiveUpdate, example_body(ExecutiveUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,
@@ -210,7 +211,7 @@ def get_role(
 )
 def create_role(
     slug: ExecutiveSlug,
-    payload: RoleIn,
+    payload: Annotated[RoleIn, example_body(RoleIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -234,7 +235,7 @@ def create_role(
 def update_role(
     slug: ExecutiveSlug,
     role_id: RoleId,
-    patch: ExecutiveRoleUpdate,
+    patch: Annotated[ExecutiveRoleUpdate, example_body(ExecutiveRoleUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,

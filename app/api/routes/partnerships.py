@@ -10,6 +10,7 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    example_body,
     row_id,
     to_response,
 )
@@ -41,7 +42,8 @@ router = APIRouter(route_class=ReadRoute, tags=["partnerships"])
 
 PartnershipInclude = Annotated[frozenset[str], Depends(include_param("members", "citations"))]
 
-PartnershipId = Annotated[int, row_id("The partnership's id."), UrlInteger]
+# The seed's U.S. talks: the partnership with a scope, examples of its own included.
+PartnershipId = Annotated[int, row_id("The partnership's id.", example=3), UrlInteger]
 ScopeId = Annotated[
     int,
     row_id("The scope row's id, as the partnership's `scope` or `excluded` lists it.", example=7),
@@ -168,7 +170,7 @@ def list_company_partnerships(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_partnership(
-    payload: PartnershipIn,
+    payload: Annotated[PartnershipIn, example_body(PartnershipIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -191,7 +193,7 @@ def create_partnership(
 )
 def update_partnership(
     partnership_id: PartnershipId,
-    patch: PartnershipUpdate,
+    patch: Annotated[PartnershipUpdate, example_body(PartnershipUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,
@@ -238,7 +240,7 @@ def delete_partnership(
 )
 def add_partnership_status(
     partnership_id: PartnershipId,
-    payload: StatusChangeIn,
+    payload: Annotated[StatusChangeIn, example_body(StatusChangeIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -267,7 +269,7 @@ def add_partnership_status(
 )
 def add_partnership_member(
     partnership_id: PartnershipId,
-    payload: PartnershipMemberIn,
+    payload: Annotated[PartnershipMemberIn, example_body(PartnershipMemberIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -318,7 +320,7 @@ def delete_partnership_member(
 )
 def add_partnership_scope(
     partnership_id: PartnershipId,
-    payload: ScopeIn,
+    payload: Annotated[ScopeIn, example_body(ScopeIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -345,7 +347,7 @@ def add_partnership_scope(
 def update_partnership_scope(
     partnership_id: PartnershipId,
     scope_id: ScopeId,
-    patch: PartnershipScopeUpdate,
+    patch: Annotated[PartnershipScopeUpdate, example_body(PartnershipScopeUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,

@@ -9,6 +9,7 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    example_body,
     row_id,
     to_response,
 )
@@ -119,7 +120,7 @@ def get_restructuring_plan(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_restructuring_plan(
-    payload: PlanIn,
+    payload: Annotated[PlanIn, example_body(PlanIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -141,7 +142,7 @@ def create_restructuring_plan(
 )
 def update_restructuring_plan(
     plan_id: PlanId,
-    patch: RestructuringPlanUpdate,
+    patch: Annotated[RestructuringPlanUpdate, example_body(RestructuringPlanUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,

@@ -9,6 +9,7 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    example_body,
     to_response,
 )
 from app.core.dates import Day
@@ -111,7 +112,7 @@ def get_source(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_source(
-    payload: SourceCreate,
+    payload: Annotated[SourceCreate, example_body(SourceCreate)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -133,7 +134,7 @@ def create_source(
 )
 def update_source(
     id_or_slug: SourceIdOrSlug,
-    patch: SourceUpdate,
+    patch: Annotated[SourceUpdate, example_body(SourceUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,

@@ -9,6 +9,7 @@ from app.api.deps import (
     IdempotencyDep,
     IfMatch,
     WriteSessionDep,
+    example_body,
     row_id,
     to_response,
 )
@@ -191,7 +192,10 @@ def get_statement(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_statement(
-    payload: StatementIn, session: WriteSessionDep, actor: ActorDep, idempotency: IdempotencyDep
+    payload: Annotated[StatementIn, example_body(StatementIn)],
+    session: WriteSessionDep,
+    actor: ActorDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Add what an executive or a company said: the `quote` must be found, verbatim, in one
     of its citations, and every citation in its source. The same words of the same speaker
@@ -212,7 +216,7 @@ def create_statement(
 )
 def update_statement(
     statement_id: StatementId,
-    patch: StatementUpdate,
+    patch: Annotated[StatementUpdate, example_body(StatementUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,

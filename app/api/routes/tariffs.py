@@ -3,7 +3,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ActorDep, IdempotencyDep, IfMatch, WriteSessionDep, row_id, to_response
+from app.api.deps import (
+    ActorDep,
+    IdempotencyDep,
+    IfMatch,
+    WriteSessionDep,
+    example_body,
+    row_id,
+    to_response,
+)
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.etags import etag_of
@@ -115,7 +123,7 @@ def get_tariff(
     responses=problem_responses(401, 409, 413, 422),
 )
 def create_tariff(
-    payload: TariffIn,
+    payload: Annotated[TariffIn, example_body(TariffIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -138,7 +146,7 @@ def create_tariff(
 )
 def update_tariff(
     tariff_id: TariffId,
-    patch: TariffUpdate,
+    patch: Annotated[TariffUpdate, example_body(TariffUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,
@@ -200,7 +208,7 @@ def get_impact(
 )
 def create_impact(
     tariff_id: TariffId,
-    payload: ImpactIn,
+    payload: Annotated[ImpactIn, example_body(ImpactIn)],
     session: WriteSessionDep,
     actor: ActorDep,
     idempotency: IdempotencyDep,
@@ -227,7 +235,7 @@ def create_impact(
 def update_impact(
     tariff_id: TariffId,
     impact_id: ImpactId,
-    patch: TariffImpactUpdate,
+    patch: Annotated[TariffImpactUpdate, example_body(TariffImpactUpdate)],
     session: WriteSessionDep,
     actor: ActorDep,
     if_match: IfMatch = None,
