@@ -45,9 +45,9 @@ from app.core.limits import (
 )
 from app.core.links import document_links
 from app.core.observability import install_observability
-from app.core.openapi_examples import document_response_examples
 from app.core.ratelimit import RATE_LIMIT_HEADERS, RateLimitMiddleware
 from app.core.response_cache import ResponseCache
+from app.core.response_examples import document_response_examples
 from app.core.routing import index_routes
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.threads import size_thread_pool

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from app.core.openapi_examples import EXAMPLES_FILE
+from app.core.response_examples import EXAMPLES_FILE
 from app.tools import response_examples
 
 DOCUMENT_URI = "urn:autofacts:openapi"

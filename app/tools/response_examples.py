@@ -2,7 +2,7 @@
 ``python -m app.tools.response_examples`` (needs the dev extras: it drives the app through
 httpx) seeds a scratch SQLite database, asks every GET of /v1 with its parameters'
 documented examples, and writes what each answers, by response schema, to
-``app/api/response_examples.json``. ``app.core.openapi_examples`` shows each beside every
+``app/api/response_examples.json``. ``app.core.response_examples`` shows each beside every
 response of that schema, writes included (a PATCH answers what a GET shows).
 
 Captured, never written by hand: every example is an answer the seed really gives, with
@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app.core.config import ROOT, get_settings
 from app.core.db import make_engine
-from app.core.openapi_examples import EXAMPLES_FILE, example_key
+from app.core.response_examples import EXAMPLES_FILE, example_key
 from app.importer import import_facts, load_file
 
 # A list's example shows two items and the cursor to the next page, not the whole seed;
