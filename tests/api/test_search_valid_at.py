@@ -92,6 +92,9 @@ def test_the_seed_at_its_dates(client: TestClient) -> None:
     assert _hits(client, "Espinosa", valid_at=SEED_DAY)[espinosa] == "certain"
     said = _hits(client, "Espinosa", type="statement", valid_at=SEED_DAY)
     assert said and set(said.values()) == {"certain"}
+    # Without valid_at a hit has no validity field, and validity alone changes nothing.
+    assert all("validity" not in hit for hit in get_data(client, "/v1/search", q="Nissan"))
+    assert _hits(client, "Nissan", validity="certain") == _hits(client, "Nissan")
     # A source holds no valid time: a hit without valid_at, none under it.
     assert ("source", "2025-11-14-honda-nissan") in _hits(client, "Espinosa")
     assert not any(kind == "source" for kind, _ in _hits(client, "Espinosa", valid_at=SEED_DAY))
