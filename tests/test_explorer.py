@@ -19,7 +19,15 @@ from app.core.temporal import AsOf
 from app.importer import import_facts, parse_facts
 from app.services import resource_counts
 from tests.conftest import Curator
-from tests.helpers import cite, client_for, count_queries, record_queries, scratch_engine
+from tests.helpers import (
+    SEED_DAY,
+    cite,
+    client_for,
+    count_queries,
+    get_data,
+    record_queries,
+    scratch_engine,
+)
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SOURCE = "2025-11-14-honda-nissan"
@@ -116,12 +124,10 @@ def test_every_link_of_a_page_answers_at_another_time(client: TestClient, path: 
         assert client.get(target, headers=HTML).status_code == 200, (path, href)
 
 
-# The time parameters each explorer page takes (search has no valid time).
-TAKES = {"/search": ("known_at", "as_of")}
+# The time parameters every explorer page takes.
 EVERY_TIME = ("valid_at", "known_at", "as_of")
 NOT_PAGES = ("/v1/", "/docs", "/redoc", "/static/", "/openapi.json")
-# "Now" leaves the time, and the brand keeps what the page it is on took (search: no valid
-# time), by design.
+# "Now" leaves the time, by design.
 LEFT_AS_IS = ("Now", "Autofacts")
 
 
@@ -165,7 +171,7 @@ def test_every_link_between_pages_keeps_the_time_the_reader_chose(client: TestCl
                 continue
             target = urlsplit(href)
             given = dict(parse_qsl(target.query))
-            wanted = {k: v for k, v in chosen.items() if k in TAKES.get(target.path, EVERY_TIME)}
+            wanted = {k: v for k, v in chosen.items() if k in EVERY_TIME}
             assert given.items() >= wanted.items(), (path, href, text)
             checked += 1
             following = href.split("#", 1)[0]
@@ -322,11 +328,11 @@ def test_a_problem_at_a_chosen_time_keeps_the_time_controls_and_a_way_back_to_no
     form = _time_form(bad.text)
     assert 'name="as_of" value="&lt;b&gt;&#34;x"' in form
     assert '<a href="/companies/nissan">Now</a>' in form
-    # Search keeps its words and takes no valid time.
-    future = client.get("/search?q=nissan&as_of=2999-01-01", headers=HTML)
+    # Search keeps its words, and the time sent.
+    future = client.get("/search?q=nissan&valid_at=2025-01-01&as_of=2999-01-01", headers=HTML)
     assert future.status_code == 422
     form = _time_form(future.text)
-    assert 'name="valid_at"' not in form
+    assert 'name="valid_at" value="2025-01-01"' in form
     assert '<input type="hidden" name="q" value="nissan">' in form
     assert '<a href="/search?q=nissan">Now</a>' in form
     # A path that is no page has no time to keep.
@@ -355,6 +361,38 @@ def test_search_pages_filter_by_type_and_follow_cursors(client: TestClient) -> N
         path = following.group(1).replace("&amp;", "&")
     assert seen == len(every)
     assert client.get("/search").status_code == 200  # the empty form
+
+
+def test_search_pages_keep_valid_at(client: TestClient) -> None:
+    """The search page answers the time chosen as /v1/search does, says how each hit held
+    on the day, and its form, its pages and its hits' links keep the time."""
+    chosen = {"valid_at": "2025-01-01", "validity": "certain", "known_at": SEED_DAY}
+    api = client.get("/v1/search", params={"q": "nissan", "limit": 200, **chosen}).json()
+    assert api["data"] and len(api["data"]) < len(get_data(client, "/v1/search", q="nissan"))
+    page = client.get("/search", params={"q": "nissan", **chosen}, headers=HTML).text
+    titles = re.findall(r'<li><a href="[^"]+">([^<]+)</a> <span class="type">', page)
+    assert [unescape(t) for t in titles] == [hit["title"] for hit in api["data"]]
+    assert page.count("certain on that day") == len(api["data"])
+    form = re.search(r'<form class="big-search".*?</form>', page, re.S)
+    assert form is not None
+    for name, value in chosen.items():
+        assert f'<input type="hidden" name="{name}" value="{value}">' in form.group()
+    hits = re.findall(r'<li><a href="([^"]+)">', page)
+    assert len(hits) == len(titles)
+    for href in hits:
+        given = dict(parse_qsl(urlsplit(unescape(href)).query))
+        assert given.items() >= chosen.items(), href
+    # A page of one hit walks on with the time.
+    walked, path = 0, "/search?" + urlencode({"q": "nissan", **chosen})
+    for _ in range(len(api["data"])):
+        found = client.get(path, headers=HTML).text
+        walked += found.count('<span class="type">')
+        following = re.search(r'rel="next" href="([^"]+)"', found)
+        if following is None:
+            break
+        path = unescape(following.group(1))
+        assert dict(parse_qsl(urlsplit(path).query)).items() >= chosen.items()
+    assert walked == len(api["data"])
 
 
 def test_pages_are_tagged_and_cached_as_the_api_is(client: TestClient) -> None:

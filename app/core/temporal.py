@@ -188,21 +188,6 @@ async def as_of_params(
 AsOfDep = Annotated[AsOf, Depends(as_of_params)]
 
 
-async def recorded_params(
-    known_at: Annotated[Day | None, Query(**KNOWN_AT_QUERY)] = None,
-    as_of: Annotated[InstantText | None, Query(**AS_OF_QUERY)] = None,
-) -> AsOf:
-    """``known_at`` and ``as_of`` alone, for what has recorded and reported time but no
-    valid time of its own (search: a document is a resource's text, not a fact that held
-    between two dates)."""
-    instant = recorded_instant(as_of)
-    _SERVED_AT.set(instant)
-    return AsOf(known_at=known_at, as_of=instant)
-
-
-RecordedDep = Annotated[AsOf, Depends(recorded_params)]
-
-
 # The columns as-of conditions (and a superseded copy's link to its row) test: any other
 # column a list's rows are tested on is one of its filters.
 AS_OF_COLUMNS = frozenset({"known_from", "known_to", "valid_from", "valid_to", "version_of"})
@@ -336,15 +321,30 @@ def prepared_filters(filters: Any, as_of: AsOf) -> tuple[frozenset[str], AsOfSha
     return frozenset(given), as_of_shape(as_of), {**given, **as_of_bindings(as_of)}
 
 
+def bound_as_of(shape: AsOfShape) -> AsOf:
+    """An ``AsOf`` of ``shape`` whose values are the parameters ``:valid_at``,
+    ``:known_at`` and ``:as_of``, for a statement built once and run with
+    ``as_of_bindings``."""
+    has_valid_at, has_known_at, has_as_of, certain_only = shape
+    return AsOf(
+        valid_at=bindparam("valid_at", type_=Date) if has_valid_at else None,  # type: ignore[arg-type]
+        known_at=bindparam("known_at", type_=Date) if has_known_at else None,  # type: ignore[arg-type]
+        as_of=bindparam("as_of", type_=UTCDateTime()) if has_as_of else None,  # type: ignore[arg-type]
+        certain_only=certain_only,
+    )
+
+
 def bound_as_of_condition(model: Any, shape: AsOfShape) -> ColumnElement[bool]:
     """``as_of_condition`` with ``:valid_at``, ``:known_at`` and ``:as_of`` left as
     parameters, for a statement built once and run with ``as_of_bindings``."""
-    has_valid_at, has_known_at, has_as_of, _ = shape
-    return as_of_condition(
-        model,
-        AsOf(
-            valid_at=bindparam("valid_at", type_=Date) if has_valid_at else None,  # type: ignore[arg-type]
-            known_at=bindparam("known_at", type_=Date) if has_known_at else None,  # type: ignore[arg-type]
-            as_of=bindparam("as_of", type_=UTCDateTime()) if has_as_of else None,  # type: ignore[arg-type]
-        ),
+    return as_of_condition(model, bound_as_of(shape))
+
+
+def rows_stating(model: Any, entity: Any) -> ColumnElement[bool]:
+    """The rows of ``model`` stating the entity ``entity`` (an id, or a column holding
+    one): its own row and its versions (superseded copies, a tariff's past rates), never
+    a version's own id; each found by an index."""
+    return or_(
+        and_(model.id == entity, model.version_of.is_(None)),
+        model.version_of == entity,
     )

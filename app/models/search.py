@@ -4,6 +4,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
+from app.core.temporal import Validity
 from app.models.base import PublicModel, enum_column
 
 
@@ -75,3 +76,11 @@ class SearchHit(PublicModel):
     )
     url: str = Field(description="The resource's path in this API.")
     score: float = Field(description="Relevance: higher is better.")
+    # Set only under valid_at; left out of an answer without it (the route and the pages
+    # serialise what was set).
+    validity: Validity | None = Field(
+        default=None,
+        description="Only with `valid_at`: the `validity` the resource's own list gives it on "
+        "that date, `certain` or `possible`.",
+        schema_extra={"examples": ["certain"]},
+    )

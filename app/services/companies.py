@@ -14,6 +14,7 @@ from app.core.temporal import (
     as_of_bindings,
     as_of_condition,
     as_of_shape,
+    bound_as_of,
     bound_as_of_condition,
     certainly,
     prepared_filters,
@@ -149,13 +150,16 @@ def refill_company_tally(connection: Connection) -> None:
     )
 
 
+def listed_companies(as_of: AsOf) -> Select[Any]:
+    """The rows ``/v1/companies`` pages over under ``as_of``, before its filters."""
+    return select(Company).where(as_of_condition(Company, as_of), *certainly(Company, as_of))
+
+
 @cache
 def _company_list(filters: frozenset[str], shape: AsOfShape) -> Select[Any]:
     # The most requested list: built once per set of filters given and as_of shape, their
     # values bound (see fetch_page).
-    statement = select(Company).where(
-        bound_as_of_condition(Company, shape), *certainly(Company, shape)
-    )
+    statement = listed_companies(bound_as_of(shape))
     for name in sorted(filters):
         statement = statement.where(getattr(Company, name) == bindparam(name))
     return statement

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition, certainly
+from app.core.temporal import AsOf, as_of_condition, certainly, rows_stating
 from app.models import Company, FinancialResult, Plant, RestructuringPlan
 from app.models.base import FactPublic
 from app.models.company_facts import (
@@ -76,15 +76,6 @@ def _entity_id(row: AnyCompany | CompanyFact) -> int:
     entity_id = row.version_of or row.id
     assert entity_id is not None, "rows are read or flushed before they are named"
     return entity_id
-
-
-def _version_of(model: type[CompanyFact], entity_id: int) -> ColumnElement[bool]:
-    """The rows stating fact ``entity_id``: the row itself and its past versions, never a
-    past version's own id."""
-    return or_(
-        and_(col(model.id) == entity_id, col(model.version_of).is_(None)),
-        col(model.version_of) == entity_id,
-    )
 
 
 def _company_slugs(session: Session, company_ids: Sequence[int]) -> dict[int, str]:
@@ -149,6 +140,14 @@ def _page(
     return fetched.page(data)
 
 
+def listed_plans(as_of: AsOf) -> SelectOfScalar[RestructuringPlan]:
+    """The rows ``/v1/restructuring-plans`` pages over under ``as_of``, before its
+    filters."""
+    return select(RestructuringPlan).where(
+        as_of_condition(RestructuringPlan, as_of), *certainly(RestructuringPlan, as_of)
+    )
+
+
 def list_restructuring_plans(
     *,
     session: Session,
@@ -157,9 +156,7 @@ def list_restructuring_plans(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[RestructuringPlanPublic]:
-    statement = select(RestructuringPlan).where(
-        as_of_condition(RestructuringPlan, as_of), *certainly(RestructuringPlan, as_of)
-    )
+    statement = listed_plans(as_of)
     if filters.company is not None:
         # An unknown slug filters everything out, as any other filter value matching nothing.
         # A slug names one company at a time, but a retracted one may have held it before.
@@ -179,7 +176,7 @@ def get_restructuring_plan(
 ) -> RestructuringPlanPublic:
     plan = session.exec(
         select(RestructuringPlan)
-        .where(_version_of(RestructuringPlan, plan_id), as_of_condition(RestructuringPlan, as_of))
+        .where(rows_stating(RestructuringPlan, plan_id), as_of_condition(RestructuringPlan, as_of))
         .order_by(col(RestructuringPlan.id))
     ).first()
     if plan is None:
@@ -250,6 +247,21 @@ def list_company_financial_results(
     )
 
 
+def _plants(as_of: AsOf) -> SelectOfScalar[Plant]:
+    return select(Plant).where(as_of_condition(Plant, as_of), *certainly(Plant, as_of))
+
+
+def listed_plants(as_of: AsOf) -> SelectOfScalar[Plant]:
+    """The rows the plants lists of companies page over under ``as_of``: each under a
+    company that answers it (as ``find_company`` asks), whichever."""
+    company = (
+        select(Company.id)
+        .where(rows_stating(Company, Plant.company_id), as_of_condition(Company, as_of))
+        .exists()
+    )
+    return _plants(as_of).where(company)
+
+
 def list_company_plants(
     *,
     session: Session,
@@ -259,11 +271,7 @@ def list_company_plants(
     include: frozenset[str],
 ) -> Page[PlantPublic]:
     company = find_company(session=session, slug=slug, as_of=as_of)
-    statement = select(Plant).where(
-        Plant.company_id == _entity_id(company),
-        as_of_condition(Plant, as_of),
-        *certainly(Plant, as_of),
-    )
+    statement = _plants(as_of).where(Plant.company_id == _entity_id(company))
     return _page(
         session,
         statement,
@@ -342,7 +350,7 @@ def _get(
     session: Session, kind: _Kind[P], row_id: int, as_of: AsOf, company: AnyCompany | None
 ) -> P:
     statement = select(kind.model).where(
-        _version_of(kind.model, row_id), as_of_condition(kind.model, as_of)
+        rows_stating(kind.model, row_id), as_of_condition(kind.model, as_of)
     )
     if company is not None:
         statement = statement.where(col(kind.model.company_id) == _entity_id(company))

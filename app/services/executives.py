@@ -143,6 +143,11 @@ def get_executive(*, session: Session, slug: str, as_of: AsOf) -> ExecutivePubli
     return _executives_public(session, [executive], as_of, with_roles=True, with_citations=True)[0]
 
 
+def listed_executives(as_of: AsOf) -> Select[Any]:
+    """The rows ``/v1/executives`` pages over under ``as_of``, before its filters."""
+    return select(Executive).where(as_of_condition(Executive, as_of), *certainly(Executive, as_of))
+
+
 def list_executives(
     *,
     session: Session,
@@ -151,9 +156,7 @@ def list_executives(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[ExecutivePublic]:
-    statement = select(Executive).where(
-        as_of_condition(Executive, as_of), *certainly(Executive, as_of)
-    )
+    statement = listed_executives(as_of)
     if filters.company is not None or filters.title is not None:
         # Both filters must hold for the same role, and that role must answer as_of: an
         # executive who was not yet at the company on valid_at is not one of its executives.

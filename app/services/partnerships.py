@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Select, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -21,7 +21,15 @@ from app.core.dates import (
 from app.core.errors import BodyConflicts, BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import CitationIn
-from app.core.temporal import AsOf, as_of_condition, certainly, entity_id, entity_in, validity_on
+from app.core.temporal import (
+    AsOf,
+    Validity,
+    as_of_condition,
+    certainly,
+    entity_id,
+    entity_in,
+    validity_on,
+)
 from app.models import (
     Certainty,
     Company,
@@ -124,6 +132,25 @@ def _exists_on(as_of: AsOf) -> list[ColumnElement[bool]]:
         .exists()
     )
     return [status]
+
+
+def _listed_on(as_of: AsOf) -> list[ColumnElement[bool]]:
+    """What a partnership answers to be listed under ``as_of``, whatever the filters."""
+    return [as_of_condition(Partnership, as_of), *_exists_on(as_of)]
+
+
+def listed_partnerships(as_of: AsOf) -> Select[Any]:
+    """The rows ``/v1/partnerships`` pages over under ``as_of``, before its filters."""
+    return select(Partnership).where(*_listed_on(as_of))
+
+
+def listed_validity(
+    session: Session, partnerships: Sequence[Partnership], as_of: AsOf
+) -> list[Validity | None]:
+    """The ``validity`` each of these partnerships shows in a list under ``as_of``: that
+    of the status it shows."""
+    fields = _fields(session, partnerships, as_of, with_members=False)
+    return [own.get("validity") for own in fields]  # type: ignore[misc]
 
 
 def _statuses(
@@ -292,7 +319,7 @@ def _list(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[PartnershipPublic]:
-    statement = statement.where(as_of_condition(Partnership, as_of), *_exists_on(as_of))
+    statement = statement.where(*_listed_on(as_of))
     if filters.status is not None:
         if _asks_for_the_past(as_of):
             statement = statement.where(_status_as_of(as_of) == filters.status)

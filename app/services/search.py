@@ -9,7 +9,6 @@ newest ``RANK_WINDOW`` matches are ranked, so that a word found in most document
 more than a rare one.
 """
 
-import datetime as dt
 import html
 import re
 from collections.abc import Iterator
@@ -18,14 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Date, bindparam, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from app.core.db import is_sqlite
 from app.core.errors import InvalidParameter
 from app.core.pagination import Page, PageParams, decode_cursor, encode_cursor
 from app.core.temporal import AsOf
-from app.models.search import TITLE_LENGTH, DocumentType, SearchDocument, SearchHit
+from app.models.search import DocumentType, SearchHit
+from app.services.search_listed import listed_condition, may_be_listed, with_validity
 
 MAX_TERMS = 16
 # How many matching documents, newest first, a search ranks. Ranking reads every document
@@ -58,79 +58,6 @@ def search_terms(q: str) -> list[str]:
     return _WORD.findall(q.lower())[:MAX_TERMS]
 
 
-def _current_document(
-    session: Session, doc_type: DocumentType, doc_id: int
-) -> SearchDocument | None:
-    return session.exec(
-        select(SearchDocument).where(
-            SearchDocument.doc_type == doc_type,
-            SearchDocument.doc_id == doc_id,
-            col(SearchDocument.recorded_to).is_(None),
-        )
-    ).first()
-
-
-def index_document(
-    *,
-    session: Session,
-    doc_type: DocumentType,
-    doc_id: int,
-    key: str,
-    title: str,
-    body: str,
-    known_from: dt.date,
-    instant: dt.datetime,
-) -> None:
-    """Record the search document of one resource at ``instant`` (in the caller's
-    transaction): the current one, if it says something else, is closed there and the new
-    one starts there, so ``as_of`` finds each state."""
-    title = title[:TITLE_LENGTH]
-    document = _current_document(session, doc_type, doc_id)
-    if document is not None:
-        if (document.key, document.title, document.body, document.known_from) == (
-            key,
-            title,
-            body,
-            known_from,
-        ):
-            return
-        if document.recorded_from == instant:
-            # Made by this same write: no one was ever served it, so it is replaced.
-            document.key, document.title, document.body = key, title, body
-            document.known_from = known_from
-            session.add(document)
-            return
-        document.recorded_to = instant
-        session.add(document)
-        session.flush()  # closed before the new one is current: one current per resource
-    session.add(
-        SearchDocument(
-            doc_type=doc_type,
-            doc_id=doc_id,
-            key=key,
-            title=title,
-            body=body,
-            known_from=known_from,
-            recorded_from=instant,
-        )
-    )
-
-
-def remove_document(
-    *, session: Session, doc_type: DocumentType, doc_id: int, instant: dt.datetime
-) -> None:
-    """Close the current document of a resource that is no longer current at ``instant``
-    (one made by this same write never answered, and goes)."""
-    document = _current_document(session, doc_type, doc_id)
-    if document is None:
-        return
-    if document.recorded_from == instant:
-        session.delete(document)
-    else:
-        document.recorded_to = instant
-        session.add(document)
-
-
 @dataclass(frozen=True)
 class _Ranked:
     id: int
@@ -149,7 +76,9 @@ def search(
 ) -> Page[SearchHit]:
     """Ranked hits, best first; the cursor holds the last hit's score and id. With
     ``as_of.as_of`` the documents recorded at that instant, with ``as_of.known_at`` those
-    of resources reported by that day (``valid_at`` is not read: see the route)."""
+    of resources reported by that day, with ``as_of.valid_at`` those of resources their
+    own lists would list on that day, each hit saying its ``validity`` as they do (see
+    search_listed.py)."""
     as_of = as_of or AsOf()
     terms = search_terms(q)
     after: tuple[float, int] | None = None
@@ -158,7 +87,7 @@ def search(
         if kind != "search" or not isinstance(score, int | float):
             raise InvalidParameter("The cursor is not valid.", loc=["query", "cursor"])
         after = (float(score), last_id)
-    if not terms:
+    if not terms or not may_be_listed(doc_type, as_of):
         return Page(data=[], next_cursor=None)
     match = _match_expression(session, terms)
     ranked = _rank(session, match, doc_type, as_of, after, page.limit + 1)
@@ -166,7 +95,10 @@ def search(
     if len(ranked) > page.limit:
         ranked = ranked[: page.limit]
         next_cursor = encode_cursor(["search", ranked[-1].score, ranked[-1].id])
-    return Page(data=_hits(session, terms, match, ranked), next_cursor=next_cursor)
+    hits = _hits(session, terms, match, ranked)
+    if as_of.valid_at is not None:
+        hits = with_validity(session, hits, as_of)
+    return Page(data=hits, next_cursor=next_cursor)
 
 
 def _rank(
@@ -182,6 +114,11 @@ def _rank(
     filters = "" if doc_type is None else " AND d.doc_type = :doc_type"
     if as_of.known_at is not None:
         filters += " AND d.known_from <= :known_at"
+    listed_params: dict[str, Any] = {}
+    if as_of.valid_at is not None:
+        # Inside the window, as the other filters: a page is as full as without it.
+        listed, listed_params = listed_condition(session, doc_type, as_of)
+        filters += f" AND ({listed})"
     # A document open at as_of: recorded by then, not closed by then.
     opened = " AND d.recorded_from <= :as_of"
     closed_after = " AND d.recorded_to > :as_of"
@@ -250,6 +187,7 @@ def _rank(
         "match": match,
         "limit": limit,
         "window": RANK_WINDOW,
+        **listed_params,
     }
     if prelude:
         params["recent_rows"] = RECENT_ROWS
@@ -264,8 +202,9 @@ def _rank(
         f"WHERE {' AND '.join(conditions)} "
         "ORDER BY m.score DESC, m.id LIMIT :limit"
     )
-    if as_of.known_at is not None:
-        statement = statement.bindparams(bindparam("known_at", as_of.known_at, type_=Date))
+    for name in ("valid_at", "known_at"):
+        if (day := getattr(as_of, name)) is not None:
+            statement = statement.bindparams(bindparam(name, day, type_=Date))
     if as_of.as_of is not None:
         statement = statement.bindparams(bindparam("as_of", as_of.as_of, type_=UTCDateTime()))
     with _planned_for_its_words(session):

@@ -28,9 +28,8 @@ from app.models import (
     Tariff,
     TariffImpact,
 )
-from app.models.search import DocumentType
+from app.models.search import TITLE_LENGTH, DocumentType, SearchDocument
 from app.services.changes import write_instant
-from app.services.search import index_document, remove_document
 
 
 class Document(NamedTuple):
@@ -64,6 +63,79 @@ def reindex(session: Session, doc_type: DocumentType, ids: Iterable[int]) -> Non
                 known_from=document.known_from,
                 instant=instant,
             )
+
+
+def _current_document(
+    session: Session, doc_type: DocumentType, doc_id: int
+) -> SearchDocument | None:
+    return session.exec(
+        select(SearchDocument).where(
+            SearchDocument.doc_type == doc_type,
+            SearchDocument.doc_id == doc_id,
+            col(SearchDocument.recorded_to).is_(None),
+        )
+    ).first()
+
+
+def index_document(
+    *,
+    session: Session,
+    doc_type: DocumentType,
+    doc_id: int,
+    key: str,
+    title: str,
+    body: str,
+    known_from: dt.date,
+    instant: dt.datetime,
+) -> None:
+    """Record the search document of one resource at ``instant`` (in the caller's
+    transaction): the current one, if it says something else, is closed there and the new
+    one starts there, so ``as_of`` finds each state."""
+    title = title[:TITLE_LENGTH]
+    document = _current_document(session, doc_type, doc_id)
+    if document is not None:
+        if (document.key, document.title, document.body, document.known_from) == (
+            key,
+            title,
+            body,
+            known_from,
+        ):
+            return
+        if document.recorded_from == instant:
+            # Made by this same write: no one was ever served it, so it is replaced.
+            document.key, document.title, document.body = key, title, body
+            document.known_from = known_from
+            session.add(document)
+            return
+        document.recorded_to = instant
+        session.add(document)
+        session.flush()  # closed before the new one is current: one current per resource
+    session.add(
+        SearchDocument(
+            doc_type=doc_type,
+            doc_id=doc_id,
+            key=key,
+            title=title,
+            body=body,
+            known_from=known_from,
+            recorded_from=instant,
+        )
+    )
+
+
+def remove_document(
+    *, session: Session, doc_type: DocumentType, doc_id: int, instant: dt.datetime
+) -> None:
+    """Close the current document of a resource that is no longer current at ``instant``
+    (one made by this same write never answered, and goes)."""
+    document = _current_document(session, doc_type, doc_id)
+    if document is None:
+        return
+    if document.recorded_from == instant:
+        session.delete(document)
+    else:
+        document.recorded_to = instant
+        session.add(document)
 
 
 def _join(*parts: object) -> str:

@@ -3,14 +3,14 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, and_, or_, union_all
+from sqlalchemy import CompoundSelect, or_, union_all
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.dates import parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
 from app.core.quotes import locate_within
-from app.core.temporal import AsOf, as_of_condition, certainly, is_current
+from app.core.temporal import AsOf, as_of_condition, certainly, is_current, rows_stating
 from app.models import Company, Executive, Partnership, Source, Statement
 from app.models.search import DocumentType
 from app.models.statement import (
@@ -141,6 +141,11 @@ def _filtered(as_of: AsOf, filters: StatementFilters) -> Any:
     return statement
 
 
+def listed_statements(as_of: AsOf) -> Any:
+    """The rows ``/v1/statements`` pages over under ``as_of``, before its filters."""
+    return _filtered(as_of, StatementFilters())
+
+
 def list_statements(
     *,
     session: Session,
@@ -226,18 +231,10 @@ def list_partnership_statements(
     return _page(session, statement, page, include, as_of)
 
 
-def _version_of(statement_id: int) -> ColumnElement[bool]:
-    """The rows stating statement ``statement_id``: the row itself and its past versions."""
-    return or_(
-        and_(col(Statement.id) == statement_id, col(Statement.version_of).is_(None)),
-        col(Statement.version_of) == statement_id,
-    )
-
-
 def get_statement(*, session: Session, statement_id: int, as_of: AsOf) -> StatementPublic:
     row = session.exec(
         select(Statement)
-        .where(_version_of(statement_id), as_of_condition(Statement, as_of))
+        .where(rows_stating(Statement, statement_id), as_of_condition(Statement, as_of))
         .order_by(col(Statement.id))
     ).first()
     if row is None:

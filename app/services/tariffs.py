@@ -15,14 +15,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.dates import format_partial_date, parse_partial_date
 from app.core.errors import BodyInvalid, Conflict, NotFound
 from app.core.money import Money
 from app.core.pagination import ListSpec, Page, PageParams, fetch_page
-from app.core.temporal import AsOf, as_of_condition, certainly
+from app.core.temporal import AsOf, as_of_condition, certainly, rows_stating
 from app.models import Company, Tariff, TariffImpact
 from app.models.company import CompanyRef
 from app.models.search import DocumentType
@@ -82,15 +83,6 @@ def _entity_id(row: Tariff | TariffImpact | AnyCompany) -> int:
     entity_id = row.version_of or row.id
     assert entity_id is not None, "rows are read or flushed before they are named"
     return entity_id
-
-
-def _version_of(model: type[Tariff] | type[TariffImpact], entity_id: int) -> ColumnElement[bool]:
-    """The rows stating fact ``entity_id``: the row itself and its past versions, never a
-    past version's own id."""
-    return or_(
-        and_(col(model.id) == entity_id, col(model.version_of).is_(None)),
-        col(model.version_of) == entity_id,
-    )
 
 
 def _tariff_as_of(as_of: AsOf) -> ColumnElement[bool]:
@@ -201,6 +193,11 @@ def _tariffs_public(
     )
 
 
+def listed_tariffs(as_of: AsOf) -> SelectOfScalar[Tariff]:
+    """The rows ``/v1/tariffs`` pages over under ``as_of``, before its filters."""
+    return select(Tariff).where(_tariff_as_of(as_of), *certainly(Tariff, as_of))
+
+
 def list_tariffs(
     *,
     session: Session,
@@ -209,7 +206,7 @@ def list_tariffs(
     page: PageParams,
     include: frozenset[str],
 ) -> Page[TariffPublic]:
-    statement = select(Tariff).where(_tariff_as_of(as_of), *certainly(Tariff, as_of))
+    statement = listed_tariffs(as_of)
     if filters.imposing_country is not None:
         statement = statement.where(Tariff.imposing_country == filters.imposing_country)
     if filters.target_country is not None:
@@ -235,7 +232,7 @@ def get_tariff(
     pages through them with ``list_tariff_impacts``)."""
     tariff = session.exec(
         select(Tariff)
-        .where(_version_of(Tariff, tariff_id), _tariff_as_of(as_of))
+        .where(rows_stating(Tariff, tariff_id), _tariff_as_of(as_of))
         .order_by(col(Tariff.id))
     ).first()
     if tariff is None:
@@ -530,7 +527,7 @@ def get_impact(
     impact = session.exec(
         select(TariffImpact)
         .where(
-            _version_of(TariffImpact, impact_id),
+            rows_stating(TariffImpact, impact_id),
             TariffImpact.tariff_id == tariff_id,
             as_of_condition(TariffImpact, as_of),
         )

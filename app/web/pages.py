@@ -32,7 +32,6 @@ from app.core.db import SessionDep
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import CURSOR_PATTERN, MAX_LIMIT, PageParams
 from app.core.routing import ReadRoute
-from app.core.temporal import AsOf
 from app.core.threads import in_search_threads, run_endpoint
 from app.models.company import CompanyFilters
 from app.models.company_facts import ResultFilters
@@ -78,8 +77,6 @@ SEARCH_PAGE = 20
 # A tariff may hit a thousand companies: its page shows the first, its JSON has them all.
 FIRST_IMPACTS = PageParams(limit=20)
 LATEST_CHANGES = 10
-# Search has recorded and reported time, no valid time (see /v1/search).
-SEARCH_TIME = ("known_at", "as_of")
 
 
 def _json(model: BaseModel) -> Any:
@@ -166,13 +163,12 @@ def _search(
     doc_type = _document_type(type)
     result = None
     if q.strip():
-        recorded = AsOf(known_at=moment.as_of.known_at, as_of=moment.as_of.as_of)
         result = search_service.search(
             session=session,
             q=q,
             doc_type=doc_type,
             page=PageParams(limit=SEARCH_PAGE, cursor=cursor or None),
-            as_of=recorded,
+            as_of=moment.as_of,
         )
     query = {"q": q, "type": doc_type.value if doc_type else None}
     return page(
@@ -181,7 +177,6 @@ def _search(
         title=f"Search: {q}" if q else "Search",
         api=url("/v1/search", query) if q.strip() else "/v1/search?q=",
         moment=moment,
-        time_fields=SEARCH_TIME,
         q=q,
         type=query["type"],
         types=[t.value for t in DocumentType],
@@ -493,7 +488,7 @@ def problem_page(
     sent: dict[str, str] = {}
     hidden: dict[str, str] = {}
     if request.scope.get("endpoint") in PAGE_ENDPOINTS:
-        fields = SEARCH_TIME if request.scope["endpoint"] is search else TIME_FIELDS
+        fields = TIME_FIELDS
         given = request.query_params
         sent = {n: given[n][:SHOWN_VALUE] for n in (*fields, "validity") if given.get(n)}
         if request.scope["endpoint"] is search and given.get("q"):
