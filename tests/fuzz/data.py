@@ -1,7 +1,8 @@
 """What no schema can say about a write, supplied to generated requests: a quote must be a
 verbatim span of a stored source, a source is not published after today (UTC), a company
 must exist, a company named in a body must be the one its URL names, an end date does not
-come before its start, two statuses do not hold on one day, a tariff's impacts on one
+come before its start, a partnership does not end before one of its statuses began, two
+statuses do not hold on one day, a tariff's impacts on one
 company are not for the same year and metric twice, and an area is stated once in a
 partnership's scope and exclusions. Without it almost every generated write would
 stop at a rightful 422 and never reach the database. Used by the in-process fuzz tests and
@@ -33,6 +34,8 @@ def refer_to_real_rows(value: Any, *, company: str = "nissan") -> None:
         for start, end in DATE_SPANS:
             if isinstance(value.get(start), str) and isinstance(value.get(end), str):
                 del value[end]  # an end is optional wherever it can be given
+        if isinstance(value.get("statuses"), list) and isinstance(value.get("ended_on"), str):
+            del value["ended_on"]  # a partnership's, which its statuses may not outlast
         _exclude_only_what_is_not_in_scope(value)
         _one_status_a_day(value)
         _one_impact_per_year_and_metric(value)
